@@ -1,0 +1,107 @@
+/**
+ * The `geomstream` command line.
+ *
+ *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--quick] [--seed n]
+ *                                [--format parquet,arrow,ndjson] [--snapshots]
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { runPipeline, type Pipeline } from '../pipeline.js';
+import { ConfigError } from '../errors.js';
+import { FORMATS, type ResultFormat } from '../sinks/results.js';
+import { formatTable, queryResults } from './query.js';
+
+/** Load the default export of a pipeline file (TypeScript files need the tsx loader, which the bin registers). */
+export async function loadPipeline(file: string): Promise<Pipeline> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new ConfigError('pipeline', file, 'the path of an existing pipeline file (e.g. pipelines/tanh-vs-relu.ts)');
+  const mod = await import(pathToFileURL(path).href);
+  const p = mod.default ?? mod.pipeline;
+  if (!p || typeof p.runs !== 'function' || typeof p.process !== 'function') {
+    throw new ConfigError('pipeline', file, 'a module whose default export is definePipeline({ name, runs, process })');
+  }
+  return p as Pipeline;
+}
+
+function parseFormats(v: string): ResultFormat[] {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const f of list) {
+    if (!(FORMATS as readonly string[]).includes(f)) throw new InvalidArgumentError(`received '${f}'; accepted: ${FORMATS.join(', ')}`);
+  }
+  return list as ResultFormat[];
+}
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`received '${v}'; accepted: a non-negative integer`);
+  return n;
+}
+
+async function run(file: string, opts: { out: string; backend?: string; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean; progress: boolean }) {
+  const pipeline = await loadPipeline(file);
+  const started = performance.now();
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: `${pipeline.name} |{bar}| {percentage}% | {value}/{total} network-steps | {duration_formatted} elapsed, ETA {eta_formatted}`,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    etaBuffer: 50,
+  }, cliProgress.Presets.shades_classic);
+  let barStarted = false;
+  let summary;
+  try {
+    summary = await runPipeline(pipeline, {
+      out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, formats: opts.format, snapshots: opts.snapshots,
+      onStart: ({ runs, networkSteps, dir }) => {
+        process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
+        if (opts.progress) { bar.start(networkSteps, 0); barStarted = true; }
+      },
+      onSteps: (n) => { if (barStarted) bar.increment(n); },
+    });
+  } finally {
+    if (barStarted) bar.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const r = summary.runs;
+  console.log(`\n${pipeline.name}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs; ` +
+    `${summary.metricRows} metric rows in ${summary.dir} (${seconds.toFixed(1)} s, backend ${summary.backend})`);
+  if (pipeline.summary) {
+    const { columns, rows } = await queryResults(summary.dir, pipeline.summary.sql);
+    console.log(`\n${pipeline.summary.title}\n\n${formatTable(columns, rows)}\n`);
+  }
+  if (r.failed > 0) process.exitCode = 1;
+}
+
+export function program(): Command {
+  const cmd = new Command('geomstream')
+    .description('Representational-geometry experiments on neural networks, as RxJS pipelines, into Arrow and Parquet.');
+  cmd.command('run')
+    .description('run a pipeline file and write its results folder, then print its summary')
+    .argument('<pipeline>', 'a pipeline file, e.g. pipelines/tanh-vs-relu.ts')
+    .option('--out <dir>', 'parent folder of the results (written to <dir>/<pipeline name>)', 'results')
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default: GEOMSTREAM_BACKEND, else auto)')
+    .option('--quick', 'a smaller, faster version of the pipeline')
+    .option('--seed <n>', "override the pipeline's base seed", parseSeed)
+    .option('--format <list>', `extra formats for the metrics besides Parquet: ${FORMATS.join(',')}`, parseFormats)
+    .option('--snapshots', 'also write every weight snapshot to snapshots.arrows')
+    .option('--no-progress', 'no progress line')
+    .action(run);
+  return cmd;
+}
+
+/** Run the CLI with argv; errors print as one line (the field, the value, what is accepted). */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (e) {
+    process.stderr.write(`geomstream: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.GEOMSTREAM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 2;
+  }
+}
+
+const invokedDirectly = process.argv[1] && resolve(process.argv[1]).replace(/\.[cm]?[jt]s$/, '') === resolve(new URL(import.meta.url).pathname).replace(/\.[cm]?[jt]s$/, '');
+if (invokedDirectly) await main();

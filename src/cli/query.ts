@@ -1,0 +1,49 @@
+/**
+ * Reading a results folder back with an embedded DuckDB (@duckdb/node-api): the views `runs`,
+ * `metrics` and `final` (every run's rows at its last checkpoint), and a plain-text table printer.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** SQL string literal. */
+function lit(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** Run `sql` against a results folder's views; returns column names and rows (JS values). */
+export async function queryResults(dir: string, sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    const runs = join(dir, 'runs.parquet');
+    const parts = join(dir, 'metrics', '*.parquet');
+    if (existsSync(runs)) await conn.run(`CREATE VIEW runs AS SELECT * FROM read_parquet(${lit(runs)})`);
+    if (existsSync(join(dir, 'metrics'))) {
+      await conn.run(`CREATE VIEW metrics AS SELECT * FROM read_parquet(${lit(parts)})`);
+      await conn.run(`CREATE VIEW final AS SELECT m.* FROM metrics m
+        JOIN (SELECT run_id, max(step) AS step FROM metrics GROUP BY run_id) f USING (run_id, step)`);
+    }
+    const reader = await conn.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJS() as Record<string, unknown>[] };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
+  if (typeof v === 'bigint') return v.toString();
+  return String(v);
+}
+
+/** Format rows as an aligned text table (numbers right-aligned, 4 decimals). */
+export function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
+  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  const numeric = columns.map((c) => rows.every((r) => r[c] === null || typeof r[c] === 'number' || typeof r[c] === 'bigint'));
+  const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ');
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}

@@ -1,0 +1,341 @@
+/**
+ * Training an ensemble of identically shaped networks in the same tensor ops.
+ *
+ * The S networks share each minibatch; their hidden layers sit side by side in one wide matrix
+ * W [N, S·H], so the first layer is one matmul for the whole ensemble, and the readouts are one
+ * batched matmul over [S, B, H] × [S, H, K]. Networks stay independent: no op mixes columns of
+ * different networks, so one network's NaN never reaches another (a block-diagonal readout would
+ * break this, since 0 · NaN = NaN).
+ *
+ * Gradients are written out by hand (science.md §2 network, mean BCE over batch and outputs):
+ *   g = (sigmoid(logits) − y) / (B·K),  dJ = hᵀ g,  db2 = Σ_b g,  dz = (g Jᵀ) ⊙ f′(z),
+ *   dW = xᵀ dz,  db1 = Σ_b dz.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NetworkConfig, NetworkParams, Readout, RunSpec } from '../types.js';
+import { Rng } from '../random.js';
+import { resolveActivation, type Activation } from './activations.js';
+import { checkpointSteps, stepsPerEpoch } from '../config.js';
+import { canonicalJson } from '../random.js';
+
+/**
+ * Initial parameters of one network from its seed (science.md §2): W ~ N(0, g_w²/N),
+ * b1 ~ g_b·N(0, 1)/√N, J ~ N(0, g_J²/H), b2 ~ g_b·N(0, 1)/√H, drawn in that order.
+ */
+export function initialParams(seed: number, N: number, H: number, K: number, init: NetworkConfig['init']): NetworkParams {
+  const rng = new Rng(seed);
+  const W = rng.fillNormal(new Float32Array(H * N), init.weightScale / Math.sqrt(N));
+  const b1 = rng.fillNormal(new Float32Array(H), init.biasScale / Math.sqrt(N));
+  const J = rng.fillNormal(new Float32Array(K * H), init.readoutScale / Math.sqrt(H));
+  const b2 = rng.fillNormal(new Float32Array(K), init.biasScale / Math.sqrt(H));
+  return { N, H, K, W, b1, J, b2 };
+}
+
+/** Gradients of one network, laid out like `NetworkParams` (dJ is null for a frozen readout). */
+export interface NetworkGradients {
+  loss: number;
+  W: Float32Array;
+  b1: Float32Array;
+  J: Float32Array | null;
+  b2: Float32Array;
+}
+
+/** S networks' parameters as tfjs variables, with the forward pass, gradients and SGD step. */
+export class Ensemble {
+  readonly S: number;
+  readonly N: number;
+  readonly H: number;
+  readonly K: number;
+  private readonly W: tf.Variable;
+  private readonly b1: tf.Variable;
+  private readonly J: tf.Variable;
+  private readonly b2: tf.Variable;
+
+  constructor(params: NetworkParams[], readonly activation: Activation, readonly readout: Readout) {
+    const { N, H, K } = params[0];
+    this.S = params.length;
+    this.N = N;
+    this.H = H;
+    this.K = K;
+    const S = this.S;
+    const W = new Float32Array(N * S * H);
+    const b1 = new Float32Array(S * H);
+    const J = new Float32Array(S * H * K);
+    const b2 = new Float32Array(S * K);
+    params.forEach((p, s) => {
+      if (p.N !== N || p.H !== H || p.K !== K) throw new Error('Ensemble: every network must have the same N, H, K');
+      for (let i = 0; i < H; i++) {
+        for (let j = 0; j < N; j++) W[j * S * H + s * H + i] = p.W[i * N + j];
+        b1[s * H + i] = p.b1[i];
+        for (let k = 0; k < K; k++) J[(s * H + i) * K + k] = p.J[k * H + i];
+      }
+      for (let k = 0; k < K; k++) b2[s * K + k] = p.b2[k];
+    });
+    this.W = tf.variable(tf.tensor2d(W, [N, S * H]));
+    this.b1 = tf.variable(tf.tensor1d(b1));
+    this.J = tf.variable(tf.tensor3d(J, [S, H, K]));
+    this.b2 = tf.variable(tf.tensor3d(b2, [S, 1, K]));
+  }
+
+  /** Forward pass: pre-activations z [B, S·H], activity h, activity per network h3 [S, B, H], logits [S, B, K]. */
+  private forward(x: tf.Tensor2D) {
+    const B = x.shape[0];
+    const z = tf.add(tf.matMul(x, this.W), this.b1) as tf.Tensor2D;
+    const h = this.activation.forward(z) as tf.Tensor2D;
+    const h3 = tf.transpose(tf.reshape(h, [B, this.S, this.H]), [1, 0, 2]) as tf.Tensor3D;
+    const logits = tf.add(tf.matMul(h3, this.J as tf.Tensor3D), this.b2) as tf.Tensor3D;
+    return { z, h, h3, logits };
+  }
+
+  /** Mean BCE per network, [S], from logits [S, B, K] and targets y [B, K]. */
+  private static bce(logits: tf.Tensor3D, y: tf.Tensor2D): tf.Tensor1D {
+    const l = logits;
+    const per = tf.add(tf.sub(tf.relu(l), tf.mul(l, y)), tf.log1p(tf.exp(tf.neg(tf.abs(l)))));
+    return tf.mean(per, [1, 2]) as tf.Tensor1D;
+  }
+
+  /** Jᵀ per network [S, K, H], kept while the readout is frozen (tfjs-wasm's transposeB path is slow). */
+  private jt: tf.Tensor3D | null = null;
+
+  private readoutT(): tf.Tensor3D {
+    if (this.readout === 'trained') return tf.transpose(this.J, [0, 2, 1]) as tf.Tensor3D;
+    if (!this.jt) this.jt = tf.keep(tf.transpose(this.J, [0, 2, 1]) as tf.Tensor3D);
+    return this.jt;
+  }
+
+  /**
+   * Loss and gradients on a minibatch given as x [B, N] and its transpose xT [N, B]: tfjs-wasm's
+   * matMul with transposeA does not use the fast kernel, so callers pass xT materialised
+   * (once per epoch for the whole shuffled data set, then sliced).
+   */
+  private grads(x: tf.Tensor2D, y: tf.Tensor2D, xT: tf.Tensor2D = tf.transpose(x)) {
+    const B = x.shape[0];
+    const { z, h, h3, logits } = this.forward(x);
+    const loss = Ensemble.bce(logits, y);
+    const g = tf.div(tf.sub(tf.sigmoid(logits), y), B * this.K) as tf.Tensor3D;
+    const db2 = tf.sum(g, 1, true);
+    const dJ = this.readout === 'trained' ? tf.matMul(h3, g, true, false) : null;
+    const dh3 = tf.matMul(g, this.readoutT());
+    const dh = tf.reshape(tf.transpose(dh3, [1, 0, 2]), [B, this.S * this.H]);
+    const dz = tf.mul(dh, this.activation.derivative(z, h));
+    const dW = tf.matMul(xT, dz);
+    const db1 = tf.sum(dz, 0);
+    return { loss, dW, db1, dJ, db2 };
+  }
+
+  /**
+   * One SGD step on the minibatch (x [B, N], y [B, K]) for every network. Returns the minibatch
+   * loss per network, [S], computed before the update; the caller owns (and disposes) it.
+   */
+  step(x: tf.Tensor2D, y: tf.Tensor2D, lr: number, xT?: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const { loss, dW, db1, dJ, db2 } = this.grads(x, y, xT);
+      this.W.assign(tf.sub(this.W, tf.mul(dW, lr)));
+      this.b1.assign(tf.sub(this.b1, tf.mul(db1, lr)));
+      this.b2.assign(tf.sub(this.b2, tf.mul(db2, lr)));
+      if (dJ) this.J.assign(tf.sub(this.J, tf.mul(dJ, lr)));
+      return loss;
+    });
+  }
+
+  /** Loss and gradients of each network on one batch, read back (for tests and diagnostics). */
+  gradients(x: tf.Tensor2D, y: tf.Tensor2D): NetworkGradients[] {
+    const tensors = tf.tidy(() => {
+      const g = this.grads(x, y);
+      return [g.loss, g.dW, g.db1, g.dJ ?? tf.zeros([0]), g.db2];
+    });
+    const [l, w, b, j0, c] = tensors.map((t) => t.dataSync() as Float32Array);
+    const j = this.readout === 'trained' ? j0 : null;
+    tf.dispose(tensors);
+    const { S, N, H, K } = this;
+    return Array.from({ length: S }, (_, s) => {
+      const W = new Float32Array(H * N);
+      for (let i = 0; i < H; i++) for (let jj = 0; jj < N; jj++) W[i * N + jj] = w![jj * S * H + s * H + i];
+      let J: Float32Array | null = null;
+      if (j) {
+        J = new Float32Array(K * H);
+        for (let i = 0; i < H; i++) for (let k = 0; k < K; k++) J[k * H + i] = j[(s * H + i) * K + k];
+      }
+      return { loss: l![s], W, b1: b!.slice(s * H, (s + 1) * H), J, b2: c!.slice(s * K, (s + 1) * K) };
+    });
+  }
+
+  /** Mean BCE and bit accuracy per network on a whole data set (x [n, N], y [n, K]), in chunks. */
+  evaluate(x: tf.Tensor2D, y: tf.Tensor2D, chunk = 2048): { loss: Float64Array; accuracy: Float64Array } {
+    const n = x.shape[0];
+    const loss = new Float64Array(this.S);
+    const accuracy = new Float64Array(this.S);
+    for (let start = 0; start < n; start += chunk) {
+      const size = Math.min(chunk, n - start);
+      const [l, a] = tf.tidy(() => {
+        const xs = tf.slice(x, [start, 0], [size, this.N]);
+        const ys = tf.slice(y, [start, 0], [size, this.K]);
+        const { logits } = this.forward(xs);
+        const correct = tf.cast(tf.equal(tf.cast(tf.greater(logits, 0), 'float32'), ys), 'float32');
+        return [Ensemble.bce(logits, ys), tf.mean(correct, [1, 2])];
+      });
+      const ld = l.dataSync(), ad = a.dataSync();
+      for (let s = 0; s < this.S; s++) {
+        loss[s] += (ld[s] * size) / n;
+        accuracy[s] += (ad[s] * size) / n;
+      }
+      tf.dispose([l, a]);
+    }
+    return { loss, accuracy };
+  }
+
+  /** Read every network's parameters back (float32 copies). */
+  params(): NetworkParams[] {
+    const { S, N, H, K } = this;
+    const w = this.W.dataSync(), b = this.b1.dataSync(), j = this.J.dataSync(), c = this.b2.dataSync();
+    return Array.from({ length: S }, (_, s) => {
+      const W = new Float32Array(H * N);
+      const J = new Float32Array(K * H);
+      for (let i = 0; i < H; i++) {
+        for (let jj = 0; jj < N; jj++) W[i * N + jj] = w[jj * S * H + s * H + i];
+        for (let k = 0; k < K; k++) J[k * H + i] = j[(s * H + i) * K + k];
+      }
+      return { N, H, K, W, b1: b.slice(s * H, (s + 1) * H) as Float32Array, J, b2: c.slice(s * K, (s + 1) * K) as Float32Array };
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([this.W, this.b1, this.J, this.b2]);
+    if (this.jt) this.jt.dispose();
+  }
+}
+
+/** One checkpoint of an ensemble: the members still training, with their loss, accuracy and weights. */
+export interface CheckpointEvent {
+  type: 'checkpoint';
+  step: number;
+  epoch: number;
+  members: Array<{ index: number; loss: number; accuracy: number; params: NetworkParams }>;
+}
+
+/** A member whose loss became NaN or infinite at `step`; it emits nothing more. */
+export interface DivergedEvent {
+  type: 'diverged';
+  index: number;
+  step: number;
+}
+
+export type TrainEvent = CheckpointEvent | DivergedEvent;
+
+/** The fields that must agree for runs to train as one ensemble. */
+export function ensembleKey(run: RunSpec): string {
+  return canonicalJson({ e: run.ensemble_id, t: run.task.id, d: run.data_seed, n: run.network, tr: run.training });
+}
+
+export interface TrainEnsembleOptions {
+  /** Called after each epoch with the number of network-steps just done. */
+  onSteps?: (networkSteps: number) => void;
+}
+
+/**
+ * Train the runs of one ensemble (same task, data seed, network and training configuration;
+ * different network seeds) and yield their checkpoints and divergences as they happen.
+ *
+ * The training set (`training.samples` noisy samples) and the minibatch order (reshuffled every
+ * epoch) come from `data_seed`, so a network gets the same batches alone or in any ensemble.
+ * Divergence is checked on every step's loss (read once per epoch) and at checkpoints.
+ */
+export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOptions = {}): AsyncGenerator<TrainEvent> {
+  const first = runs[0];
+  const key = ensembleKey(first);
+  for (const r of runs) {
+    if (ensembleKey(r) !== key) throw new Error(`trainEnsemble: run ${r.run_id} differs from ${first.run_id} in more than its seed`);
+  }
+  const { task, network, training } = first;
+  const act = resolveActivation(network.activation, 'network.activation');
+  const S = runs.length;
+  const N = task.N, K = task.K, H = network.width;
+  const perEpoch = stepsPerEpoch(training);
+  const total = training.epochs * perEpoch;
+  const schedule = new Set(checkpointSteps(training.checkpoints, total));
+
+  const data = task.sample(training.samples, first.data_seed);
+  const yData = new Float32Array(training.samples * K);
+  for (let i = 0; i < training.samples; i++) {
+    for (let k = 0; k < K; k++) yData[i * K + k] = task.targets.data[data.conditions[i] * K + k];
+  }
+  const X = tf.tensor2d(data.x, [training.samples, N]);
+  const Y = tf.tensor2d(yData, [training.samples, K]);
+  const order = new Rng(first.data_seed ^ 0x5bd1e995);
+  const ensemble = new Ensemble(runs.map((r) => initialParams(r.seed, N, H, K, network.init)), act, network.readout);
+  const alive = new Array<boolean>(S).fill(true);
+
+  function* checkpoint(step: number): Generator<TrainEvent> {
+    const { loss, accuracy } = ensemble.evaluate(X, Y);
+    const params = ensemble.params();
+    const members: CheckpointEvent['members'] = [];
+    for (let s = 0; s < S; s++) {
+      if (!alive[s]) continue;
+      if (!Number.isFinite(loss[s])) {
+        alive[s] = false;
+        yield { type: 'diverged', index: s, step };
+        continue;
+      }
+      members.push({ index: s, loss: loss[s], accuracy: accuracy[s], params: params[s] });
+    }
+    if (members.length) yield { type: 'checkpoint', step, epoch: step / perEpoch, members };
+  }
+
+  let pending: tf.Tensor1D[] = [];
+  let pendingStart = 0;
+  function* flushLosses(): Generator<TrainEvent> {
+    if (!pending.length) return;
+    const stacked = tf.stack(pending);
+    const values = stacked.dataSync();
+    tf.dispose([stacked, ...pending]);
+    for (let t = 0; t < pending.length; t++) {
+      for (let s = 0; s < S; s++) {
+        if (alive[s] && !Number.isFinite(values[t * S + s])) {
+          alive[s] = false;
+          yield { type: 'diverged', index: s, step: pendingStart + t + 1 };
+        }
+      }
+    }
+    pending = [];
+  }
+
+  try {
+    let step = 0;
+    let epoch = 0;
+    yield* checkpoint(0);
+    for (; epoch < training.epochs && alive.some(Boolean); epoch++) {
+      const perm = tf.tensor1d(order.permutation(training.samples), 'int32');
+      const Xe = tf.gather(X, perm) as tf.Tensor2D;
+      const Ye = tf.gather(Y, perm) as tf.Tensor2D;
+      const XeT = tf.transpose(Xe) as tf.Tensor2D;
+      perm.dispose();
+      pendingStart = step;
+      for (let b = 0; b < perEpoch; b++) {
+        const start = b * training.batch;
+        const size = Math.min(training.batch, training.samples - start);
+        const xb = tf.slice(Xe, [start, 0], [size, N]);
+        const yb = tf.slice(Ye, [start, 0], [size, K]);
+        const xbT = tf.slice(XeT, [0, start], [N, size]);
+        pending.push(ensemble.step(xb, yb, training.lr, xbT));
+        tf.dispose([xb, yb, xbT]);
+        step++;
+        if (schedule.has(step)) {
+          yield* flushLosses();
+          pendingStart = step;
+          yield* checkpoint(step);
+        }
+      }
+      tf.dispose([Xe, Ye, XeT]);
+      yield* flushLosses();
+      options.onSteps?.(perEpoch * S);
+      // Let timers (the progress line) and I/O run between epochs.
+      await new Promise((r) => setImmediate(r));
+    }
+    // Every member diverged: the remaining epochs are skipped, count them as done.
+    if (epoch < training.epochs) options.onSteps?.((training.epochs - epoch) * perEpoch * S);
+  } finally {
+    tf.dispose(pending);
+    ensemble.dispose();
+    tf.dispose([X, Y]);
+  }
+}

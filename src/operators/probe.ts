@@ -1,0 +1,44 @@
+/**
+ * `probe()`: WeightSnapshot → Representation. Computes the hidden activity for every condition's
+ * noise-free mean (P × H) and, when asked, for noisy samples of every condition, in float64.
+ */
+import type { OperatorFunction } from 'rxjs';
+import type { Representation, StreamRecord, WeightSnapshot } from '../types.js';
+import { requireNumber } from '../errors.js';
+import { resolveActivation } from '../engine/activations.js';
+import { hiddenActivity } from '../engine/forward.js';
+import { deriveSeed } from '../random.js';
+import { mapKind } from './records.js';
+
+export interface ProbeOptions {
+  /**
+   * Noisy samples per condition to probe as well (default 0: condition means only). The same
+   * samples are used at every checkpoint of a run: they come from the seed
+   * deriveSeed(run.data_seed, 'probe'), so trajectories are not jittered by resampling.
+   */
+  samplesPerCondition?: number;
+}
+
+/** The representation of one snapshot (exported for direct use and tests). */
+export function representationOf(s: WeightSnapshot, options: ProbeOptions = {}): Representation {
+  const perCondition = requireNumber('samplesPerCondition', options.samplesPerCondition ?? 0, { integer: true, min: 0 });
+  const act = resolveActivation(s.run.network.activation);
+  const task = s.run.task;
+  const means = hiddenActivity(s.params, act, task.means);
+  let samples: Representation['samples'] = null;
+  if (perCondition > 0) {
+    const batch = task.sampleBalanced(perCondition, deriveSeed(s.run.data_seed, 'probe'));
+    const activity = hiddenActivity(s.params, act, { rows: batch.n, cols: task.N, data: batch.x });
+    samples = { activity, conditions: batch.conditions };
+  }
+  return {
+    kind: 'representation', run_id: s.run_id, ensemble_id: s.ensemble_id, step: s.step, epoch: s.epoch,
+    loss: s.loss, accuracy: s.accuracy, layer: 1, means, samples, run: s.run, ensemble_size: s.ensemble_size,
+  };
+}
+
+/** Replace each `WeightSnapshot` with its `Representation`; other records pass through. */
+export function probe(options: ProbeOptions = {}): OperatorFunction<StreamRecord, StreamRecord> {
+  requireNumber('samplesPerCondition', options.samplesPerCondition ?? 0, { integer: true, min: 0 });
+  return mapKind('snapshot', (s) => [representationOf(s, options)]);
+}

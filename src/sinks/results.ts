@@ -1,0 +1,217 @@
+/**
+ * The results-folder sink (design.md, Outputs): routes a pipeline's records into one dataset that
+ * DuckDB, pandas, polars and pyarrow read directly.
+ *
+ *   <dir>/runs.parquet            one row per run (configuration, backend, status, wall time)
+ *   <dir>/metrics/part-*.parquet  long format, one part per finished ensemble
+ *   <dir>/metrics.arrows          the same rows as an Arrow IPC stream   (format 'arrow')
+ *   <dir>/metrics.ndjson, runs.ndjson                                   (format 'ndjson')
+ *   <dir>/snapshots.arrows        weight snapshots                       (option snapshots)
+ *   <dir>/manifest.json           schema version, pipeline, configuration, what is complete
+ *
+ * Every file is written under a temporary name and renamed. runs.parquet and the manifest are
+ * rewritten after each finished ensemble, so after a crash the folder still describes every run
+ * that finished, and `complete: false` says the pipeline did not.
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import { access, mkdir, readdir, rm, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MetricRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
+import { ConfigError } from '../errors.js';
+import { metricsTable, runRow, runsTable, snapshotsTable, METRIC_COLUMNS } from './tables.js';
+import { writeParquet, type ParquetCompression } from './parquet.js';
+import { ArrowStreamFile } from './arrow-ipc.js';
+import { NdjsonFile } from './ndjson.js';
+import { writeFileAtomic } from './atomic.js';
+
+export const SCHEMA_VERSION = 1;
+export const FORMATS = ['parquet', 'arrow', 'ndjson'] as const;
+export type ResultFormat = (typeof FORMATS)[number];
+
+export interface ResultsOptions {
+  /** The results folder of this pipeline, e.g. `results/tanh-vs-relu`. */
+  dir: string;
+  /** Pipeline name (written to runs.parquet and the manifest). */
+  pipeline: string;
+  /** Formats for the metrics (Parquet is always written: the summary and readers rely on it). Default ['parquet']. */
+  formats?: ResultFormat[];
+  /** Also write every weight snapshot to snapshots.arrows. Default false. */
+  snapshots?: boolean;
+  /** Parquet codec. Default 'zstd'. */
+  compression?: ParquetCompression;
+  /** Configuration to record in the manifest (seed, grid, options...). */
+  configuration?: Record<string, unknown>;
+  /** Metric rows kept in memory before a part is written even mid-ensemble. Default 200000. */
+  partRows?: number;
+}
+
+/** What the sink wrote. */
+export interface ResultsSummary {
+  dir: string;
+  files: string[];
+  metricRows: number;
+  runs: { total: number; completed: number; diverged: number; failed: number };
+  backend: string | null;
+}
+
+const OWN_FILES = /^(runs\.parquet|manifest\.json|metrics\.arrows|metrics\.ndjson|runs\.ndjson|snapshots\.arrows)$/;
+
+/**
+ * Make sure `dir` can be created and written, and clear the results of a previous run of the same
+ * pipeline there (only geomstream's own files and the metrics/ folder), so rows are never counted
+ * twice. Throws a ConfigError naming `field` otherwise. Call before any training starts.
+ */
+export async function prepareResultsDir(dir: string, field = 'out'): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+    const probe = join(dir, `.geomstream-write-test.${process.pid}.tmp`);
+    await writeFileAtomic(probe, '');
+    await rm(probe, { force: true });
+  } catch (e) {
+    throw new ConfigError(field, dir, `a folder that can be created and written (${(e as Error).message})`);
+  }
+  for (const name of await readdir(dir)) {
+    if (OWN_FILES.test(name) || name === 'metrics') await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/** Write a pipeline's records into a results folder; emits one `ResultsSummary` when the source completes. */
+export function writeResults(options: ResultsOptions): OperatorFunction<StreamRecord, ResultsSummary> {
+  const formats = new Set<ResultFormat>(['parquet', ...(options.formats ?? [])]);
+  for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError('formats', f, FORMATS.map((x) => `'${x}'`).join(', '));
+  const partRows = options.partRows ?? 200_000;
+  const { dir, pipeline } = options;
+
+  return (source) =>
+    new Observable<ResultsSummary>((subscriber) => {
+      const files = new Set<string>();
+      const runs: RunRecord[] = [];
+      let metrics: MetricRow[] = [];
+      let snaps: WeightSnapshot[] = [];
+      let parts = 0;
+      let metricRows = 0;
+      let runsDirty = false;
+      let backend: string | null = null;
+      const arrow = formats.has('arrow') ? new ArrowStreamFile(join(dir, 'metrics.arrows')) : null;
+      const ndjson = formats.has('ndjson') ? new NdjsonFile(join(dir, 'metrics.ndjson')) : null;
+      const snapFile = options.snapshots ? new ArrowStreamFile(join(dir, 'snapshots.arrows')) : null;
+      // All writes go through one queue, in order.
+      let queue: Promise<void> = Promise.resolve();
+      let failed = false;
+      const enqueue = (job: () => Promise<void>) => {
+        queue = queue.then(job).catch((e) => {
+          if (!failed) { failed = true; subscriber.error(e); }
+        });
+      };
+
+      const summary = (): ResultsSummary => ({
+        dir, files: [...files].sort(), metricRows, backend,
+        runs: {
+          total: runs.length,
+          completed: runs.filter((r) => r.status === 'completed').length,
+          diverged: runs.filter((r) => r.status === 'diverged').length,
+          failed: runs.filter((r) => r.status === 'failed').length,
+        },
+      });
+
+      const writeManifest = (complete: boolean, error: string | null = null) =>
+        writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify({
+          schema_version: SCHEMA_VERSION,
+          pipeline,
+          complete,
+          error,
+          updated_at: new Date().toISOString(),
+          backend,
+          configuration: options.configuration ?? {},
+          files: [...files].sort(),
+          runs: summary().runs,
+          metric_rows: metricRows,
+          columns: { metrics: Object.keys(METRIC_COLUMNS), runs: runs.length ? Object.keys(runRow(runs[0], pipeline)) : [] },
+        }, null, 2) + '\n').then(() => { files.add('manifest.json'); });
+
+      const flushMetrics = () => {
+        if (!metrics.length) return;
+        const rows = metrics;
+        metrics = [];
+        const name = `metrics/part-${String(parts++).padStart(5, '0')}.parquet`;
+        enqueue(async () => {
+          const table = metricsTable(rows);
+          await writeParquet(table, join(dir, name), options.compression);
+          files.add(name);
+          if (arrow) { await arrow.append(table); files.add('metrics.arrows'); }
+          if (ndjson) { await ndjson.append(rows.map(({ kind: _k, ...r }) => r)); files.add('metrics.ndjson'); }
+          metricRows += rows.length;
+        });
+      };
+
+      const flushSnapshots = () => {
+        if (!snapFile || !snaps.length) return;
+        const batch = snaps;
+        snaps = [];
+        enqueue(async () => { await snapFile.append(snapshotsTable(batch)); files.add('snapshots.arrows'); });
+      };
+
+      const flushRuns = () => {
+        if (!runsDirty) return;
+        runsDirty = false;
+        const records = runs.slice();
+        enqueue(async () => {
+          if (records.length) {
+            await writeParquet(runsTable(records, pipeline), join(dir, 'runs.parquet'), options.compression);
+            files.add('runs.parquet');
+          }
+          await writeManifest(false);
+        });
+      };
+
+      enqueue(() => writeManifest(false));
+      const sub = source.subscribe({
+        next(r) {
+          if (r.kind === 'metric') {
+            metrics.push(r);
+            if (metrics.length >= partRows) flushMetrics();
+          } else if (r.kind === 'run') {
+            // An ensemble's run records arrive together, after all its metric rows.
+            flushMetrics();
+            flushSnapshots();
+            runs.push(r);
+            backend = r.backend;
+            runsDirty = true;
+          } else {
+            flushRuns();
+            if (r.kind === 'snapshot' && snapFile) snaps.push(r);
+          }
+        },
+        error(e) {
+          flushMetrics();
+          flushSnapshots();
+          flushRuns();
+          enqueue(async () => {
+            await Promise.all([arrow?.close(), ndjson?.close(), snapFile?.close()]);
+            await writeManifest(false, e instanceof Error ? e.message : String(e));
+          });
+          enqueue(async () => { if (!failed) subscriber.error(e); });
+        },
+        complete() {
+          flushMetrics();
+          flushSnapshots();
+          runsDirty = true;
+          flushRuns();
+          enqueue(async () => {
+            await Promise.all([arrow?.close(), ndjson?.close(), snapFile?.close()]);
+            if (formats.has('ndjson')) {
+              const f = new NdjsonFile(join(dir, 'runs.ndjson'));
+              await f.append(runs.map((r) => runRow(r, pipeline)));
+              await f.close();
+              files.add('runs.ndjson');
+            }
+            await writeManifest(true);
+            subscriber.next(summary());
+            subscriber.complete();
+          });
+        },
+      });
+      return () => sub.unsubscribe();
+    });
+}

@@ -1,0 +1,111 @@
+/**
+ * Arrow tables for the records geomstream writes: their column names and types are the output
+ * contract (README, "Output schema"). Strings are Utf8 (dictionary-encoded by the Parquet writer),
+ * steps and counts Int32, numbers Float64.
+ */
+import {
+  Bool, Float32, Float64, Int32, List, Field, Table, Utf8, makeVector, vectorFromArray,
+  type DataType, type Vector,
+} from 'apache-arrow';
+import type { MetricRow, RunRecord, Scalar, WeightSnapshot } from '../types.js';
+import { resolveActivation } from '../engine/activations.js';
+import { canonicalJson } from '../random.js';
+
+/** Column order and types of the metrics table. */
+export const METRIC_COLUMNS = {
+  run_id: new Utf8(), ensemble_id: new Utf8(), scope: new Utf8(), step: new Int32(), epoch: new Float64(),
+  loss: new Float64(), layer: new Int32(), metric: new Utf8(), against: new Utf8(), dichotomy: new Utf8(),
+  classifier: new Utf8(), value: new Float64(),
+} satisfies Record<string, DataType>;
+
+function column(values: Scalar[], type: DataType): Vector {
+  return vectorFromArray(values as never[], type as never) as Vector;
+}
+
+/** A metrics table (long format) from metric rows. */
+export function metricsTable(rows: MetricRow[]): Table {
+  const cols: Record<string, Vector> = {};
+  for (const [name, type] of Object.entries(METRIC_COLUMNS)) {
+    cols[name] = column(rows.map((r) => r[name as keyof MetricRow] as Scalar), type);
+  }
+  return new Table(cols);
+}
+
+/** Infer an Arrow type for a column of scalars: Int32, Float64, Bool or Utf8 (mixed → Utf8). */
+function inferType(values: Scalar[]): DataType {
+  const present = values.filter((v) => v !== null && v !== undefined);
+  if (present.length && present.every((v) => typeof v === 'boolean')) return new Bool();
+  if (present.every((v) => typeof v === 'number')) {
+    return present.length && present.every((v) => Number.isInteger(v) && Math.abs(v as number) < 2 ** 31) ? new Int32() : new Float64();
+  }
+  return new Utf8();
+}
+
+/** One row of runs.parquet as plain values (every configuration column, then the outcome). */
+export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar> {
+  const { run } = rec;
+  const act = resolveActivation(run.network.activation);
+  const row: Record<string, Scalar> = {
+    run_id: run.run_id, ensemble_id: run.ensemble_id, pipeline, seed: run.seed, data_seed: run.data_seed,
+    task_seed: run.task.seed, task_family: run.task.family, task_id: run.task.id, P: run.task.P, N: run.task.N,
+    K: run.task.K,
+  };
+  for (const [k, v] of Object.entries(run.task.params)) if (!(k in row)) row[k] = v;
+  Object.assign(row, {
+    activation: act.label, activation_name: act.name, activation_params: canonicalJson(act.params),
+    width: run.network.width, readout: run.network.readout,
+    init_weight_scale: run.network.init.weightScale, init_readout_scale: run.network.init.readoutScale,
+    init_bias_scale: run.network.init.biasScale,
+    lr: run.training.lr, batch: run.training.batch, epochs: run.training.epochs, samples: run.training.samples,
+    checkpoints: canonicalJson(run.training.checkpoints),
+  });
+  for (const [k, v] of Object.entries(run.coords)) if (!(k in row)) row[k] = v;
+  Object.assign(row, {
+    backend: rec.backend, status: rec.status, diverged_step: rec.diverged_step, error: rec.error, steps: rec.steps,
+    final_loss: rec.final_loss, final_accuracy: rec.final_accuracy, wall_time_s: rec.wall_time_s,
+  });
+  return row;
+}
+
+/** Column types that must not be inferred (a column of all-null or all-integer values would be mistyped). */
+const RUN_TYPES: Record<string, DataType> = {
+  diverged_step: new Int32(), error: new Utf8(), steps: new Int32(), final_loss: new Float64(),
+  final_accuracy: new Float64(), wall_time_s: new Float64(), lr: new Float64(), sigma: new Float64(),
+  alignment: new Float64(), eps: new Float64(), init_weight_scale: new Float64(), init_readout_scale: new Float64(),
+  init_bias_scale: new Float64(), seed: new Int32(), data_seed: new Int32(), task_seed: new Int32(),
+};
+
+/** The runs table: one row per run, columns in first-seen order. */
+export function runsTable(records: RunRecord[], pipeline: string): Table {
+  const rows = records.map((r) => runRow(r, pipeline));
+  const names: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!names.includes(k)) names.push(k);
+  const cols: Record<string, Vector> = {};
+  for (const name of names) {
+    const values = rows.map((r) => (name in r ? r[name] : null));
+    cols[name] = column(values, RUN_TYPES[name] ?? inferType(values));
+  }
+  return new Table(cols);
+}
+
+/**
+ * Weight snapshots as an Arrow table: run_id, step, epoch, loss, accuracy, the shape columns
+ * N, H, K, and each tensor as list<float32> (row-major; W is H × N, J is K × H).
+ */
+export function snapshotsTable(snaps: WeightSnapshot[]): Table {
+  const list = () => new List(new Field('item', new Float32(), false));
+  const tensor = (key: 'W' | 'b1' | 'J' | 'b2') => column(snaps.map((s) => Array.from(s.params[key]) as never), list());
+  return new Table({
+    run_id: column(snaps.map((s) => s.run_id), new Utf8()),
+    step: column(snaps.map((s) => s.step), new Int32()),
+    epoch: column(snaps.map((s) => s.epoch), new Float64()),
+    loss: column(snaps.map((s) => s.loss), new Float64()),
+    accuracy: column(snaps.map((s) => s.accuracy), new Float64()),
+    N: column(snaps.map((s) => s.params.N), new Int32()),
+    H: column(snaps.map((s) => s.params.H), new Int32()),
+    K: column(snaps.map((s) => s.params.K), new Int32()),
+    W: tensor('W'), b1: tensor('b1'), J: tensor('J'), b2: tensor('b2'),
+  });
+}
+
+export { makeVector };

@@ -1,0 +1,207 @@
+/**
+ * The records that flow through a geomstream pipeline.
+ *
+ *   Task ─► RunSpec ─► train ─► WeightSnapshot ─► probe ─► Representation ─► geometry ─► MetricRow ─► sinks
+ *
+ * Every record carries a `kind` tag so that one stream can carry several record types: each
+ * operator transforms the kind it knows and passes the others through unchanged (a `RunRecord`
+ * emitted by `train` travels past `probe` and `geometry` to the results sink).
+ */
+import type { ActivationSpec } from './engine/activations.js';
+
+/** A dense row-major matrix. Metrics accept this or `number[][]`. */
+export interface Matrix {
+  rows: number;
+  cols: number;
+  data: Float64Array | Float32Array;
+}
+
+/** What a metric accepts as a matrix: nested arrays or a dense row-major matrix. */
+export type MatrixLike = number[][] | Matrix;
+
+/** A scalar configuration value, as it appears in a column of `runs.parquet`. */
+export type Scalar = number | string | boolean | null;
+
+/** A batch of noisy samples: `x` is n × N row-major, `conditions[i]` the condition of row i. */
+export interface SampleBatch {
+  n: number;
+  x: Float32Array;
+  conditions: Int32Array;
+}
+
+/**
+ * A task: P conditions, each with a noise-free input mean (length N), a target vector
+ * (K binary labels) and its latent variables. Samples are `mu_p + sigma * noise`.
+ */
+export interface Task {
+  /** Stable identity: the family and every parameter, including the task seed. */
+  id: string;
+  family: 'aligned-parity' | 'separable-xor' | 'unstructured';
+  /** The family's parameters (d, k, c, N, sigma, eps, ...), as written to runs.parquet. */
+  params: Record<string, Scalar>;
+  /** Number of conditions. */
+  P: number;
+  /** Input dimension. */
+  N: number;
+  /** Number of binary targets (network outputs). */
+  K: number;
+  sigma: number;
+  /** Condition means, P × N, float64. */
+  means: Matrix;
+  /** Targets, P × K, 0/1. */
+  targets: Matrix;
+  /** Latent variables, P × d (0/1), or null when the family has none. */
+  latents: Matrix | null;
+  /** The seed the task's own random choices (embedding, patterns) came from. */
+  seed: number;
+  /** Draw n samples with conditions uniform over the P conditions, from the given seed. */
+  sample(n: number, seed: number): SampleBatch;
+  /** Draw `perCondition` samples of every condition (conditions in order 0,0,…,1,1,…), from the given seed. */
+  sampleBalanced(perCondition: number, seed: number): SampleBatch;
+}
+
+/** Readout: frozen at initialisation (the paper's default) or trained. */
+export type Readout = 'frozen' | 'trained';
+
+/** The network of science.md §2: h = f(W x + b1), logits = J h + b2, sigmoid + BCE. */
+export interface NetworkConfig {
+  activation: ActivationSpec;
+  /** Hidden width H. */
+  width: number;
+  readout: Readout;
+  /**
+   * Initialisation gains: W ~ N(0, (weightScale² / N)), b1 ~ N(0, 1)·biasScale/√N,
+   * J ~ N(0, readoutScale² / H), b2 ~ N(0, 1)·biasScale/√H. All default to 1 (the paper's init).
+   */
+  init: { weightScale: number; readoutScale: number; biasScale: number };
+}
+
+/** When to take a weight snapshot. Step 0 and the final step are always included. */
+export type CheckpointSchedule =
+  | { steps: number[] }
+  | { every: number }
+  | { logSpaced: number };
+
+export interface TrainingConfig {
+  /** SGD learning rate. */
+  lr: number;
+  /** Minibatch size. The last minibatch of an epoch may be smaller (like PyTorch's drop_last = false). */
+  batch: number;
+  epochs: number;
+  /** Number of noisy training samples drawn once from the task (science.md default 5000). */
+  samples: number;
+  checkpoints: CheckpointSchedule;
+}
+
+/**
+ * One network to train: a task, a network configuration, a training configuration and seeds.
+ * Runs that differ only in `seed` share `ensemble_id`, training data and minibatch order, and
+ * train together as one ensemble.
+ */
+export interface RunSpec {
+  kind: 'run-spec';
+  run_id: string;
+  ensemble_id: string;
+  /** Seeds the network's initialisation. */
+  seed: number;
+  /** Seeds the training samples and the minibatch order (shared by the ensemble). */
+  data_seed: number;
+  /** The sweep coordinates that produced this run (written to runs.parquet as columns). */
+  coords: Record<string, Scalar>;
+  task: Task;
+  network: NetworkConfig;
+  training: TrainingConfig;
+}
+
+/** Network parameters of one network, float32, row-major. W is H × N (row i = neuron i's input weights). */
+export interface NetworkParams {
+  N: number;
+  H: number;
+  K: number;
+  W: Float32Array;
+  b1: Float32Array;
+  /** Readout, K × H. */
+  J: Float32Array;
+  b2: Float32Array;
+}
+
+/** The weights of one network at one checkpoint. */
+export interface WeightSnapshot {
+  kind: 'snapshot';
+  run_id: string;
+  ensemble_id: string;
+  step: number;
+  epoch: number;
+  /** Mean binary cross-entropy over the whole training set at this step. */
+  loss: number;
+  /** Fraction of training-set target bits predicted correctly at this step. */
+  accuracy: number;
+  params: NetworkParams;
+  run: RunSpec;
+  /** How many snapshots of this ensemble were emitted at this step (diverged members are not). */
+  ensemble_size: number;
+}
+
+/** Hidden activity of one network at one checkpoint. */
+export interface Representation {
+  kind: 'representation';
+  run_id: string;
+  ensemble_id: string;
+  step: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  /** Which hidden layer (1 = the first and, for now, only hidden layer). */
+  layer: number;
+  /** Activity for each condition's noise-free mean, P × H, float64. */
+  means: Matrix;
+  /** Activity for noisy samples, when the probe asked for them. */
+  samples: { activity: Matrix; conditions: Int32Array } | null;
+  run: RunSpec;
+  ensemble_size: number;
+}
+
+/** Whether a metric row describes one network or the ensemble (seed-averaged) kernel. */
+export type MetricScope = 'run' | 'ensemble';
+
+/** One number with its coordinates (long / tidy format). Column names are a contract. */
+export interface MetricRow {
+  kind: 'metric';
+  /** The run; for scope = 'ensemble' rows, the ensemble id. */
+  run_id: string;
+  ensemble_id: string;
+  scope: MetricScope;
+  step: number;
+  epoch: number;
+  loss: number;
+  layer: number;
+  metric: string;
+  /** What the representation is compared with ('input', 'target'), or null. */
+  against: string | null;
+  /** Which dichotomy ('target0', ...), or null. */
+  dichotomy: string | null;
+  /** Which classifier produced the value ('svm', 'ridge'), or null. */
+  classifier: string | null;
+  value: number;
+}
+
+export type RunStatus = 'completed' | 'diverged' | 'failed';
+
+/** One finished (or failed) run: one row of runs.parquet. */
+export interface RunRecord {
+  kind: 'run';
+  run: RunSpec;
+  status: RunStatus;
+  /** The first step at which the loss was NaN or infinite, for status = 'diverged'. */
+  diverged_step: number | null;
+  /** Error message, for status = 'failed'. */
+  error: string | null;
+  steps: number;
+  final_loss: number | null;
+  final_accuracy: number | null;
+  backend: string;
+  wall_time_s: number;
+}
+
+/** Any record of a pipeline stream. */
+export type StreamRecord = RunSpec | WeightSnapshot | Representation | MetricRow | RunRecord;
