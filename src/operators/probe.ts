@@ -1,5 +1,5 @@
 /**
- * `probe()`: WeightSnapshot → Representation. Computes the hidden activity for every condition's
+ * `probe()`: WeightSnapshot → WeightSnapshot, Representation. Computes the hidden activity for every condition's
  * noise-free mean (P × H) and, when asked, for noisy samples of every condition, in float64.
  */
 import type { OperatorFunction } from 'rxjs';
@@ -37,8 +37,12 @@ export function representationOf(s: WeightSnapshot, options: ProbeOptions = {}):
   };
 }
 
-/** Replace each `WeightSnapshot` with its `Representation`; other records pass through. */
+/**
+ * Emit each `WeightSnapshot`'s `Representation` right after it. The snapshot itself passes on too,
+ * so later operators (weight-space analysis) and the snapshots sink still see it; sinks that do
+ * not want snapshots ignore them. Other records pass through.
+ */
 export function probe(options: ProbeOptions = {}): OperatorFunction<StreamRecord, StreamRecord> {
   requireNumber('samplesPerCondition', options.samplesPerCondition ?? 0, { integer: true, min: 0 });
-  return mapKind('snapshot', (s) => [representationOf(s, options)]);
+  return mapKind('snapshot', (s) => [s, representationOf(s, options)]);
 }

@@ -48,7 +48,8 @@ export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar>
   const row: Record<string, Scalar> = {
     run_id: run.run_id, ensemble_id: run.ensemble_id, pipeline, seed: run.seed, data_seed: run.data_seed,
     task_seed: run.task.seed, task_family: run.task.family, task_id: run.task.id, P: run.task.P, N: run.task.N,
-    K: run.task.K,
+    // Not 'K': DuckDB and pandas users address columns case-insensitively, and 'k' is a task parameter.
+    outputs: run.task.K,
   };
   for (const [k, v] of Object.entries(run.task.params)) if (!(k in row)) row[k] = v;
   Object.assign(row, {

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { pipe } from 'rxjs';
+import { runPipeline, queryResults, definePipeline, alignedParity, sweep, train, probe, geometry,
+  resolveActivation, hiddenActivity, linearCKA, type ResultsSummary } from '../src/index.js';
+import { signedTargets } from '../src/operators/geometry-metrics.js';
+import { tinyPipeline } from './tiny-pipeline.js';
+
+const out = mkdtempSync(join(tmpdir(), 'geomstream-test-'));
+let summary: ResultsSummary;
+let dir: string;
+
+beforeAll(async () => {
+  summary = await runPipeline(tinyPipeline(), { out, formats: ['arrow', 'ndjson'], snapshots: true });
+  dir = summary.dir;
+});
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const METRIC_COLUMNS = ['run_id', 'ensemble_id', 'scope', 'step', 'epoch', 'loss', 'layer', 'metric', 'against', 'dichotomy', 'classifier', 'value'];
+
+describe('a tiny pipeline, read back with DuckDB', () => {
+  it('writes the results layout, and nothing half-written', () => {
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual(['manifest.json', 'metrics', 'metrics.arrows', 'metrics.ndjson', 'runs.ndjson', 'runs.parquet', 'snapshots.arrows']);
+    expect(readdirSync(join(dir, 'metrics')).every((f) => /^part-\d{5}\.parquet$/.test(f))).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ schema_version: 1, pipeline: 'tiny', complete: true, runs: { total: 8, completed: 8 } });
+    expect(manifest.configuration.seed).toBe(3);
+  });
+  it('runs.parquet has one row per run with every configuration column', async () => {
+    const { columns, rows } = await queryResults(dir, 'SELECT * FROM runs ORDER BY run_id');
+    for (const c of ['run_id', 'ensemble_id', 'pipeline', 'seed', 'data_seed', 'task_seed', 'task_family', 'd', 'k', 'P', 'outputs', 'alignment', 'N', 'sigma',
+      'activation', 'width', 'readout', 'lr', 'batch', 'epochs', 'samples', 'replicate', 'backend', 'status', 'diverged_step', 'steps', 'final_loss', 'wall_time_s']) {
+      expect(columns).toContain(c);
+    }
+    expect(rows).toHaveLength(8);
+    expect(new Set(rows.map((r) => r.activation))).toEqual(new Set(['tanh', 'relu']));
+    expect(new Set(rows.map((r) => r.alignment))).toEqual(new Set([0, 0.5]));
+    expect(rows.every((r) => r.status === 'completed' && r.steps === 24 && r.backend === summary.backend)).toBe(true);
+    expect(rows.every((r) => r.P === 4 && r.outputs === 2 && r.k === 2 && r.d === 2)).toBe(true);
+  });
+  it('metrics are long format with the contract columns and the expected rows', async () => {
+    const { columns, rows } = await queryResults(dir, 'SELECT * FROM metrics');
+    expect(columns).toEqual(METRIC_COLUMNS);
+    // Checkpoints 0, 5, 10, 24; per run: 2 kernel alignments + loss + accuracy; per ensemble: 2.
+    expect(rows.filter((r) => r.scope === 'run')).toHaveLength(8 * 4 * 4);
+    expect(rows.filter((r) => r.scope === 'ensemble')).toHaveLength(4 * 4 * 2);
+    const ka = await queryResults(dir, "SELECT against, count(*) AS n, min(value) AS lo, max(value) AS hi FROM metrics WHERE metric = 'kernel_alignment' GROUP BY against ORDER BY against");
+    expect(ka.rows.map((r) => r.against)).toEqual(['input', 'target']);
+    for (const r of ka.rows) {
+      expect(r.lo as number).toBeGreaterThanOrEqual(0);
+      expect(r.hi as number).toBeLessThanOrEqual(1 + 1e-12);
+    }
+  });
+  it('every kernel alignment value equals one recomputed from the written weight snapshots', async () => {
+    const snaps = tableFromIPC(readFileSync(join(dir, 'snapshots.arrows')));
+    expect(snaps.numRows).toBe(8 * 4);
+    const { rows } = await queryResults(dir, "SELECT run_id, step, against, value FROM metrics WHERE metric = 'kernel_alignment' AND scope = 'run'");
+    const runs = (await queryResults(dir, 'SELECT run_id, activation, alignment, task_seed FROM runs')).rows;
+    let checked = 0;
+    for (const snap of snaps.toArray()) {
+      const run = runs.find((r) => r.run_id === snap.run_id)!;
+      const task = alignedParity({ d: 2, k: 2, alignment: run.alignment as number, N: 12, sigma: 0.5, seed: run.task_seed as number });
+      const params = { N: snap.N, H: snap.H, K: snap.K, W: snap.W.toArray(), b1: snap.b1.toArray(), J: snap.J.toArray(), b2: snap.b2.toArray() };
+      const hidden = hiddenActivity(params, resolveActivation(run.activation), task.means);
+      for (const [against, ref] of [['input', task.means], ['target', signedTargets(task.targets)]] as const) {
+        const row = rows.find((r) => r.run_id === snap.run_id && r.step === snap.step && r.against === against)!;
+        expect(row.value as number).toBeCloseTo(linearCKA(hidden, ref), 9);
+        checked++;
+      }
+    }
+    expect(checked).toBe(64);
+  });
+  it('Arrow IPC stream and NDJSON hold the same rows as the Parquet parts', async () => {
+    const arrow = tableFromIPC(readFileSync(join(dir, 'metrics.arrows')));
+    const ndjson = readFileSync(join(dir, 'metrics.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const { rows } = await queryResults(dir, 'SELECT count(*) AS n, sum(value) AS s FROM metrics');
+    expect(arrow.numRows).toBe(Number(rows[0].n));
+    expect(ndjson).toHaveLength(Number(rows[0].n));
+    expect(arrow.schema.fields.map((f) => f.name)).toEqual(METRIC_COLUMNS);
+    expect(Object.keys(ndjson[0])).toEqual(METRIC_COLUMNS);
+    const sum = (vals: number[]) => vals.reduce((a, b) => a + b, 0);
+    expect(sum(arrow.getChild('value')!.toArray() as unknown as number[])).toBeCloseTo(rows[0].s as number, 9);
+    expect(sum(ndjson.map((r) => r.value))).toBeCloseTo(rows[0].s as number, 9);
+  });
+  it('is reproducible: the same pipeline gives the same numbers', async () => {
+    const again = await runPipeline(tinyPipeline({ name: 'tiny-again' }), { out });
+    const q = "SELECT run_id, step, metric, against, scope, value FROM metrics ORDER BY run_id, step, metric, against, scope";
+    const a = (await queryResults(dir, q)).rows;
+    const b = (await queryResults(again.dir, q)).rows;
+    expect(b).toEqual(a);
+  });
+  it('runs the summary query over the views runs, metrics and final', async () => {
+    const { rows } = await queryResults(dir, tinyPipeline().summary!.sql);
+    expect(Number(rows[0].n)).toBe(8 * 2 + 4 * 2);
+  });
+});
+
+describe('diverged runs', () => {
+  it('are recorded with status and step while the other runs go on', async () => {
+    const res = await runPipeline(tinyPipeline({ lrs: [0.2, 1e300], name: 'tiny-diverge' }), { out });
+    expect(res.runs).toMatchObject({ total: 16, completed: 8, diverged: 8, failed: 0 });
+    const { rows } = await queryResults(res.dir, 'SELECT status, lr, min(diverged_step) AS lo, max(diverged_step) AS hi, count(*)::INTEGER AS n FROM runs GROUP BY status, lr ORDER BY lr');
+    expect(rows).toEqual([
+      { status: 'completed', lr: 0.2, lo: null, hi: null, n: 8 },
+      { status: 'diverged', lr: 1e300, lo: 2, hi: 2, n: 8 },
+    ]);
+    const m = await queryResults(res.dir, "SELECT count(DISTINCT r.run_id)::INTEGER AS n FROM metrics m JOIN runs r USING (run_id) WHERE r.status = 'completed' AND m.step = 24");
+    expect(m.rows[0].n).toBe(8);
+  });
+});
+
+describe('bad input is rejected before training starts', () => {
+  const badPipeline = (network: Record<string, unknown>, task: Record<string, unknown> = {}) => definePipeline({
+    name: 'bad',
+    runs: () => sweep({
+      grid: { alignment: [0.5] },
+      run: (p) => ({
+        task: alignedParity({ d: 2, k: 2, alignment: p.alignment, N: 12, ...task } as never),
+        network: { width: 4, ...network } as never,
+        training: { epochs: 1, samples: 20, batch: 10 },
+      }),
+    }),
+    process: (ctx) => pipe(train(ctx.train), probe(), geometry()),
+  });
+  const cases: Array<[string, ReturnType<typeof badPipeline>, RegExp]> = [
+    ['an unknown activation', badPipeline({ activation: 'sigmoidal' }), /network.activation: received "sigmoidal"; accepted: 'tanh', 'relu'/],
+    ['c outside [0, 1]', badPipeline({}, { alignment: 1.5 }), /alignment: received 1.5; accepted: a finite number >= 0 and <= 1/],
+    ['c unreachable for the task', badPipeline({}, { k: 3, alignment: 0.5 }), /alignment: received 0.5; accepted: 1 only, when k = P − 1 = 3/],
+    ['k > P − 1', badPipeline({}, { k: 4 }), /k: received 4; accepted: an integer >= 1 and <= 3/],
+    ['a non-positive width', badPipeline({ width: 0 }), /network.width: received 0; accepted: an integer >= 1/],
+  ];
+  for (const [what, pipeline, message] of cases) {
+    it(what, async () => {
+      let started = false;
+      await expect(runPipeline(pipeline, { out, onStart: () => { started = true; } })).rejects.toThrow(message);
+      expect(started).toBe(false);
+      expect(existsSync(join(out, 'bad'))).toBe(false);
+    });
+  }
+  it('an output folder that cannot be written', async () => {
+    const file = join(out, 'not-a-folder');
+    writeFileSync(file, 'x');
+    let started = false;
+    await expect(runPipeline(tinyPipeline(), { out: file, onStart: () => { started = true; } }))
+      .rejects.toThrow(/out: received ".*not-a-folder\/tiny"; accepted: a folder that can be created and written/);
+    expect(started).toBe(false);
+  });
+});

@@ -1,0 +1,163 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/engine/backend.js';
+import { Ensemble, initialParams, trainEnsemble, type CheckpointEvent } from '../src/engine/ensemble.js';
+import { resolveActivation, type ActivationSpec } from '../src/engine/activations.js';
+import { evaluate } from '../src/engine/forward.js';
+import { checkpointSteps } from '../src/config.js';
+import { alignedParity } from '../src/sources/aligned-parity.js';
+import { sweepRuns } from '../src/sources/sweep.js';
+import { Rng } from '../src/random.js';
+import type { NetworkParams, RunSpec } from '../src/types.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+/** Random inputs and 0/1 targets. */
+function data(n: number, N: number, K: number, seed: number) {
+  const rng = new Rng(seed);
+  const x = rng.fillNormal(new Float64Array(n * N));
+  const y = Float64Array.from({ length: n * K }, () => (rng.uniform() < 0.5 ? 1 : 0));
+  return { x, y };
+}
+
+/** A float64 copy of the parameters (the forward pass reads any typed array). */
+function f64(p: NetworkParams): NetworkParams {
+  return { ...p, W: Float64Array.from(p.W), b1: Float64Array.from(p.b1), J: Float64Array.from(p.J), b2: Float64Array.from(p.b2) } as unknown as NetworkParams;
+}
+
+describe('the ensemble training step', () => {
+  const cases: Array<[ActivationSpec, 'frozen' | 'trained']> = [
+    ['tanh', 'frozen'], ['relu', 'frozen'], ['tanh', 'trained'], [{ name: 'softplus', beta: 2 }, 'trained'], ['gelu', 'frozen'],
+  ];
+  for (const [spec, readout] of cases) {
+    it(`gradients match a float64 finite-difference check (${JSON.stringify(spec)}, ${readout} readout)`, () => {
+      const N = 6, H = 5, K = 2, n = 16;
+      const act = resolveActivation(spec);
+      const params = [initialParams(1, N, H, K, { weightScale: 1, readoutScale: 1, biasScale: 1 }), initialParams(2, N, H, K, { weightScale: 1, readoutScale: 1, biasScale: 1 })];
+      const { x, y } = data(n, N, K, 3);
+      const ens = new Ensemble(params, act, readout);
+      const xt = tf.tensor2d(Float32Array.from(x), [n, N]);
+      const yt = tf.tensor2d(Float32Array.from(y), [n, K]);
+      const grads = ens.gradients(xt, yt);
+      tf.dispose([xt, yt]);
+      ens.dispose();
+      const X = { rows: n, cols: N, data: Float64Array.from(Float32Array.from(x)) };
+      const Y = { rows: n, cols: K, data: y };
+      params.forEach((p0, s) => {
+        const p = f64(p0);
+        const loss = (q: NetworkParams) => evaluate(q, act, X, Y).loss;
+        expect(grads[s].loss).toBeCloseTo(loss(p), 5);
+        const keys: Array<'W' | 'b1' | 'J' | 'b2'> = readout === 'trained' ? ['W', 'b1', 'J', 'b2'] : ['W', 'b1', 'b2'];
+        for (const key of keys) {
+          const arr = p[key] as unknown as Float64Array;
+          const g = grads[s][key]!;
+          let maxAbs = 0;
+          for (const v of g) maxAbs = Math.max(maxAbs, Math.abs(v));
+          for (let i = 0; i < arr.length; i++) {
+            const orig = arr[i];
+            const eps = 1e-6;
+            arr[i] = orig + eps;
+            const up = loss(p);
+            arr[i] = orig - eps;
+            const down = loss(p);
+            arr[i] = orig;
+            const fd = (up - down) / (2 * eps);
+            expect(Math.abs(g[i] - fd)).toBeLessThan(1e-4 * Math.max(maxAbs, 1e-3) + 1e-7);
+          }
+        }
+        if (readout === 'frozen') expect(grads[s].J).toBeNull();
+      });
+    });
+  }
+});
+
+function runsFor(opts: { activation?: ActivationSpec; seeds?: number; epochs?: number; lr?: number; readout?: 'frozen' | 'trained'; every?: number } = {}): RunSpec[] {
+  return sweepRuns({
+    seed: 11,
+    grid: { alignment: [0.5] },
+    seeds: opts.seeds ?? 3,
+    run: (p, s) => ({
+      task: alignedParity({ d: 3, k: 3, alignment: p.alignment, N: 20, sigma: 0.5, seed: s.task }),
+      network: { activation: opts.activation ?? 'tanh', width: 16, readout: opts.readout ?? 'frozen' },
+      training: { lr: opts.lr ?? 0.2, batch: 32, samples: 400, epochs: opts.epochs ?? 8, checkpoints: { every: opts.every ?? 13 } },
+    }),
+  });
+}
+
+async function collect(runs: RunSpec[], onSteps?: (n: number) => void) {
+  const checkpoints: CheckpointEvent[] = [];
+  const diverged: Array<{ index: number; step: number }> = [];
+  for await (const ev of trainEnsemble(runs, { onSteps })) {
+    if (ev.type === 'checkpoint') checkpoints.push(ev);
+    else diverged.push(ev);
+  }
+  return { checkpoints, diverged };
+}
+
+describe('trainEnsemble', () => {
+  it('makes the training loss fall, for tanh and relu', async () => {
+    for (const activation of ['tanh', 'relu'] as const) {
+      const { checkpoints } = await collect(runsFor({ activation }));
+      const first = checkpoints[0], last = checkpoints.at(-1)!;
+      expect(first.step).toBe(0);
+      expect(last.step).toBe(8 * 13);
+      for (let s = 0; s < 3; s++) {
+        expect(last.members[s].loss).toBeLessThan(0.5 * first.members[s].loss);
+        expect(last.members[s].accuracy).toBeGreaterThan(0.9);
+      }
+    }
+  });
+  it('reports the float64 loss of its own weights at each checkpoint', async () => {
+    const runs = runsFor({ epochs: 2 });
+    const { checkpoints } = await collect(runs);
+    const task = runs[0].task;
+    const batch = task.sample(400, runs[0].data_seed);
+    const X = { rows: 400, cols: task.N, data: Float64Array.from(batch.x) };
+    const Y = { rows: 400, cols: 3, data: Float64Array.from({ length: 1200 }, (_, i) => task.targets.data[batch.conditions[Math.floor(i / 3)] * 3 + (i % 3)]) };
+    const last = checkpoints.at(-1)!;
+    for (const m of last.members) {
+      const ref = evaluate(f64(m.params), resolveActivation('tanh'), X, Y);
+      expect(m.loss).toBeCloseTo(ref.loss, 5);
+      expect(m.accuracy).toBeCloseTo(ref.accuracy, 6);
+    }
+  });
+  it('gives a network the same weights in an ensemble as alone (same seed, same batches)', async () => {
+    for (const readout of ['frozen', 'trained'] as const) {
+      const runs = runsFor({ seeds: 3, epochs: 3, readout });
+      const together = (await collect(runs)).checkpoints.at(-1)!;
+      const alone = (await collect([runs[1]])).checkpoints.at(-1)!;
+      const a = together.members[1].params, b = alone.members[0].params;
+      for (const key of ['W', 'b1', 'J', 'b2'] as const) {
+        for (let i = 0; i < a[key].length; i++) expect(Math.abs(a[key][i] - b[key][i])).toBeLessThan(1e-5);
+      }
+    }
+  });
+  it('does not leak tensors across steps or after training', async () => {
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    await collect(runsFor({ epochs: 6 }), () => counts.push(tf.memory().numTensors));
+    expect(counts).toHaveLength(6);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+  it('records a network whose loss becomes NaN as diverged at its step and keeps the others', async () => {
+    const runs = runsFor({ lr: 1e300, epochs: 2 });
+    const { checkpoints, diverged } = await collect(runs);
+    expect(diverged.map((d) => d.index).sort()).toEqual([0, 1, 2]);
+    // The first update makes the weights non-finite; the loss of step 2 is the first NaN.
+    for (const d of diverged) expect(d.step).toBe(2);
+    expect(checkpoints).toHaveLength(1);
+    expect(checkpoints[0].step).toBe(0);
+  });
+});
+
+describe('checkpoint schedules', () => {
+  it('always include 0 and the final step', () => {
+    expect(checkpointSteps({ every: 40 }, 100)).toEqual([0, 40, 80, 100]);
+    expect(checkpointSteps({ steps: [5, 500, 50] }, 100)).toEqual([0, 5, 50, 100]);
+    const log = checkpointSteps({ logSpaced: 5 }, 10000);
+    expect(log).toEqual([0, 1, 10, 100, 1000, 10000]);
+  });
+});
