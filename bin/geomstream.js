@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The geomstream command. Registers the tsx loader so pipeline files can be TypeScript, then runs
-// the CLI from the build (dist/) when present, else from the TypeScript sources.
+// the CLI: from the TypeScript sources in a checkout (so edits take effect without a build), from
+// the build (dist/) in an installed package, which ships no src/.
 import { register } from 'tsx/esm/api';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 register();
+const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const { main } = await import(existsSync(built) ? built : '../src/cli/main.ts');
+const { main } = await import(existsSync(source) ? source : built);
 await main(process.argv);

@@ -1,0 +1,53 @@
+/** The command line and the built package, as a user meets them. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const out = mkdtempSync(join(tmpdir(), 'geomstream-cli-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function cli(...args: string[]) {
+  return spawnSync('node', ['bin/geomstream.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, GEOMSTREAM_BACKEND: '' } });
+}
+
+describe('geomstream run', () => {
+  it('runs the default pipeline (--quick), names the backend and prints the DuckDB summary', () => {
+    const res = cli('run', 'pipelines/tanh-vs-relu.ts', '--out', out, '--quick', '--no-progress');
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/geomstream: backend (wasm|tensorflow|cpu)/);
+    expect(res.stdout).toMatch(/tanh-vs-relu: 8 completed, 0 diverged, 0 failed of 8 runs/);
+    expect(res.stdout).toMatch(/alignment\s+tanh_input\s+relu_input\s+tanh_target\s+relu_target/);
+    const manifest = JSON.parse(readFileSync(join(out, 'tanh-vs-relu', 'manifest.json'), 'utf8'));
+    expect(manifest.complete).toBe(true);
+  });
+  it('rejects a missing pipeline file and a bad option with the field and what is accepted', () => {
+    const missing = cli('run', 'pipelines/nope.ts', '--out', out);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/pipeline: received "pipelines\/nope.ts"; accepted: the path of an existing pipeline file/);
+    const format = cli('run', 'pipelines/tanh-vs-relu.ts', '--format', 'csv');
+    expect(format.status).not.toBe(0);
+    expect(format.stderr).toMatch(/received 'csv'; accepted: parquet, arrow, ndjson/);
+    const backend = cli('run', 'pipelines/tanh-vs-relu.ts', '--out', out, '--quick', '--backend', 'gpu');
+    expect(backend.status).toBe(2);
+    expect(backend.stderr).toMatch(/backend: received "gpu"; accepted: 'auto', 'tensorflow', 'wasm', 'cpu'/);
+  });
+});
+
+describe('the built package', () => {
+  it('builds to dist/ and exposes the geomstream and geomstream/metrics entry points', () => {
+    const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+    expect(build.status, build.stdout + build.stderr).toBe(0);
+    const check = spawnSync('node', ['--input-type=module', '-e', `
+      const m = await import('geomstream/metrics');
+      const g = await import('geomstream');
+      console.log(JSON.stringify({ cka: m.linearCKA([[0],[1],[2],[3]], [[0],[1],[4],[9]]), root: ['sweep', 'train', 'probe', 'geometry', 'writeResults', 'runPipeline'].every((k) => typeof g[k] === 'function') }));
+    `], { cwd: root, encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+    const r = JSON.parse(check.stdout);
+    expect(r.cka).toBeCloseTo(45 / 49, 12);
+    expect(r.root).toBe(true);
+  });
+});
