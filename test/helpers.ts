@@ -5,9 +5,12 @@ import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The shared fixtures folder (../shared/fixtures beside the repository), or test/fixtures if copied there. */
+/**
+ * The known-answer fixtures: test/fixtures, a copy of ../shared/fixtures (with its README) kept in
+ * the repository so a clone tests on its own; the shared folder is the fallback.
+ */
 export function fixturesDir(): string {
-  for (const dir of [join(here, '..', '..', 'shared', 'fixtures'), join(here, 'fixtures')]) {
+  for (const dir of [join(here, 'fixtures'), join(here, '..', '..', 'shared', 'fixtures')]) {
     try {
       readFileSync(join(dir, 'README.md'));
       return dir;
