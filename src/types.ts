@@ -140,6 +140,8 @@ export interface WeightSnapshot {
   run: RunSpec;
   /** How many snapshots of this ensemble were emitted at this step (diverged members are not). */
   ensemble_size: number;
+  /** True at the run's final step (the end of training). */
+  final: boolean;
 }
 
 /** Hidden activity of one network at one checkpoint. */
@@ -159,6 +161,8 @@ export interface Representation {
   samples: { activity: Matrix; conditions: Int32Array } | null;
   run: RunSpec;
   ensemble_size: number;
+  /** True at the run's final step. */
+  final: boolean;
 }
 
 /** Whether a metric row describes one network or the ensemble (seed-averaged) kernel. */

@@ -220,6 +220,8 @@ export interface CheckpointEvent {
   type: 'checkpoint';
   step: number;
   epoch: number;
+  /** True at the last step of training. */
+  final: boolean;
   members: Array<{ index: number; loss: number; accuracy: number; params: NetworkParams }>;
 }
 
@@ -288,7 +290,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
       }
       members.push({ index: s, loss: loss[s], accuracy: accuracy[s], params: params[s] });
     }
-    if (members.length) yield { type: 'checkpoint', step, epoch: step / perEpoch, members };
+    if (members.length) yield { type: 'checkpoint', step, epoch: step / perEpoch, final: step === total, members };
   }
 
   let pending: tf.Tensor1D[] = [];

@@ -1,10 +1,34 @@
 /**
  * The metrics the `geometry` operator can compute, by name: each adapts pure functions from
- * `src/metrics` to a `Representation` (and its task) and returns long-format values.
+ * `src/metrics` to a `Representation` (and its task) and returns long-format values. Options are
+ * validated when `geometry()` is called, before any work.
+ *
+ * | name                  | rows (metric / against / dichotomy / classifier)                   | needs samples |
+ * |-----------------------|--------------------------------------------------------------------|---------------|
+ * | kernel_alignment      | kernel_alignment / input, target (also per ensemble)                | no            |
+ * | debiased_cka, rbf_cka | same name / input, target                                           | no            |
+ * | rsa                   | rsa / input, target (RDMs of the condition means compared)          | no            |
+ * | ps                    | ps / – / target0… (each balanced target; 'latents' or 'all' too)    | no            |
+ * | ccgp                  | ccgp or ccgp_nearest / – / target0… / svm or ridge                  | no (centroids if absent) |
+ * | sd                    | sd / – / – / svm or ridge                                           | yes           |
+ * | decodability          | decodability / – / target0… / svm or ridge                          | yes           |
+ * | participation_ratio   | participation_ratio / – (of the means, or of the samples)           | for 'samples' |
+ * | sparsity              | sparsity / – (fraction of active units)                             | no            |
+ * | training              | loss, accuracy / target (always added)                               | no            |
+ *
+ * Every metric takes `steps: 'all' | 'final'` (default 'all'): 'final' computes it only at the
+ * last checkpoint of each run, for the expensive decoding metrics.
  */
 import type { Matrix, Representation } from '../types.js';
-import { linearCKA, kernelAlignment } from '../metrics/cka.js';
+import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
+import { linearCKA, kernelAlignment, debiasedCKA, rbfCKA } from '../metrics/cka.js';
 import { gram } from '../metrics/matrix.js';
+import { rdm, compareRdms, type RdmComparison, type RdmMetric } from '../metrics/rdm.js';
+import { parallelismScore } from '../metrics/parallelism.js';
+import { ccgp, decodability, shatteringDimensionality } from '../metrics/decoding.js';
+import { participationRatio, sparsity } from '../metrics/spectrum.js';
+import { balancedDichotomies } from '../metrics/dichotomy.js';
+import { CLASSIFIERS, type ClassifierName } from '../metrics/classifiers.js';
 
 /** One computed number with its coordinates, before the operator adds run, step and scope. */
 export interface MetricValue {
@@ -15,14 +39,16 @@ export interface MetricValue {
   value: number;
 }
 
+type Options = Record<string, unknown>;
+
 /** A metric the geometry operator hosts. */
 export interface GeometryMetric {
+  /** Option names and their validation (throws a ConfigError naming the field); `steps` is common to all. */
+  options: Record<string, (field: string, v: unknown) => void>;
   /** Values for one network's representation. */
-  perRun?(rep: Representation, options: Record<string, unknown>): MetricValue[];
+  perRun?(rep: Representation, options: Options): MetricValue[];
   /** Values for the networks of one ensemble at one step (e.g. on the seed-averaged kernel). */
-  perEnsemble?(reps: Representation[], options: Record<string, unknown>): MetricValue[];
-  /** Option names this metric accepts (anything else is rejected before work starts). */
-  options: string[];
+  perEnsemble?(reps: Representation[], options: Options): MetricValue[];
 }
 
 /** ±1 coding of the targets, P × K: the feature matrix whose linear kernel is the target kernel Ky. */
@@ -30,46 +56,151 @@ export function signedTargets(targets: Matrix): Matrix {
   return { rows: targets.rows, cols: targets.cols, data: Float64Array.from(targets.data, (v) => 2 * v - 1) };
 }
 
-/**
- * Kernel alignment (linear CKA) of the hidden representation of the condition means with the
- * input kernel Kx = M Mᵀ (`against = 'input'`) and the target kernel Ky = (2Y − 1)(2Y − 1)ᵀ
- * (`against = 'target'`); per network, and for the ensemble on the seed-averaged hidden kernel.
- */
-const kernelAlignmentMetric: GeometryMetric = {
-  options: [],
-  perRun(rep) {
-    const task = rep.run.task;
-    return [
-      { metric: 'kernel_alignment', against: 'input', value: linearCKA(rep.means, task.means) },
-      { metric: 'kernel_alignment', against: 'target', value: linearCKA(rep.means, signedTargets(task.targets)) },
-    ];
-  },
-  perEnsemble(reps) {
-    const task = reps[0].run.task;
-    const P = task.P;
-    const mean = new Float64Array(P * P);
-    for (const r of reps) {
-      const k = gram(r.means);
-      for (let i = 0; i < mean.length; i++) mean[i] += k.data[i] / reps.length;
+/** The named dichotomies of a task: each balanced target ('target0', …), latent variable ('latent0', …), or all. */
+export function taskDichotomies(rep: Representation, which: 'targets' | 'latents' | 'all'): Array<{ name: string; positive: number[] }> {
+  const task = rep.run.task;
+  const P = task.P;
+  const fromColumns = (m: Matrix | null, prefix: string) => {
+    if (!m) return [];
+    const out: Array<{ name: string; positive: number[] }> = [];
+    for (let c = 0; c < m.cols; c++) {
+      const positive = Array.from({ length: P }, (_, p) => p).filter((p) => m.data[p * m.cols + c] > 0.5);
+      // Only balanced dichotomies have a PS/CCGP in the sense of science.md §3.
+      if (positive.length * 2 === P) out.push({ name: `${prefix}${c}`, positive });
     }
-    const K = { rows: P, cols: P, data: mean };
-    return [
-      { metric: 'kernel_alignment', against: 'input', value: kernelAlignment(K, gram(task.means)) },
-      { metric: 'kernel_alignment', against: 'target', value: kernelAlignment(K, gram(signedTargets(task.targets))) },
-    ];
-  },
-};
+    return out;
+  };
+  if (which === 'targets') return fromColumns(task.targets, 'target');
+  if (which === 'latents') return fromColumns(task.latents, 'latent');
+  return P % 2 ? [] : balancedDichotomies(P).map((positive) => ({ name: positive.join('+'), positive }));
+}
 
-/** Training-set loss and accuracy of the snapshot, as rows (`metric = 'loss' | 'accuracy'`). */
-const trainingMetric: GeometryMetric = {
-  options: [],
-  perRun: (rep) => [
-    { metric: 'loss', against: 'target', value: rep.loss },
-    { metric: 'accuracy', against: 'target', value: rep.accuracy },
-  ],
-};
+function requireSamples(rep: Representation, metric: string): { activity: Matrix; conditions: Int32Array } {
+  if (!rep.samples) {
+    throw new Error(`metrics: '${metric}' needs noisy samples of every condition; accepted: probe({ samplesPerCondition: n }) before geometry()`);
+  }
+  return rep.samples;
+}
+
+const classifierOption = (f: string, v: unknown) => { requireOneOf(f, v, CLASSIFIERS); };
+const dichotomyOption = (f: string, v: unknown) => { requireOneOf(f, v, ['targets', 'latents', 'all']); };
+const positiveInt = (min: number) => (f: string, v: unknown) => { requireNumber(f, v, { integer: true, min }); };
+
+const both = (rep: Representation, f: (ref: Matrix) => number, metric: string): MetricValue[] => [
+  { metric, against: 'input', value: f(rep.run.task.means) },
+  { metric, against: 'target', value: f(signedTargets(rep.run.task.targets)) },
+];
 
 export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
-  kernel_alignment: kernelAlignmentMetric,
-  training: trainingMetric,
+  /**
+   * Kernel alignment (linear CKA) of the hidden representation of the condition means with the
+   * input kernel Kx = M Mᵀ and the target kernel Ky = (2Y − 1)(2Y − 1)ᵀ; per network, and for the
+   * ensemble on the seed-averaged hidden kernel.
+   */
+  kernel_alignment: {
+    options: {},
+    perRun: (rep) => both(rep, (ref) => linearCKA(rep.means, ref), 'kernel_alignment'),
+    perEnsemble(reps) {
+      const task = reps[0].run.task;
+      const P = task.P;
+      const mean = new Float64Array(P * P);
+      for (const r of reps) {
+        const k = gram(r.means);
+        for (let i = 0; i < mean.length; i++) mean[i] += k.data[i] / reps.length;
+      }
+      const K = { rows: P, cols: P, data: mean };
+      return [
+        { metric: 'kernel_alignment', against: 'input', value: kernelAlignment(K, gram(task.means)) },
+        { metric: 'kernel_alignment', against: 'target', value: kernelAlignment(K, gram(signedTargets(task.targets))) },
+      ];
+    },
+  },
+  /** Debiased linear CKA (Song et al.'s unbiased HSIC) against input and target features. */
+  debiased_cka: {
+    options: {},
+    perRun: (rep) => both(rep, (ref) => debiasedCKA(rep.means, ref), 'debiased_cka'),
+  },
+  /** RBF CKA (bandwidth `threshold` × median distance, default 1) against input and target features. */
+  rbf_cka: {
+    options: { threshold: (f, v) => { requireNumber(f, v, { min: 0, exclusiveMin: true }); } },
+    perRun: (rep, o) => both(rep, (ref) => rbfCKA(rep.means, ref, { threshold: (o.threshold as number) ?? 1 }), 'rbf_cka'),
+  },
+  /** RSA: the RDM of the hidden condition means compared with the input and target RDMs. */
+  rsa: {
+    options: {
+      rdm: (f, v) => { requireOneOf(f, v, ['euclidean', 'sqeuclidean', 'correlation']); },
+      compare: (f, v) => { requireOneOf(f, v, ['pearson', 'spearman', 'kendall', 'cosine']); },
+    },
+    perRun(rep, o) {
+      const metric = (o.rdm as RdmMetric) ?? 'euclidean';
+      const method = (o.compare as RdmComparison) ?? 'spearman';
+      const hidden = rdm(rep.means, metric);
+      return both(rep, (ref) => compareRdms(hidden, rdm(ref, metric), method), 'rsa');
+    },
+  },
+  /** Parallelism score of each balanced target (or latent, or every balanced) dichotomy, on the condition means. */
+  ps: {
+    options: { dichotomies: dichotomyOption },
+    perRun: (rep, o) => taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
+      .map((d) => ({ metric: 'ps', dichotomy: d.name, value: parallelismScore(rep.means, d.positive).value })),
+  },
+  /** CCGP of each dichotomy, on the noisy samples when probed, else on the condition means (centroids). */
+  ccgp: {
+    options: { dichotomies: dichotomyOption, classifier: classifierOption, scheme: (f, v) => { requireOneOf(f, v, ['bernardi', 'nearest-pair']); } },
+    perRun(rep, o) {
+      const classifier = (o.classifier as ClassifierName) ?? 'svm';
+      const scheme = (o.scheme as 'bernardi') ?? 'bernardi';
+      const data = rep.samples ?? { activity: rep.means, conditions: Int32Array.from({ length: rep.means.rows }, (_, i) => i) };
+      return taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
+        .filter((d) => d.positive.length >= 2)
+        .map((d) => ({
+          metric: scheme === 'bernardi' ? 'ccgp' : 'ccgp_nearest', dichotomy: d.name, classifier,
+          value: ccgp(data.activity, data.conditions, d.positive, { classifier, scheme }).value,
+        }));
+    },
+  },
+  /** Shattering dimensionality on the noisy samples (cross-validated over balanced dichotomies). */
+  sd: {
+    options: { classifier: classifierOption, folds: positiveInt(2), maxDichotomies: positiveInt(1) },
+    perRun(rep, o) {
+      const s = requireSamples(rep, 'sd');
+      const classifier = (o.classifier as ClassifierName) ?? 'svm';
+      const r = shatteringDimensionality(s.activity, s.conditions, { classifier, folds: o.folds as number, maxDichotomies: o.maxDichotomies as number });
+      return [{ metric: 'sd', classifier, value: r.value }];
+    },
+  },
+  /** Cross-validated linear decodability of each target from the noisy samples. */
+  decodability: {
+    options: { classifier: classifierOption, folds: positiveInt(2) },
+    perRun(rep, o) {
+      const s = requireSamples(rep, 'decodability');
+      const classifier = (o.classifier as ClassifierName) ?? 'svm';
+      const t = rep.run.task.targets;
+      return Array.from({ length: t.cols }, (_, k) => ({
+        metric: 'decodability', dichotomy: `target${k}`, classifier,
+        value: decodability(s.activity, s.conditions, Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]), { classifier, folds: o.folds as number }).value,
+      }));
+    },
+  },
+  /** Participation ratio of the condition means (default) or of the noisy samples (`on: 'samples'`). */
+  participation_ratio: {
+    options: { on: (f, v) => { requireOneOf(f, v, ['means', 'samples']); } },
+    perRun: (rep, o) => [{
+      metric: 'participation_ratio',
+      value: participationRatio(o.on === 'samples' ? requireSamples(rep, 'participation_ratio').activity : rep.means),
+    }],
+  },
+  /** Fraction of active units (activity > threshold, default 0) over the condition means. */
+  sparsity: {
+    options: { threshold: (f, v) => { requireNumber(f, v); }, absolute: (f, v) => { if (typeof v !== 'boolean') throw new ConfigError(f, v, 'true or false'); } },
+    perRun: (rep, o) => [{ metric: 'sparsity', value: sparsity(rep.means, { threshold: o.threshold as number, absolute: o.absolute as boolean }) }],
+  },
+  /** Training-set loss and accuracy of the snapshot, as rows. */
+  training: {
+    options: {},
+    perRun: (rep) => [
+      { metric: 'loss', against: 'target', value: rep.loss },
+      { metric: 'accuracy', against: 'target', value: rep.accuracy },
+    ],
+  },
 };

@@ -6,12 +6,15 @@
  */
 import type { OperatorFunction } from 'rxjs';
 import type { MetricRow, Representation, StreamRecord } from '../types.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, requireOneOf } from '../errors.js';
 import { mapKind } from './records.js';
-import { GEOMETRY_METRICS, type MetricValue } from './geometry-metrics.js';
+import { GEOMETRY_METRICS, type GeometryMetric, type MetricValue } from './geometry-metrics.js';
 
-/** A metric by name, or with options: `{ name: 'kernel_alignment' }`. */
-export type MetricRequest = string | ({ name: string } & Record<string, unknown>);
+/**
+ * A metric by name, or with options, e.g. `{ name: 'sd', classifier: 'ridge', steps: 'final' }`.
+ * See `GEOMETRY_METRICS` for the names and their options.
+ */
+export type MetricRequest = string | ({ name: string; steps?: 'all' | 'final' } & Record<string, unknown>);
 
 export interface GeometryOptions {
   /** Metrics to compute (default ['kernel_alignment']); 'training' (loss and accuracy rows) is always added. */
@@ -20,21 +23,32 @@ export interface GeometryOptions {
   ensemble?: boolean;
 }
 
-function resolve(requests: MetricRequest[]) {
+interface ResolvedMetric {
+  name: string;
+  metric: GeometryMetric;
+  options: Record<string, unknown>;
+  finalOnly: boolean;
+}
+
+/** Validate the requests (names and every option) before any work; 'training' is always added. */
+function resolve(requests: MetricRequest[]): ResolvedMetric[] {
+  if (!Array.isArray(requests)) throw new ConfigError('metrics', requests, 'an array of metric names or { name, ...options }');
   const names = Object.keys(GEOMETRY_METRICS);
-  const out = new Map<string, Record<string, unknown>>();
-  for (const [i, r] of requests.entries()) {
-    const { name, ...opts } = typeof r === 'string' ? { name: r } : r;
-    const m = GEOMETRY_METRICS[name];
-    if (!m) throw new ConfigError(`metrics[${i}]`, name, names.map((n) => `'${n}'`).join(', '));
-    for (const k of Object.keys(opts)) {
-      if (!m.options.includes(k)) {
-        throw new ConfigError(`metrics[${i}].${k}`, opts[k], m.options.length ? `the options ${m.options.join(', ')}` : `no options for '${name}'`);
-      }
+  const out: ResolvedMetric[] = [];
+  for (const [i, r] of [...requests, 'training'].entries()) {
+    const { name, steps, ...opts } = typeof r === 'string' ? { name: r } as { name: string; steps?: unknown } : r;
+    const metric = GEOMETRY_METRICS[name];
+    if (!metric) throw new ConfigError(`metrics[${i}]`, name, names.map((n) => `'${n}'`).join(', '));
+    if (name === 'training' && out.some((m) => m.name === 'training')) continue;
+    const finalOnly = requireOneOf(`metrics[${i}].steps`, steps ?? 'all', ['all', 'final']) === 'final';
+    for (const [k, v] of Object.entries(opts)) {
+      const check = metric.options[k];
+      const known = Object.keys(metric.options);
+      if (!check) throw new ConfigError(`metrics[${i}].${k}`, v, known.length ? `the options ${[...known, 'steps'].join(', ')}` : `only 'steps' for '${name}'`);
+      if (v !== undefined) check(`metrics[${i}].${k}`, v);
     }
-    out.set(name, opts);
+    out.push({ name, metric, options: opts, finalOnly });
   }
-  out.set('training', {});
   return out;
 }
 
@@ -53,9 +67,9 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
   const pending = new Map<string, Representation[]>();
   return mapKind('representation', (rep) => {
     const rows: MetricRow[] = [];
-    for (const [name, opts] of metrics) {
-      const m = GEOMETRY_METRICS[name];
-      if (m.perRun) for (const v of m.perRun(rep, opts)) rows.push(row(rep, 'run', v));
+    const active = metrics.filter((m) => !m.finalOnly || rep.final);
+    for (const { metric, options: opts } of active) {
+      if (metric.perRun) for (const v of metric.perRun(rep, opts)) rows.push(row(rep, 'run', v));
     }
     if (withEnsemble && rep.ensemble_size > 1) {
       const key = `${rep.ensemble_id}\u0000${rep.step}`;
@@ -66,9 +80,8 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
         pending.delete(key);
         // The ensemble row's loss is the members' mean loss.
         const mean = { ...rep, loss: group.reduce((s, r) => s + r.loss, 0) / group.length };
-        for (const [name, opts] of metrics) {
-          const m = GEOMETRY_METRICS[name];
-          if (m.perEnsemble) for (const v of m.perEnsemble(group, opts)) rows.push(row(mean, 'ensemble', v));
+        for (const { metric, options: opts } of active) {
+          if (metric.perEnsemble) for (const v of metric.perEnsemble(group, opts)) rows.push(row(mean, 'ensemble', v));
         }
       }
     }

@@ -33,7 +33,7 @@ export function representationOf(s: WeightSnapshot, options: ProbeOptions = {}):
   }
   return {
     kind: 'representation', run_id: s.run_id, ensemble_id: s.ensemble_id, step: s.step, epoch: s.epoch,
-    loss: s.loss, accuracy: s.accuracy, layer: 1, means, samples, run: s.run, ensemble_size: s.ensemble_size,
+    loss: s.loss, accuracy: s.accuracy, layer: 1, means, samples, run: s.run, ensemble_size: s.ensemble_size, final: s.final,
   };
 }
 

@@ -83,7 +83,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions): Observable<StreamRe
             Object.assign(status[m.index], { loss: m.loss, accuracy: m.accuracy, step: ev.step });
             const snapshot: WeightSnapshot = {
               kind: 'snapshot', run_id: run.run_id, ensemble_id: run.ensemble_id, step: ev.step, epoch: ev.epoch,
-              loss: m.loss, accuracy: m.accuracy, params: m.params, run, ensemble_size: ev.members.length,
+              loss: m.loss, accuracy: m.accuracy, params: m.params, run, ensemble_size: ev.members.length, final: ev.final,
             };
             subscriber.next(snapshot);
           }
