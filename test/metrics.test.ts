@@ -214,6 +214,9 @@ describe('metric properties (fast-check)', () => {
   const rotate = (m: number[][], angle: number) => m.map(([a, b, ...rest]) => [Math.cos(angle) * a - Math.sin(angle) * b, Math.sin(angle) * a + Math.cos(angle) * b, ...rest]);
   it('PS lies in [−1, 1] and is invariant to rotating the representation', () => {
     fc.assert(fc.property(points(6, 3), fc.double({ min: 0, max: 6.28, noNaN: true }), (m, angle) => {
+      // Coding vectors of near-zero length make the cosines ill-conditioned; PS is defined away from them.
+      const dist = (a: number[], b: number[]) => Math.hypot(...a.map((v, i) => v - b[i]));
+      fc.pre([0, 2, 4].every((i) => [1, 3, 5].every((j) => dist(m[i], m[j]) > 0.1)));
       const r = parallelismScore(m, [0, 2, 4]).value;
       expect(r).toBeGreaterThanOrEqual(-1 - 1e-12);
       expect(r).toBeLessThanOrEqual(1 + 1e-12);

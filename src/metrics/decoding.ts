@@ -8,7 +8,7 @@ import type { MatrixLike } from '../types.js';
 import { Rng } from '../random.js';
 import { requireFinite, toMatrix } from './matrix.js';
 import { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
-import { accuracyOf, fitClassifier, requireClassifier, type ClassifierName } from './classifiers.js';
+import { accuracyOf, addOuterProducts, fitClassifier, requireClassifier, type ClassifierName, type LinearModel } from './classifiers.js';
 
 interface Labelled {
   x: Float64Array;
@@ -74,17 +74,50 @@ export function conditionFolds(conditions: Int32Array, P: number, folds: number,
   return fold;
 }
 
-function crossValidated(d: Labelled, labelOfCondition: (c: number) => number, fold: Int32Array, folds: number, classifier: ClassifierName, seed: number): number {
+/**
+ * Σ z zᵀ (z = (x, 1)) of each group of rows, and of all rows: every classifier fitted on a union
+ * of groups (the training folds, the non-held-out conditions) gets its total by subtraction
+ * instead of recomputing O(n p²) products (see TrainingSet.zz).
+ */
+function groupGrams(d: Labelled, groups: Int32Array[]): { total: Float64Array; group: Float64Array[] } {
+  const q = d.p + 1;
+  const group = groups.map((rows) => addOuterProducts(d.x, d.p, rows, new Float64Array(q * q)));
+  const total = new Float64Array(q * q);
+  for (const g of group) for (let i = 0; i < total.length; i++) total[i] += g[i];
+  return { total, group };
+}
+
+/** Σ z zᵀ of all rows except the given groups. */
+function without(grams: { total: Float64Array; group: Float64Array[] }, left: number[]): Float64Array {
+  const out = Float64Array.from(grams.total);
+  for (const g of left) for (let i = 0; i < out.length; i++) out[i] -= grams.group[g][i];
+  return out;
+}
+
+/** Cross-validation folds with the Gram sums of their training sets, shared by every dichotomy. */
+function foldSets(d: Labelled, fold: Int32Array, folds: number) {
+  const members = Array.from({ length: folds }, () => [] as number[]);
+  fold.forEach((f, i) => members[f].push(i));
+  const grams = groupGrams(d, members.map((m) => Int32Array.from(m)));
+  return members.map((test, f) => ({
+    test,
+    train: Array.from({ length: fold.length }, (_, i) => i).filter((i) => fold[i] !== f),
+    zz: without(grams, [f]),
+  }));
+}
+
+function crossValidated(d: Labelled, labelOfCondition: (c: number) => number, sets: ReturnType<typeof foldSets>, classifier: ClassifierName, seed: number): number {
   let sum = 0;
-  for (let f = 0; f < folds; f++) {
-    const train: number[] = [], test: number[] = [];
-    for (let i = 0; i < fold.length; i++) (fold[i] === f ? test : train).push(i);
+  let previous: LinearModel | undefined;
+  for (const { train, test, zz } of sets) {
     const ytr = train.map((r) => labelOfCondition(d.conditions[r]));
     const yte = test.map((r) => labelOfCondition(d.conditions[r]));
-    const model = fitClassifier(classifier, { x: d.x, p: d.p, rows: train, y: ytr }, seed + f);
+    // Folds share most of their training data: each fit starts from the previous fold's solution.
+    const model = fitClassifier(classifier, { x: d.x, p: d.p, rows: train, y: ytr, zz }, seed, previous);
+    previous = model;
     sum += accuracyOf(model, d.x, d.p, test, yte);
   }
-  return sum / folds;
+  return sum / sets.length;
 }
 
 export type CcgpScheme = 'bernardi' | 'nearest-pair';
@@ -131,9 +164,14 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
   const seed = options.seed ?? 0;
   const posSet = new Set(pos);
   const accuracies: number[] = [];
+  const grams = scheme === 'bernardi' ? groupGrams(d, d.byCondition) : null;
+  let previous: LinearModel | undefined;
   const evaluate = (trainConds: number[], testConds: number[]) => {
     const train = rowsOf(d, trainConds), test = rowsOf(d, testConds);
-    const model = fitClassifier(classifier, { x: d.x, p: d.p, rows: train, y: labelsOf(d, train, posSet) }, seed);
+    const zz = grams ? without(grams, testConds) : undefined;
+    // Held-out pairs share most training conditions: warm-start from the previous split's solution.
+    const model = fitClassifier(classifier, { x: d.x, p: d.p, rows: train, y: labelsOf(d, train, posSet), zz }, seed, scheme === 'bernardi' ? previous : undefined);
+    previous = model;
     accuracies.push(accuracyOf(model, d.x, d.p, test, labelsOf(d, test, posSet)));
   };
   if (scheme === 'bernardi') {
@@ -205,10 +243,10 @@ export function shatteringDimensionality(samples: MatrixLike, conditions: ArrayL
   const max = options.maxDichotomies ?? 100;
   if (!Number.isInteger(max) || max < 1) throw new Error(`options.maxDichotomies: received ${max}; accepted: an integer >= 1`);
   const dichotomies = balancedDichotomies(d.P, max, seed);
-  const fold = conditionFolds(d.conditions, d.P, folds, seed);
+  const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
   const accuracies = dichotomies.map((side) => {
     const set = new Set(side);
-    return crossValidated(d, (c) => (set.has(c) ? 1 : 0), fold, folds, classifier, seed);
+    return crossValidated(d, (c) => (set.has(c) ? 1 : 0), sets, classifier, seed);
   });
   return {
     value: accuracies.reduce((s, v) => s + v, 0) / accuracies.length,
@@ -233,6 +271,6 @@ export function decodability(samples: MatrixLike, conditions: ArrayLike<number>,
   if (!labels || labels.length !== d.P) throw new Error(`labels: has length ${labels?.length}; accepted: one 0/1 label per condition, ${d.P}`);
   for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) throw new Error(`labels: entry ${i} is ${labels[i]}; accepted: 0 or 1`);
   const { classifier, folds, seed } = cvOptions(options, d);
-  const fold = conditionFolds(d.conditions, d.P, folds, seed);
-  return { value: crossValidated(d, (c) => labels[c], fold, folds, classifier, seed), classifier, folds };
+  const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
+  return { value: crossValidated(d, (c) => labels[c], sets, classifier, seed), classifier, folds };
 }

@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { fitLinearSvm } from './src/metrics/classifiers.js';
+import { labelledSamples } from './src/metrics/decoding.js';
+const p = JSON.parse(readFileSync('/tmp/problem.json', 'utf8'));
+const d = labelledSamples(p.samples, p.conditions);
+const rows = [...Array(d.conditions.length).keys()].filter((i) => p.folds[i] !== 0);
+const y = rows.map((r) => ([0, 3, 5, 6].includes(d.conditions[r]) ? 1 : 0));
+const t0 = performance.now();
+for (let k = 0; k < 5; k++) fitLinearSvm({ x: d.x, p: d.p, rows, y });
+console.log('per fit ms', ((performance.now() - t0) / 5).toFixed(1));
