@@ -1,7 +1,9 @@
 /**
  * The headline result at small scale (science.md): on the aligned parity task (d = 3, k = 3),
  * Tanh hidden layers align with the target kernel, ReLU hidden layers keep more of the input
- * kernel, at every input–target alignment c.
+ * kernel, at every input–target alignment c. With low-dimensional targets, Tanh representations
+ * are also more disentangled: the rows include the parallelism score (PS) and cross-condition
+ * generalisation (CCGP) of each target, and the shattering dimensionality (SD).
  *
  *   npm start        (= geomstream run pipelines/tanh-vs-relu.ts --out results)
  */
@@ -42,7 +44,19 @@ export default definePipeline({
         },
       }),
     }),
-  process: (ctx) => pipe(train(ctx.train), probe(), geometry({ metrics: ['kernel_alignment'] })),
+  process: (ctx) => pipe(
+    train(ctx.train),
+    // 50 noisy samples per condition for the decoding metrics (the same samples at every checkpoint).
+    probe({ samplesPerCondition: 50 }),
+    geometry({
+      metrics: [
+        'kernel_alignment',
+        'ps', // parallelism score of each target dichotomy, on the condition means
+        { name: 'ccgp', classifier: 'svm', steps: 'final' }, // Bernardi et al.'s scheme, each target
+        { name: 'sd', classifier: 'ridge', steps: 'final' }, // all 35 balanced dichotomies, 5-fold CV
+      ],
+    }),
+  ),
   summary: {
     title: 'Final kernel alignment of the hidden layer (mean over seeds) — tanh should lead on target, relu on input',
     sql: `
