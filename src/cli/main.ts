@@ -3,6 +3,7 @@
  *
  *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--quick] [--seed n]
  *                                [--format parquet,arrow,ndjson] [--snapshots]
+ *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--json]
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
@@ -13,6 +14,8 @@ import { runPipeline, type Pipeline } from '../pipeline.js';
 import { ConfigError } from '../errors.js';
 import { FORMATS, type ResultFormat } from '../sinks/results.js';
 import { formatTable, queryResults } from './query.js';
+import { bench } from '../bench/bench.js';
+import { WORKLOADS } from '../bench/workloads.js';
 
 /** Load the default export of a pipeline file (TypeScript files need the tsx loader, which the bin registers). */
 export async function loadPipeline(file: string): Promise<Pipeline> {
@@ -89,6 +92,14 @@ export function program(): Command {
     .option('--snapshots', 'also write every weight snapshot to snapshots.arrows')
     .option('--no-progress', 'no progress line')
     .action(run);
+  cmd.command('bench')
+    .description('training throughput and metric cost, side by side with PyTorch and numpy + scikit-learn on this machine')
+    .option('--workloads <list>', `comma-separated: ${WORKLOADS.map((w) => w.name).join(',')}`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--repeats <n>', 'repetitions (medians are reported)', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`received '${v}'; accepted: a positive integer`); return n; }, 3)
+    .option('--no-reference', 'skip the Python references')
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
+    .option('--json', 'one JSON line per workload')
+    .action(async (opts) => { await bench(opts); });
   return cmd;
 }
 

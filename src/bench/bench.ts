@@ -1,0 +1,128 @@
+/**
+ * `geomstream bench`: geomstream's workloads side by side with the Python references, in the same
+ * invocation, alternating (ours, then each reference) over several repetitions; reports medians
+ * and our ratio to each reference. Timings on shared machines are noisy: compare the ratios.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { initBackend } from '../engine/backend.js';
+import { WORKLOADS, flopsPerNetworkStep, runTrain, metricsProblem, writeMetricsProblem, allMetrics, type Workload } from './workloads.js';
+
+export interface BenchOptions {
+  workloads?: string[];
+  repeats?: number;
+  /** Skip the Python references. */
+  reference?: boolean;
+  backend?: string;
+  json?: boolean;
+}
+
+export interface BenchResult {
+  workload: string;
+  backend: string;
+  /** Training workloads: network-steps per second (median). */
+  netStepsPerSec?: number;
+  gflops?: number;
+  /** Metrics workload: seconds for the full metric set (median). */
+  seconds?: number;
+  peakRssMB: number;
+  reference: Record<string, number | null>;
+  /** ours / reference: > 1 means geomstream is faster. */
+  ratio: Record<string, number | null>;
+  repeats: number;
+}
+
+const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+function referenceScript(name: string): string {
+  // From src/bench (sources) or dist/bench (build), the references live in <package>/bench/reference.
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  for (const dir of [join(here, '..', '..', 'bench', 'reference'), join(here, '..', '..', '..', 'bench', 'reference')]) {
+    if (existsSync(join(dir, name))) return join(dir, name);
+  }
+  throw new Error(`bench: reference script ${name} not found`);
+}
+
+function python(args: string[]): Record<string, unknown> | null {
+  const res = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (res.status !== 0) return null;
+  try { return JSON.parse(res.stdout.trim().split('\n').pop()!); } catch { return null; }
+}
+
+/** Whether python3 has the modules a reference needs. */
+export function pythonHas(modules: string[]): boolean {
+  return spawnSync('python3', ['-c', `import ${modules.join(', ')}`]).status === 0;
+}
+
+async function benchOne(w: Workload, repeats: number, withReference: boolean, backend: string): Promise<BenchResult> {
+  const ours: number[] = [];
+  const refs: Record<string, number[]> = {};
+  const add = (k: string, v: number | null | undefined) => { if (typeof v === 'number' && Number.isFinite(v)) (refs[k] ??= []).push(v); };
+  if (w.kind === 'train') {
+    const torch = withReference && pythonHas(['torch']);
+    const script = torch ? referenceScript('train_reference.py') : '';
+    for (let r = 0; r < repeats; r++) {
+      ours.push((await runTrain(w)).netStepsPerSec);
+      if (torch) for (const mode of ['loop', 'batched']) {
+        add(`pytorch-${mode}`, python([script, mode, String(w.networks), String(w.width), String(w.bits), String(w.epochs)])?.netStepsPerSec as number);
+      }
+    }
+    const value = median(ours);
+    const reference = Object.fromEntries(['pytorch-loop', 'pytorch-batched'].map((k) => [k, refs[k] ? median(refs[k]) : null]));
+    return {
+      workload: w.name, backend, netStepsPerSec: value, gflops: (value * flopsPerNetworkStep(w)) / 1e9,
+      peakRssMB: process.resourceUsage().maxRSS / 1024, reference,
+      ratio: Object.fromEntries(Object.entries(reference).map(([k, v]) => [k, v ? value / v : null])), repeats,
+    };
+  }
+  const problem = metricsProblem(w);
+  const sk = withReference && pythonHas(['numpy', 'scipy', 'sklearn']);
+  const dir = mkdtempSync(join(tmpdir(), 'geomstream-bench-'));
+  const file = join(dir, 'problem.json');
+  if (sk) writeMetricsProblem(problem, file);
+  try {
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      allMetrics(problem);
+      ours.push((performance.now() - t0) / 1000);
+      if (sk) add('numpy-sklearn', python([referenceScript('metrics_reference.py'), file, '1'])?.seconds as number);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const value = median(ours);
+  const reference = { 'numpy-sklearn': refs['numpy-sklearn'] ? median(refs['numpy-sklearn']) : null };
+  return {
+    workload: w.name, backend, seconds: value, peakRssMB: process.resourceUsage().maxRSS / 1024, reference,
+    // For times, faster is smaller: ratio = reference time / our time, so > 1 still means we are faster.
+    ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null }, repeats,
+  };
+}
+
+/** Run the benchmark; prints a table (or JSON lines) and returns the results. */
+export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> {
+  const names = options.workloads ?? WORKLOADS.map((w) => w.name);
+  const unknown = names.filter((n) => !WORKLOADS.some((w) => w.name === n));
+  if (unknown.length) throw new Error(`workloads: received ${unknown.join(', ')}; accepted: ${WORKLOADS.map((w) => w.name).join(', ')}`);
+  const repeats = options.repeats ?? 3;
+  const backend = await initBackend(options.backend);
+  const results: BenchResult[] = [];
+  for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
+    process.stderr.write(`bench: ${w.name} (${w.description}), ${repeats} repetitions…\n`);
+    const r = await benchOne(w, repeats, options.reference ?? true, backend);
+    results.push(r);
+    if (options.json) console.log(JSON.stringify(r));
+  }
+  if (!options.json) {
+    console.log(`\nmachine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; backend ${backend}; medians of ${repeats}\n`);
+    for (const r of results) {
+      const ours = r.netStepsPerSec !== undefined ? `${r.netStepsPerSec.toFixed(0)} network-steps/s (${r.gflops!.toFixed(1)} GFLOP/s)` : `${r.seconds!.toFixed(2)} s`;
+      const refs = Object.entries(r.reference).map(([k, v]) => `${k}: ${v === null ? 'n/a' : r.netStepsPerSec !== undefined ? `${v.toFixed(0)}/s` : `${v.toFixed(2)} s`} (ours ×${r.ratio[k]?.toFixed(2) ?? 'n/a'})`).join('; ');
+      console.log(`${r.workload.padEnd(8)} geomstream ${ours}; ${refs}; peak RSS ${r.peakRssMB.toFixed(0)} MB`);
+    }
+  }
+  return results;
+}

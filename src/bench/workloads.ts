@@ -1,0 +1,131 @@
+/**
+ * Benchmark workloads of `geomstream bench`: each runs geomstream's own path once and returns
+ * what it measured; the Python references (bench/reference/) run the same workloads with PyTorch
+ * or numpy + scikit-learn, in the same invocation, alternating with ours.
+ */
+import { writeFileSync } from 'node:fs';
+import { trainEnsemble } from '../engine/ensemble.js';
+import { sweepRuns } from '../sources/sweep.js';
+import { alignedParity } from '../sources/aligned-parity.js';
+import { Rng } from '../random.js';
+import {
+  linearCKA, debiasedCKA, rbfCKA, rdm, compareRdms, parallelismScore, ccgp, decodability, shatteringDimensionality,
+  participationRatio, sparsity, conditionFolds, balancedDichotomies,
+} from '../metrics/index.js';
+import type { Matrix } from '../types.js';
+
+/** A training workload: an ensemble of `networks` networks, N = 100 → width (tanh) → d sigmoid outputs. */
+export interface TrainWorkload {
+  kind: 'train';
+  name: string;
+  description: string;
+  networks: number;
+  width: number;
+  /** Latent bits: P = 2^bits conditions, k = bits targets. */
+  bits: number;
+  /** Timed epochs (one more is run first as a warm-up). */
+  epochs: number;
+}
+
+/** The metrics workload: the full metric set on one representation. */
+export interface MetricsWorkload {
+  kind: 'metrics';
+  name: string;
+  description: string;
+  conditions: number;
+  units: number;
+  samples: number;
+}
+
+export type Workload = TrainWorkload | MetricsWorkload;
+
+export const WORKLOADS: Workload[] = [
+  { kind: 'train', name: 'W1', description: '10 networks, 100 → 128 tanh → 3 sigmoid, frozen readout, SGD lr 0.1, batch 64, 5000 samples', networks: 10, width: 128, bits: 3, epochs: 3 },
+  { kind: 'train', name: 'W1-wide', description: 'W1 with width 512', networks: 10, width: 512, bits: 3, epochs: 1 },
+  { kind: 'train', name: 'W1-32c', description: 'W1 on 32 conditions (d = 5, k = 5)', networks: 10, width: 128, bits: 5, epochs: 3 },
+  { kind: 'metrics', name: 'metrics', description: 'full metric set on one representation: 8 conditions, 128 units, 5000 noisy samples (SVM)', conditions: 8, units: 128, samples: 5000 },
+];
+
+/** Useful floating-point operations of one SGD step of one network (matmuls only). */
+export function flopsPerNetworkStep(w: TrainWorkload, batch = 64, N = 100): number {
+  const K = w.bits;
+  // forward x·W and h·J, backward xᵀ·dz and g·Jᵀ (frozen readout: no hᵀ·g)
+  return 2 * batch * (2 * N * w.width + 2 * w.width * K);
+}
+
+/** Train the workload with geomstream; returns network-steps per second over the timed epochs. */
+export async function runTrain(w: TrainWorkload): Promise<{ netStepsPerSec: number; seconds: number }> {
+  const runs = sweepRuns({
+    seed: 1,
+    grid: { workload: [w.name] },
+    seeds: w.networks,
+    run: (_p, s) => ({
+      task: alignedParity({ d: w.bits, k: w.bits, alignment: Math.sqrt(w.bits / (2 ** w.bits - 1)), N: 100, sigma: 1, seed: s.task }),
+      network: { activation: 'tanh', width: w.width, readout: 'frozen' },
+      training: { lr: 0.1, batch: 64, samples: 5000, epochs: w.epochs + 1, checkpoints: { steps: [] } },
+    }),
+  });
+  let netSteps = 0;
+  let started = 0;
+  let epochs = 0;
+  for await (const _ of trainEnsemble(runs, {
+    onSteps: (n) => {
+      // The first epoch is a warm-up (kernels compile, memory grows): time from its end.
+      if (epochs++ === 0) started = performance.now();
+      else netSteps += n;
+    },
+  })) { /* checkpoints at 0 and the end only */ }
+  const seconds = (performance.now() - started) / 1000;
+  return { netStepsPerSec: netSteps / seconds, seconds };
+}
+
+/** The metrics problem: condition means, noisy samples (tanh of noisy Gaussian patterns), inputs and targets. */
+export function metricsProblem(w: MetricsWorkload, seed = 1) {
+  const rng = new Rng(seed);
+  const P = w.conditions, H = w.units, per = Math.floor(w.samples / P), N = 100;
+  const bits = Math.log2(P);
+  const latent = Array.from({ length: P }, () => Array.from({ length: H }, () => rng.normal()));
+  const samples = new Float64Array(P * per * H);
+  const conditions = new Int32Array(P * per);
+  for (let p = 0; p < P; p++) for (let i = 0; i < per; i++) {
+    conditions[p * per + i] = p;
+    for (let j = 0; j < H; j++) samples[(p * per + i) * H + j] = Math.tanh(latent[p][j] + 1.5 * rng.normal());
+  }
+  const means = latent.map((r) => r.map(Math.tanh));
+  const inputs = Array.from({ length: P }, () => Array.from({ length: N }, () => rng.normal()));
+  const targets = Array.from({ length: P }, (_, p) => Array.from({ length: bits }, (_, i) => (p >> i) & 1));
+  const folds = conditionFolds(conditions, P, 5, 0);
+  return { means, inputs, targets, samples: { rows: P * per, cols: H, data: samples } as Matrix, conditions, folds, dichotomies: balancedDichotomies(P) };
+}
+
+/** Write the metrics problem as JSON for the Python reference. */
+export function writeMetricsProblem(problem: ReturnType<typeof metricsProblem>, path: string): void {
+  const { samples, conditions, folds, ...rest } = problem;
+  const rows = Array.from({ length: samples.rows }, (_, i) => Array.from(samples.data.subarray(i * samples.cols, (i + 1) * samples.cols)));
+  writeFileSync(path, JSON.stringify({ ...rest, samples: rows, conditions: Array.from(conditions), folds: Array.from(folds) }));
+}
+
+/** The full metric set of science.md §3 on one representation, as the Python reference computes it. */
+export function allMetrics(problem: ReturnType<typeof metricsProblem>): Record<string, number> {
+  const { means, inputs, targets, samples, conditions } = problem;
+  const t = targets.map((r) => r.map((v) => 2 * v - 1));
+  const out: Record<string, number> = {};
+  for (const [name, ref] of [['input', inputs], ['target', t]] as const) {
+    out[`kernel_alignment/${name}`] = linearCKA(means, ref);
+    out[`debiased_cka/${name}`] = debiasedCKA(means, ref);
+    out[`rbf_cka/${name}`] = rbfCKA(means, ref);
+    out[`rsa/${name}`] = compareRdms(rdm(means), rdm(ref), 'spearman');
+  }
+  out['rsa_kendall/input'] = compareRdms(rdm(means), rdm(inputs), 'kendall');
+  for (let k = 0; k < targets[0].length; k++) {
+    const pos = targets.map((r, p) => (r[k] > 0.5 ? p : -1)).filter((p) => p >= 0);
+    const labels = targets.map((r) => r[k]);
+    out[`ps/target${k}`] = parallelismScore(means, pos).value;
+    out[`ccgp/target${k}`] = ccgp(samples, conditions, pos, { classifier: 'svm' }).value;
+    out[`decodability/target${k}`] = decodability(samples, conditions, labels, { classifier: 'svm', folds: 5, seed: 0 }).value;
+  }
+  out.sd = shatteringDimensionality(samples, conditions, { classifier: 'svm', folds: 5, seed: 0 }).value;
+  out.participation_ratio = participationRatio(samples);
+  out.sparsity = sparsity(means);
+  return out;
+}
