@@ -142,15 +142,23 @@ function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
   const g = new Float64Array(q);
   const Hs = new Float64Array(q * q);
   const dz = new Float64Array(n);
+  // S = Σ_active z zᵀ, kept across Newton steps and updated with the rows whose status changed
+  // (after the first steps only a few do), instead of being rebuilt every step.
+  const S = new Float64Array(q * q);
+  const isActive = new Uint8Array(n);
+  let built = false;
+  const entering: number[] = [], leaving: number[] = [];
   const active: number[] = [], inactive: number[] = [];
   for (let iter = 0; iter < 100; iter++) {
     g.set(v);
-    active.length = 0;
-    inactive.length = 0;
+    active.length = inactive.length = entering.length = leaving.length = 0;
     for (let i = 0; i < n; i++) {
       const e = 1 - margin[i];
-      if (e <= 0) { inactive.push(rows[i]); continue; }
-      active.push(rows[i]);
+      const now = e > 0 ? 1 : 0;
+      (now ? active : inactive).push(rows[i]);
+      if (now !== isActive[i]) (now ? entering : leaving).push(rows[i]);
+      isActive[i] = now;
+      if (!now) continue;
       const off = rows[i] * p;
       const coef = -2 * C * sign[i] * e;
       for (let j = 0; j < p; j++) g[j] += coef * x[off + j];
@@ -160,15 +168,23 @@ function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
     for (let j = 0; j < q; j++) gnorm += g[j] * g[j];
     gnorm = Math.sqrt(gnorm);
     if (gnorm <= stop * g0 || gnorm === 0) break;
-    // Generalised Hessian I + 2C Σ_active z zᵀ: from the precomputed total minus the inactive
-    // rows when those are fewer (overlapping classes keep most rows active).
-    if (t.zz && inactive.length < active.length) {
-      for (let j = 0; j < q * q; j++) Hs[j] = 2 * C * t.zz[j];
-      addOuterProducts(x, p, inactive, Hs, -2 * C);
-    } else {
-      Hs.fill(0);
-      addOuterProducts(x, p, active, Hs, 2 * C);
+    const changes = entering.length + leaving.length;
+    if (!built || changes > Math.min(active.length, inactive.length)) {
+      // Build afresh: from the precomputed total minus the inactive rows when those are fewer.
+      if (t.zz && inactive.length < active.length) {
+        S.set(t.zz);
+        addOuterProducts(x, p, inactive, S, -1);
+      } else {
+        S.fill(0);
+        addOuterProducts(x, p, active, S, 1);
+      }
+      built = true;
+    } else if (changes) {
+      addOuterProducts(x, p, entering, S, 1);
+      addOuterProducts(x, p, leaving, S, -1);
     }
+    // Generalised Hessian I + 2C S.
+    for (let j = 0; j < q * q; j++) Hs[j] = 2 * C * S[j];
     for (let j = 0; j < q; j++) Hs[j * q + j] += 1;
     const d = choleskySolve(Hs, g, q); // Newton direction is −d
     let slope = 0;
