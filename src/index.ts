@@ -16,16 +16,17 @@ export { sweep, sweepRuns, gridPoints, type SweepOptions, type SweepPoint, type 
 export { train, trainRuns, type TrainOptions } from './operators/train.js';
 export { probe, representationOf, type ProbeOptions } from './operators/probe.js';
 export { geometry, type GeometryOptions, type MetricRequest } from './operators/geometry.js';
-export { GEOMETRY_METRICS, type GeometryMetric, type MetricValue } from './operators/geometry-metrics.js';
+export { GEOMETRY_METRICS, signedTargets, taskDichotomies, type GeometryMetric, type MetricValue } from './operators/geometry-metrics.js';
+export { weightDynamics, neuronRows, fieldRows, type WeightDynamicsOptions, type FieldOptions } from './operators/weight-dynamics.js';
 
 export { writeResults, prepareResultsDir, FORMATS, SCHEMA_VERSION, type ResultsOptions, type ResultsSummary, type ResultFormat } from './sinks/results.js';
 export { writeParquet, encodeParquet } from './sinks/parquet.js';
 export { ArrowStreamFile } from './sinks/arrow-ipc.js';
 export { NdjsonFile } from './sinks/ndjson.js';
-export { metricsTable, runsTable, snapshotsTable } from './sinks/tables.js';
+export { metricsTable, runsTable, snapshotsTable, neuronsTable, fieldTable } from './sinks/tables.js';
 
 export { initBackend, BACKENDS, type BackendName } from './engine/backend.js';
-export { resolveActivation, ACTIVATION_NAMES, type Activation, type ActivationSpec, type ActivationName } from './engine/activations.js';
+export { resolveActivation, ACTIVATION_NAMES, erf, normalCdf, type Activation, type ActivationSpec, type ActivationName } from './engine/activations.js';
 export { Ensemble, initialParams, trainEnsemble } from './engine/ensemble.js';
 export { hiddenActivity, evaluate } from './engine/forward.js';
 

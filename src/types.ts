@@ -189,6 +189,41 @@ export interface MetricRow {
   value: number;
 }
 
+/** One hidden neuron of one network at one checkpoint, in weight space (science.md §4). */
+export interface NeuronRow {
+  kind: 'neuron';
+  run_id: string;
+  step: number;
+  epoch: number;
+  layer: number;
+  neuron: number;
+  /** Projection of the neuron's input weights on its unit inter-class axis (signed). */
+  inter: number;
+  /** Norm of their projection on the intra-class subspace orthogonal to it. */
+  intra: number;
+  /** The intra-class components, when the subspace has at most two dimensions (else null). */
+  intra_1: number | null;
+  intra_2: number | null;
+  /** Norm of the input weights. */
+  norm: number;
+  /** Conditions whose noise-free pre-activation is above threshold. */
+  active_conditions: number[];
+  n_active: number;
+}
+
+/** One grid point of a neuron's expected-gradient field on its (inter, intra) plane. */
+export interface FieldRow {
+  kind: 'field';
+  run_id: string;
+  step: number;
+  neuron: number;
+  inter: number;
+  intra: number;
+  /** Descent direction (−expected gradient) along the inter- and intra-class axes. */
+  d_inter: number;
+  d_intra: number;
+}
+
 export type RunStatus = 'completed' | 'diverged' | 'failed';
 
 /** One finished (or failed) run: one row of runs.parquet. */
@@ -208,4 +243,4 @@ export interface RunRecord {
 }
 
 /** Any record of a pipeline stream. */
-export type StreamRecord = RunSpec | WeightSnapshot | Representation | MetricRow | RunRecord;
+export type StreamRecord = RunSpec | WeightSnapshot | Representation | MetricRow | RunRecord | NeuronRow | FieldRow;

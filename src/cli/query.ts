@@ -1,6 +1,7 @@
 /**
  * Reading a results folder back with an embedded DuckDB (@duckdb/node-api): the views `runs`,
- * `metrics` and `final` (every run's rows at its last checkpoint), and a plain-text table printer.
+ * `metrics`, `final` (every run's metric rows at its last checkpoint), `neurons` and `field` when
+ * present, and a plain-text table printer.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,9 @@ export async function queryResults(dir: string, sql: string): Promise<{ columns:
       await conn.run(`CREATE VIEW metrics AS SELECT * FROM read_parquet(${lit(parts)})`);
       await conn.run(`CREATE VIEW final AS SELECT m.* FROM metrics m
         JOIN (SELECT run_id, max(step) AS step FROM metrics GROUP BY run_id) f USING (run_id, step)`);
+    }
+    for (const table of ['neurons', 'field']) {
+      if (existsSync(join(dir, table))) await conn.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet(${lit(join(dir, table, '*.parquet'))})`);
     }
     const reader = await conn.runAndReadAll(sql);
     return { columns: reader.columnNames(), rows: reader.getRowObjectsJS() as Record<string, unknown>[] };

@@ -13,5 +13,7 @@ export { fitLinearSvm, fitRidge, fitClassifier, accuracyOf, CLASSIFIERS, type Cl
   type TrainingSet, type SvmOptions, type RidgeOptions } from './classifiers.js';
 export { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
 export { minCostAssignment } from './assignment.js';
+export { neuronAxes, projectNeuron, readoutError, expectedLoss, expectedGradient, expectedGradientField, gaussHermite, smoothing,
+  type NeuronAxes, type NeuronProjection, type FieldPoint, type Smoothing } from './weight-space.js';
 export { toMatrix, gram, centerColumns, doubleCenter } from './matrix.js';
 export type { Matrix, MatrixLike } from '../types.js';

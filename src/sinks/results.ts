@@ -4,6 +4,8 @@
  *
  *   <dir>/runs.parquet            one row per run (configuration, backend, status, wall time)
  *   <dir>/metrics/part-*.parquet  long format, one part per finished ensemble
+ *   <dir>/neurons/part-*.parquet  weight-space dynamics per neuron (from weightDynamics)
+ *   <dir>/field/part-*.parquet    expected-gradient fields (from weightDynamics({ field }))
  *   <dir>/metrics.arrows          the same rows as an Arrow IPC stream   (format 'arrow')
  *   <dir>/metrics.ndjson, runs.ndjson                                   (format 'ndjson')
  *   <dir>/snapshots.arrows        weight snapshots                       (option snapshots)
@@ -16,9 +18,9 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { access, mkdir, readdir, rm, constants } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MetricRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
+import type { FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError } from '../errors.js';
-import { metricsTable, runRow, runsTable, snapshotsTable, METRIC_COLUMNS } from './tables.js';
+import { metricsTable, neuronsTable, fieldTable, runRow, runsTable, snapshotsTable, METRIC_COLUMNS, NEURON_COLUMNS, FIELD_COLUMNS } from './tables.js';
 import { writeParquet, type ParquetCompression } from './parquet.js';
 import { ArrowStreamFile } from './arrow-ipc.js';
 import { NdjsonFile } from './ndjson.js';
@@ -72,7 +74,7 @@ export async function prepareResultsDir(dir: string, field = 'out'): Promise<voi
     throw new ConfigError(field, dir, `a folder that can be created and written (${(e as Error).message})`);
   }
   for (const name of await readdir(dir)) {
-    if (OWN_FILES.test(name) || name === 'metrics') await rm(join(dir, name), { recursive: true, force: true });
+    if (OWN_FILES.test(name) || name === 'metrics' || name === 'neurons' || name === 'field') await rm(join(dir, name), { recursive: true, force: true });
   }
 }
 
@@ -89,7 +91,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const runs: RunRecord[] = [];
       let metrics: MetricRow[] = [];
       let snaps: WeightSnapshot[] = [];
+      let neurons: NeuronRow[] = [];
+      let field: FieldRow[] = [];
       let parts = 0;
+      const otherParts = { neurons: 0, field: 0 };
       let metricRows = 0;
       let runsDirty = false;
       let backend: string | null = null;
@@ -127,7 +132,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           files: [...files].sort(),
           runs: summary().runs,
           metric_rows: metricRows,
-          columns: { metrics: Object.keys(METRIC_COLUMNS), runs: runs.length ? Object.keys(runRow(runs[0], pipeline)) : [] },
+          columns: {
+            metrics: Object.keys(METRIC_COLUMNS), neurons: Object.keys(NEURON_COLUMNS), field: Object.keys(FIELD_COLUMNS),
+            runs: runs.length ? Object.keys(runRow(runs[0], pipeline)) : [],
+          },
         }, null, 2) + '\n').then(() => { files.add('manifest.json'); });
 
       const flushMetrics = () => {
@@ -143,6 +151,18 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           if (ndjson) { await ndjson.append(rows.map(({ kind: _k, ...r }) => r)); files.add('metrics.ndjson'); }
           metricRows += rows.length;
         });
+      };
+
+      // Weight-space tables: Parquet parts only.
+      const flushOther = () => {
+        for (const [folder, rows, build] of [['neurons', neurons, neuronsTable], ['field', field, fieldTable]] as const) {
+          if (!rows.length) continue;
+          const name = `${folder}/part-${String(otherParts[folder]++).padStart(5, '0')}.parquet`;
+          const table = (build as (r: typeof rows) => ReturnType<typeof neuronsTable>)(rows);
+          enqueue(async () => { await writeParquet(table, join(dir, name), options.compression); files.add(name); });
+        }
+        neurons = [];
+        field = [];
       };
 
       const flushSnapshots = () => {
@@ -171,9 +191,13 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           if (r.kind === 'metric') {
             metrics.push(r);
             if (metrics.length >= partRows) flushMetrics();
+          } else if (r.kind === 'neuron' || r.kind === 'field') {
+            if (r.kind === 'neuron') neurons.push(r); else field.push(r);
+            if (neurons.length + field.length >= partRows) flushOther();
           } else if (r.kind === 'run') {
             // An ensemble's run records arrive together, after all its metric rows.
             flushMetrics();
+            flushOther();
             flushSnapshots();
             runs.push(r);
             backend = r.backend;
@@ -185,6 +209,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         },
         error(e) {
           flushMetrics();
+          flushOther();
           flushSnapshots();
           flushRuns();
           enqueue(async () => {
@@ -195,6 +220,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         },
         complete() {
           flushMetrics();
+          flushOther();
           flushSnapshots();
           runsDirty = true;
           flushRuns();

@@ -7,7 +7,7 @@ import {
   Bool, Float32, Float64, Int32, List, Field, Table, Utf8, makeVector, vectorFromArray,
   type DataType, type Vector,
 } from 'apache-arrow';
-import type { MetricRow, RunRecord, Scalar, WeightSnapshot } from '../types.js';
+import type { FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, WeightSnapshot } from '../types.js';
 import { resolveActivation } from '../engine/activations.js';
 import { canonicalJson } from '../random.js';
 
@@ -24,11 +24,36 @@ function column(values: Scalar[], type: DataType): Vector {
 
 /** A metrics table (long format) from metric rows. */
 export function metricsTable(rows: MetricRow[]): Table {
+  return tableOf(rows, METRIC_COLUMNS);
+}
+
+/** Column order and types of the neurons table (weight-space dynamics). */
+export const NEURON_COLUMNS = {
+  run_id: new Utf8(), step: new Int32(), epoch: new Float64(), layer: new Int32(), neuron: new Int32(),
+  inter: new Float64(), intra: new Float64(), intra_1: new Float64(), intra_2: new Float64(), norm: new Float64(),
+  active_conditions: new List(new Field('item', new Int32(), true)), n_active: new Int32(),
+} satisfies Record<string, DataType>;
+
+/** Column order and types of the expected-gradient field table. */
+export const FIELD_COLUMNS = {
+  run_id: new Utf8(), step: new Int32(), neuron: new Int32(), inter: new Float64(), intra: new Float64(),
+  d_inter: new Float64(), d_intra: new Float64(),
+} satisfies Record<string, DataType>;
+
+function tableOf<R>(rows: R[], columns: Record<string, DataType>): Table {
   const cols: Record<string, Vector> = {};
-  for (const [name, type] of Object.entries(METRIC_COLUMNS)) {
-    cols[name] = column(rows.map((r) => r[name as keyof MetricRow] as Scalar), type);
-  }
+  for (const [name, type] of Object.entries(columns)) cols[name] = column(rows.map((r) => (r as Record<string, Scalar>)[name]), type);
   return new Table(cols);
+}
+
+/** A neurons table from neuron rows. */
+export function neuronsTable(rows: NeuronRow[]): Table {
+  return tableOf(rows, NEURON_COLUMNS);
+}
+
+/** A field table from field rows. */
+export function fieldTable(rows: FieldRow[]): Table {
+  return tableOf(rows, FIELD_COLUMNS);
 }
 
 /** Infer an Arrow type for a column of scalars: Int32, Float64, Bool or Utf8 (mixed → Utf8). */
