@@ -1,0 +1,49 @@
+/**
+ * The separability × noise sweep of science.md §1b: four conditions from two ±1 variables with
+ * means a·m1 + b·m2 + eps·(a·b)·m3, target XOR(a, b); eps = 0 is a pure XOR, eps > 0 makes it
+ * linearly separable along m3. Tanh vs relu (H = 120, lr 0.1, batch 200), with per cell the
+ * decodability of the target from the hidden layer, the kernel alignment and the PS of the target.
+ */
+import { pipe } from 'rxjs';
+import { definePipeline, geometry, probe, separableXor, sweep, train } from '../src/index.js';
+
+const steps = (n: number) => Array.from({ length: n }, (_, i) => Number((i / (n - 1)).toFixed(4)));
+
+export default definePipeline({
+  name: 'separable-xor',
+  description: 'Separable XOR: eps × sigma grid, tanh vs relu; decodability, alignment and PS per cell',
+  seed: 5,
+  runs: ({ quick, seed }) => sweep({
+    seed,
+    grid: {
+      eps: quick ? [0, 1] : steps(11),
+      sigma: quick ? [0.1] : [0, 0.1, 0.2, 0.3],
+      activation: ['tanh', 'relu'] as const,
+    },
+    seeds: quick ? 1 : 5,
+    run: (p, seeds) => ({
+      task: separableXor({ N: 120, eps: p.eps, sigma: p.sigma, seed: seeds.task }),
+      network: { activation: p.activation, width: 120 },
+      training: { lr: 0.1, batch: 200, samples: quick ? 400 : 2000, epochs: quick ? 5 : 60, checkpoints: { logSpaced: quick ? 3 : 6 } },
+    }),
+  }),
+  process: (ctx) => pipe(
+    train(ctx.train),
+    probe({ samplesPerCondition: 25 }),
+    geometry({ metrics: ['kernel_alignment', 'ps', { name: 'decodability', classifier: 'ridge', steps: 'final' }] }),
+  ),
+  summary: {
+    title: 'Final target alignment, PS and decodability of XOR per (eps, sigma), mean over seeds',
+    sql: `
+      SELECT r.eps, r.sigma,
+             round(avg(f.value) FILTER (WHERE r.activation = 'tanh' AND f.metric = 'kernel_alignment' AND f.against = 'target'), 3) AS tanh_target,
+             round(avg(f.value) FILTER (WHERE r.activation = 'relu' AND f.metric = 'kernel_alignment' AND f.against = 'target'), 3) AS relu_target,
+             round(avg(f.value) FILTER (WHERE r.activation = 'tanh' AND f.metric = 'ps'), 3) AS tanh_ps,
+             round(avg(f.value) FILTER (WHERE r.activation = 'relu' AND f.metric = 'ps'), 3) AS relu_ps,
+             round(avg(f.value) FILTER (WHERE r.activation = 'tanh' AND f.metric = 'decodability'), 3) AS tanh_decode,
+             round(avg(f.value) FILTER (WHERE r.activation = 'relu' AND f.metric = 'decodability'), 3) AS relu_decode
+      FROM final f JOIN runs r USING (run_id)
+      WHERE f.scope = 'run' AND r.status = 'completed'
+      GROUP BY r.eps, r.sigma ORDER BY r.sigma, r.eps`,
+  },
+});
