@@ -16,6 +16,8 @@ export interface NetworkOptions {
   readout?: 'frozen' | 'trained';
   /** Initialisation gains, each > 0, default 1 (see `NetworkConfig.init`). */
   init?: Partial<NetworkConfig['init']>;
+  /** Hidden layers of equal width, a positive integer. Default 1. */
+  depth?: number;
 }
 
 /** Training options as a user writes them: every field optional. */
@@ -30,6 +32,8 @@ export interface TrainingOptions {
   samples?: number;
   /** Default `{ logSpaced: 20 }`. */
   checkpoints?: CheckpointSchedule;
+  /** 'sgd' (default) or 'adam'. */
+  optimizer?: 'sgd' | 'adam';
 }
 
 export const NETWORK_DEFAULTS: NetworkConfig = {
@@ -37,6 +41,7 @@ export const NETWORK_DEFAULTS: NetworkConfig = {
   width: 128,
   readout: 'frozen',
   init: { weightScale: 1, readoutScale: 1, biasScale: 1 },
+  depth: 1,
 };
 
 export const TRAINING_DEFAULTS: TrainingConfig = {
@@ -45,10 +50,11 @@ export const TRAINING_DEFAULTS: TrainingConfig = {
   epochs: 1000,
   samples: 5000,
   checkpoints: { logSpaced: 20 },
+  optimizer: 'sgd',
 };
 
-const NETWORK_KEYS = ['activation', 'width', 'readout', 'init'];
-const TRAINING_KEYS = ['lr', 'batch', 'epochs', 'samples', 'checkpoints'];
+const NETWORK_KEYS = ['activation', 'width', 'readout', 'init', 'depth'];
+const TRAINING_KEYS = ['lr', 'batch', 'epochs', 'samples', 'checkpoints', 'optimizer'];
 
 function rejectUnknown(prefix: string, o: object, known: string[]): void {
   for (const key of Object.keys(o)) {
@@ -66,7 +72,8 @@ export function networkConfig(o: NetworkOptions = {}): NetworkConfig {
   const init = { ...NETWORK_DEFAULTS.init, ...(o.init ?? {}) };
   rejectUnknown('network.init', init, Object.keys(NETWORK_DEFAULTS.init));
   for (const [k, v] of Object.entries(init)) requireNumber(`network.init.${k}`, v, { min: 0, exclusiveMin: true });
-  return { activation, width, readout, init };
+  const depth = requireNumber('network.depth', o.depth ?? NETWORK_DEFAULTS.depth, { integer: true, min: 1, max: 100 });
+  return { activation, width, readout, init, depth };
 }
 
 /** Fill defaults into training options and validate them. */
@@ -78,7 +85,8 @@ export function trainingConfig(o: TrainingOptions = {}): TrainingConfig {
   const epochs = requireNumber('training.epochs', o.epochs ?? TRAINING_DEFAULTS.epochs, { integer: true, min: 1 });
   const checkpoints = o.checkpoints ?? TRAINING_DEFAULTS.checkpoints;
   validateSchedule(checkpoints);
-  return { lr, batch, epochs, samples, checkpoints };
+  const optimizer = requireOneOf('training.optimizer', o.optimizer ?? TRAINING_DEFAULTS.optimizer, ['sgd', 'adam']);
+  return { lr, batch, epochs, samples, checkpoints, optimizer };
 }
 
 function validateSchedule(s: CheckpointSchedule): void {

@@ -72,8 +72,11 @@ export interface NetworkConfig {
   /**
    * Initialisation gains: W ~ N(0, (weightScale² / N)), b1 ~ N(0, 1)·biasScale/√N,
    * J ~ N(0, readoutScale² / H), b2 ~ N(0, 1)·biasScale/√H. All default to 1 (the paper's init).
+   * Deeper layers: W_l ~ N(0, weightScale² / H), b_l ~ N(0, 1)·biasScale/√H.
    */
   init: { weightScale: number; readoutScale: number; biasScale: number };
+  /** Number of hidden layers, all of width H. Default 1. */
+  depth: number;
 }
 
 /** When to take a weight snapshot. Step 0 and the final step are always included. */
@@ -91,6 +94,8 @@ export interface TrainingConfig {
   /** Number of noisy training samples drawn once from the task (science.md default 5000). */
   samples: number;
   checkpoints: CheckpointSchedule;
+  /** 'sgd' (plain SGD, default) or 'adam' (β1 = 0.9, β2 = 0.999, ε = 1e-8, as PyTorch's defaults). */
+  optimizer: 'sgd' | 'adam';
 }
 
 /**
@@ -120,9 +125,11 @@ export interface NetworkParams {
   K: number;
   W: Float32Array;
   b1: Float32Array;
-  /** Readout, K × H. */
+  /** Readout, K × H (from the last hidden layer). */
   J: Float32Array;
   b2: Float32Array;
+  /** Hidden layers 2..depth: W is H × H (row i = neuron i's weights from the layer below), b length H. */
+  layers?: Array<{ W: Float32Array; b: Float32Array }>;
 }
 
 /** The weights of one network at one checkpoint. */

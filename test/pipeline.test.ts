@@ -33,7 +33,7 @@ describe('a tiny pipeline, read back with DuckDB', () => {
   it('runs.parquet has one row per run with every configuration column', async () => {
     const { columns, rows } = await queryResults(dir, 'SELECT * FROM runs ORDER BY run_id');
     for (const c of ['run_id', 'ensemble_id', 'pipeline', 'seed', 'data_seed', 'task_seed', 'task_family', 'd', 'k', 'P', 'outputs', 'alignment', 'N', 'sigma',
-      'activation', 'width', 'readout', 'lr', 'batch', 'epochs', 'samples', 'replicate', 'backend', 'status', 'diverged_step', 'steps', 'final_loss', 'wall_time_s']) {
+      'activation', 'width', 'depth', 'readout', 'optimizer', 'lr', 'batch', 'epochs', 'samples', 'replicate', 'backend', 'status', 'diverged_step', 'steps', 'final_loss', 'wall_time_s']) {
       expect(columns).toContain(c);
     }
     expect(rows).toHaveLength(8);
@@ -148,5 +148,38 @@ describe('bad input is rejected before training starts', () => {
     await expect(runPipeline(tinyPipeline(), { out: file, onStart: () => { started = true; } }))
       .rejects.toThrow(/out: received ".*not-a-folder\/tiny"; accepted: a folder that can be created and written/);
     expect(started).toBe(false);
+  });
+});
+
+describe('deeper networks: probe and geometry on any layer', () => {
+  const deep = (layer: number | 'all') => definePipeline({
+    name: `deep-${layer}`,
+    runs: () => sweep({
+      grid: { alignment: [0.5] },
+      seeds: 2,
+      run: (p, s) => ({
+        task: alignedParity({ d: 2, k: 2, alignment: p.alignment, N: 12, sigma: 0.5, seed: s.task }),
+        network: { width: 8, depth: 2, readout: 'trained' },
+        training: { lr: 0.01, batch: 25, samples: 100, epochs: 2, optimizer: 'adam', checkpoints: { steps: [] } },
+      }),
+    }),
+    process: (ctx) => pipe(train(ctx.train), probe({ layer }), geometry()),
+  });
+  it("writes rows for every layer with probe({ layer: 'all' }), and the depth and optimizer columns", async () => {
+    const res = await runPipeline(deep('all'), { out });
+    const { rows } = await queryResults(res.dir, "SELECT layer, scope, count(*)::INTEGER AS n FROM metrics WHERE metric = 'kernel_alignment' GROUP BY ALL ORDER BY ALL");
+    // 2 checkpoints × 2 against; per run (2 runs) and per ensemble.
+    expect(rows).toEqual([
+      { layer: 1, scope: 'ensemble', n: 4 }, { layer: 1, scope: 'run', n: 8 },
+      { layer: 2, scope: 'ensemble', n: 4 }, { layer: 2, scope: 'run', n: 8 },
+    ]);
+    const runs = await queryResults(res.dir, 'SELECT DISTINCT depth, optimizer, readout FROM runs');
+    expect(runs.rows).toEqual([{ depth: 2, optimizer: 'adam', readout: 'trained' }]);
+  });
+  it('a layer beyond the depth is an error at the first snapshot, before any training step', async () => {
+    let steps = 0;
+    await expect(runPipeline(deep(3), { out, onSteps: (n) => { steps += n; } }))
+      .rejects.toThrow(/layer: received 3; accepted: a hidden layer from 1 to the network's depth, 2/);
+    expect(steps).toBe(0);
   });
 });

@@ -24,18 +24,23 @@ function data(n: number, N: number, K: number, seed: number) {
 
 /** A float64 copy of the parameters (the forward pass reads any typed array). */
 function f64(p: NetworkParams): NetworkParams {
-  return { ...p, W: Float64Array.from(p.W), b1: Float64Array.from(p.b1), J: Float64Array.from(p.J), b2: Float64Array.from(p.b2) } as unknown as NetworkParams;
+  return {
+    ...p, W: Float64Array.from(p.W), b1: Float64Array.from(p.b1), J: Float64Array.from(p.J), b2: Float64Array.from(p.b2),
+    layers: p.layers?.map((l) => ({ W: Float64Array.from(l.W), b: Float64Array.from(l.b) })),
+  } as unknown as NetworkParams;
 }
 
 describe('the ensemble training step', () => {
-  const cases: Array<[ActivationSpec, 'frozen' | 'trained']> = [
-    ['tanh', 'frozen'], ['relu', 'frozen'], ['tanh', 'trained'], [{ name: 'softplus', beta: 2 }, 'trained'], ['gelu', 'frozen'],
+  const cases: Array<[ActivationSpec, 'frozen' | 'trained', number]> = [
+    ['tanh', 'frozen', 1], ['relu', 'frozen', 1], ['tanh', 'trained', 1], [{ name: 'softplus', beta: 2 }, 'trained', 1], ['gelu', 'frozen', 1],
+    ['tanh', 'trained', 3], ['relu', 'frozen', 2],
   ];
-  for (const [spec, readout] of cases) {
-    it(`gradients match a float64 finite-difference check (${JSON.stringify(spec)}, ${readout} readout)`, () => {
+  for (const [spec, readout, depth] of cases) {
+    it(`gradients match a float64 finite-difference check (${JSON.stringify(spec)}, ${readout} readout, depth ${depth})`, () => {
       const N = 6, H = 5, K = 2, n = 16;
       const act = resolveActivation(spec);
-      const params = [initialParams(1, N, H, K, { weightScale: 1, readoutScale: 1, biasScale: 1 }), initialParams(2, N, H, K, { weightScale: 1, readoutScale: 1, biasScale: 1 })];
+      const init = { weightScale: 1, readoutScale: 1, biasScale: 1 };
+      const params = [initialParams(1, N, H, K, init, depth), initialParams(2, N, H, K, init, depth)];
       const { x, y } = data(n, N, K, 3);
       const ens = new Ensemble(params, act, readout);
       const xt = tf.tensor2d(Float32Array.from(x), [n, N]);
@@ -50,9 +55,10 @@ describe('the ensemble training step', () => {
         const loss = (q: NetworkParams) => evaluate(q, act, X, Y).loss;
         expect(grads[s].loss).toBeCloseTo(loss(p), 5);
         const keys: Array<'W' | 'b1' | 'J' | 'b2'> = readout === 'trained' ? ['W', 'b1', 'J', 'b2'] : ['W', 'b1', 'b2'];
-        for (const key of keys) {
-          const arr = p[key] as unknown as Float64Array;
-          const g = grads[s][key]!;
+        const pairs: Array<[Float64Array, Float32Array]> = keys.map((key) => [p[key] as unknown as Float64Array, grads[s][key]!]);
+        expect(grads[s].layers?.length ?? 0).toBe(depth - 1);
+        p.layers?.forEach((l, li) => pairs.push([l.W as unknown as Float64Array, grads[s].layers![li].W], [l.b as unknown as Float64Array, grads[s].layers![li].b]));
+        for (const [arr, g] of pairs) {
           let maxAbs = 0;
           for (const v of g) maxAbs = Math.max(maxAbs, Math.abs(v));
           for (let i = 0; i < arr.length; i++) {
@@ -73,15 +79,15 @@ describe('the ensemble training step', () => {
   }
 });
 
-function runsFor(opts: { activation?: ActivationSpec; seeds?: number; epochs?: number; lr?: number; readout?: 'frozen' | 'trained'; every?: number } = {}): RunSpec[] {
+function runsFor(opts: { activation?: ActivationSpec; seeds?: number; epochs?: number; lr?: number; readout?: 'frozen' | 'trained'; every?: number; depth?: number; optimizer?: 'sgd' | 'adam' } = {}): RunSpec[] {
   return sweepRuns({
     seed: 11,
     grid: { alignment: [0.5] },
     seeds: opts.seeds ?? 3,
     run: (p, s) => ({
       task: alignedParity({ d: 3, k: 3, alignment: p.alignment, N: 20, sigma: 0.5, seed: s.task }),
-      network: { activation: opts.activation ?? 'tanh', width: 16, readout: opts.readout ?? 'frozen' },
-      training: { lr: opts.lr ?? 0.2, batch: 32, samples: 400, epochs: opts.epochs ?? 8, checkpoints: { every: opts.every ?? 13 } },
+      network: { activation: opts.activation ?? 'tanh', width: 16, readout: opts.readout ?? 'frozen', depth: opts.depth ?? 1 },
+      training: { lr: opts.lr ?? 0.2, batch: 32, samples: 400, epochs: opts.epochs ?? 8, checkpoints: { every: opts.every ?? 13 }, optimizer: opts.optimizer ?? 'sgd' },
     }),
   });
 }
@@ -123,15 +129,22 @@ describe('trainEnsemble', () => {
       expect(m.accuracy).toBeCloseTo(ref.accuracy, 6);
     }
   });
-  it('gives a network the same weights in an ensemble as alone (same seed, same batches)', async () => {
-    for (const readout of ['frozen', 'trained'] as const) {
-      const runs = runsFor({ seeds: 3, epochs: 3, readout });
+  it('trains deep networks with Adam: the loss falls', async () => {
+    const { checkpoints } = await collect(runsFor({ depth: 3, readout: 'trained', optimizer: 'adam', lr: 0.01, epochs: 6 }));
+    const first = checkpoints[0], last = checkpoints.at(-1)!;
+    for (let s = 0; s < 3; s++) expect(last.members[s].loss).toBeLessThan(0.5 * first.members[s].loss);
+    expect(last.members[0].params.layers).toHaveLength(2);
+  });
+  it('gives a network the same weights in an ensemble as alone (same seed, same batches), also deep and with Adam', async () => {
+    for (const [readout, depth, optimizer] of [['frozen', 1, 'sgd'], ['trained', 1, 'sgd'], ['trained', 2, 'adam']] as const) {
+      const runs = runsFor({ seeds: 3, epochs: 3, readout, depth, optimizer, lr: optimizer === 'adam' ? 0.01 : 0.2 });
       const together = (await collect(runs)).checkpoints.at(-1)!;
       const alone = (await collect([runs[1]])).checkpoints.at(-1)!;
       const a = together.members[1].params, b = alone.members[0].params;
-      for (const key of ['W', 'b1', 'J', 'b2'] as const) {
-        for (let i = 0; i < a[key].length; i++) expect(Math.abs(a[key][i] - b[key][i])).toBeLessThan(1e-5);
-      }
+      const arrays = (p: NetworkParams) => [p.W, p.b1, p.J, p.b2, ...(p.layers ?? []).flatMap((l) => [l.W, l.b])];
+      const [xa, xb] = [arrays(a), arrays(b)];
+      expect(xa).toHaveLength(xb.length);
+      xa.forEach((arr, k) => { for (let i = 0; i < arr.length; i++) expect(Math.abs(arr[i] - xb[k][i])).toBeLessThan(1e-5); });
     }
   });
   it('does not leak tensors across steps or after training', async () => {

@@ -22,55 +22,85 @@ import { canonicalJson } from '../random.js';
 
 /**
  * Initial parameters of one network from its seed (science.md §2): W ~ N(0, g_w²/N),
- * b1 ~ g_b·N(0, 1)/√N, J ~ N(0, g_J²/H), b2 ~ g_b·N(0, 1)/√H, drawn in that order.
+ * b1 ~ g_b·N(0, 1)/√N, J ~ N(0, g_J²/H), b2 ~ g_b·N(0, 1)/√H, drawn in that order; then, for
+ * hidden layers 2..depth, W_l ~ N(0, g_w²/H) and b_l ~ g_b·N(0, 1)/√H (so the first layer and the
+ * readout of a deep network equal those of a one-layer network with the same seed).
  */
-export function initialParams(seed: number, N: number, H: number, K: number, init: NetworkConfig['init']): NetworkParams {
+export function initialParams(seed: number, N: number, H: number, K: number, init: NetworkConfig['init'], depth = 1): NetworkParams {
   const rng = new Rng(seed);
   const W = rng.fillNormal(new Float32Array(H * N), init.weightScale / Math.sqrt(N));
   const b1 = rng.fillNormal(new Float32Array(H), init.biasScale / Math.sqrt(N));
   const J = rng.fillNormal(new Float32Array(K * H), init.readoutScale / Math.sqrt(H));
   const b2 = rng.fillNormal(new Float32Array(K), init.biasScale / Math.sqrt(H));
-  return { N, H, K, W, b1, J, b2 };
+  const params: NetworkParams = { N, H, K, W, b1, J, b2 };
+  if (depth > 1) {
+    params.layers = Array.from({ length: depth - 1 }, () => ({
+      W: rng.fillNormal(new Float32Array(H * H), init.weightScale / Math.sqrt(H)),
+      b: rng.fillNormal(new Float32Array(H), init.biasScale / Math.sqrt(H)),
+    }));
+  }
+  return params;
 }
 
-/** Gradients of one network, laid out like `NetworkParams` (dJ is null for a frozen readout). */
+/** Gradients of one network, laid out like `NetworkParams` (J is null for a frozen readout). */
 export interface NetworkGradients {
   loss: number;
   W: Float32Array;
   b1: Float32Array;
   J: Float32Array | null;
   b2: Float32Array;
+  layers?: Array<{ W: Float32Array; b: Float32Array }>;
 }
 
-/** S networks' parameters as tfjs variables, with the forward pass, gradients and SGD step. */
+export type Optimizer = 'sgd' | 'adam';
+
+const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+/** S networks' parameters as tfjs variables, with the forward pass, gradients and the optimizer step. */
 export class Ensemble {
   readonly S: number;
   readonly N: number;
   readonly H: number;
   readonly K: number;
+  readonly depth: number;
   /** [N + 1, S·H]: column s·H + i is neuron i of network s, its last entry the bias. */
   private readonly Wb: tf.Variable;
+  /** Hidden layers 2..depth: W [S, H_in, H_out], b [S, 1, H]. */
+  private readonly deep: Array<{ W: tf.Variable; b: tf.Variable }>;
   private readonly J: tf.Variable;
   private readonly b2: tf.Variable;
+  /** Adam's moment estimates, per variable (created on the first step). */
+  private moments: Map<tf.Variable, { m: tf.Variable; v: tf.Variable }> | null = null;
+  private t = 0;
 
-  constructor(params: NetworkParams[], readonly activation: Activation, readonly readout: Readout) {
+  constructor(params: NetworkParams[], readonly activation: Activation, readonly readout: Readout, readonly optimizer: Optimizer = 'sgd') {
     const { N, H, K } = params[0];
     this.S = params.length;
     this.N = N;
     this.H = H;
     this.K = K;
-    const S = this.S;
+    this.depth = 1 + (params[0].layers?.length ?? 0);
+    const S = this.S, L = this.depth - 1;
     const W = new Float32Array((N + 1) * S * H);
     const J = new Float32Array(S * H * K);
     const b2 = new Float32Array(S * K);
+    const deepW = Array.from({ length: L }, () => new Float32Array(S * H * H));
+    const deepB = Array.from({ length: L }, () => new Float32Array(S * H));
     params.forEach((p, s) => {
-      if (p.N !== N || p.H !== H || p.K !== K) throw new Error('Ensemble: every network must have the same N, H, K');
+      if (p.N !== N || p.H !== H || p.K !== K || (p.layers?.length ?? 0) !== L) throw new Error('Ensemble: every network must have the same N, H, K and depth');
       for (let i = 0; i < H; i++) {
         for (let j = 0; j < N; j++) W[j * S * H + s * H + i] = p.W[i * N + j];
         W[N * S * H + s * H + i] = p.b1[i];
         for (let k = 0; k < K; k++) J[(s * H + i) * K + k] = p.J[k * H + i];
       }
       for (let k = 0; k < K; k++) b2[s * K + k] = p.b2[k];
+      for (let l = 0; l < L; l++) {
+        const lw = p.layers![l];
+        for (let i = 0; i < H; i++) {
+          for (let j = 0; j < H; j++) deepW[l][(s * H + j) * H + i] = lw.W[i * H + j];
+          deepB[l][s * H + i] = lw.b[i];
+        }
+      }
     });
     // tidy disposes the initial tensors; the variables survive it.
     [this.Wb, this.J, this.b2] = tf.tidy(() => [
@@ -78,6 +108,10 @@ export class Ensemble {
       tf.variable(tf.tensor3d(J, [S, H, K])),
       tf.variable(tf.tensor3d(b2, [S, 1, K])),
     ]);
+    this.deep = Array.from({ length: L }, (_, l) => tf.tidy(() => ({
+      W: tf.variable(tf.tensor3d(deepW[l], [S, H, H])),
+      b: tf.variable(tf.tensor3d(deepB[l], [S, 1, H])),
+    })));
   }
 
   /** Append the constant-1 input that multiplies the bias row: x [n, N] → [n, N + 1]. */
@@ -85,14 +119,24 @@ export class Ensemble {
     return tf.tidy(() => tf.concat([x, tf.ones([x.shape[0], 1])], 1) as tf.Tensor2D);
   }
 
-  /** Forward pass from inputs with the bias column x1 [B, N + 1]: pre-activations z [B, S·H], activity h, h3 [S, B, H], logits [S, B, K]. */
+  /**
+   * Forward pass from inputs with the bias column x1 [B, N + 1]: first-layer pre-activations z1
+   * [B, S·H] and activity h1, per-network activity of every layer hs[l] [S, B, H] (deeper layers'
+   * pre-activations in zs), logits [S, B, K].
+   */
   private forward(x1: tf.Tensor2D) {
     const B = x1.shape[0];
-    const z = tf.matMul(x1, this.Wb);
-    const h = this.activation.forward(z) as tf.Tensor2D;
-    const h3 = tf.transpose(tf.reshape(h, [B, this.S, this.H]), [1, 0, 2]) as tf.Tensor3D;
-    const logits = tf.add(tf.matMul(h3, this.J as tf.Tensor3D), this.b2) as tf.Tensor3D;
-    return { z, h, h3, logits };
+    const z1 = tf.matMul(x1, this.Wb);
+    const h1 = this.activation.forward(z1) as tf.Tensor2D;
+    const hs: tf.Tensor3D[] = [tf.transpose(tf.reshape(h1, [B, this.S, this.H]), [1, 0, 2]) as tf.Tensor3D];
+    const zs: tf.Tensor3D[] = [];
+    for (const { W, b } of this.deep) {
+      const z = tf.add(tf.matMul(hs[hs.length - 1], W as tf.Tensor3D), b) as tf.Tensor3D;
+      zs.push(z);
+      hs.push(this.activation.forward(z) as tf.Tensor3D);
+    }
+    const logits = tf.add(tf.matMul(hs[hs.length - 1], this.J as tf.Tensor3D), this.b2) as tf.Tensor3D;
+    return { z1, h1, zs, hs, logits };
   }
 
   /** Mean BCE per network, [S], from logits [S, B, K] and targets y [B, K]. */
@@ -114,35 +158,67 @@ export class Ensemble {
   /**
    * Loss and `scale` × gradients on a minibatch given as x1 [B, N + 1] (with the bias column) and
    * its transpose x1T: tfjs-wasm's matMul with transposeA does not use the fast kernel, so callers
-   * pass x1T materialised (once per epoch for the whole shuffled data set, then sliced). `scale`
-   * (−lr for a step) is applied to the small output error g, not to the large gradients.
+   * pass x1T materialised (built with the minibatch). `scale` (−lr for an SGD step) is applied to
+   * the small output error g, not to the large gradients.
    */
   private grads(x1: tf.Tensor2D, y: tf.Tensor2D, x1T: tf.Tensor2D = tf.transpose(x1), scale = 1) {
     const B = x1.shape[0];
-    const { z, h, h3, logits } = this.forward(x1);
+    const { z1, h1, zs, hs, logits } = this.forward(x1);
     const loss = Ensemble.bce(logits, y);
     const g = tf.mul(tf.sub(tf.sigmoid(logits), y), scale / (B * this.K)) as tf.Tensor3D;
     const db2 = tf.sum(g, 1, true);
-    const dJ = this.readout === 'trained' ? tf.matMul(h3, g, true, false) : null;
-    const dh3 = tf.matMul(g, this.readoutT());
-    const dh = tf.reshape(tf.transpose(dh3, [1, 0, 2]), [B, this.S * this.H]);
-    const dz = tf.mul(dh, this.activation.derivative(z, h));
-    const dWb = tf.matMul(x1T, dz);
-    return { loss, dWb, dJ, db2 };
+    const top = hs[hs.length - 1];
+    const dJ = this.readout === 'trained' ? tf.matMul(top, g, true, false) : null;
+    let dh = tf.matMul(g, this.readoutT()) as tf.Tensor3D;
+    const deep: Array<{ dW: tf.Tensor; db: tf.Tensor }> = [];
+    for (let l = this.deep.length - 1; l >= 0; l--) {
+      const dz = tf.mul(dh, this.activation.derivative(zs[l], hs[l + 1])) as tf.Tensor3D;
+      deep[l] = { dW: tf.matMul(hs[l], dz, true, false), db: tf.sum(dz, 1, true) };
+      dh = tf.matMul(dz, this.deep[l].W as tf.Tensor3D, false, true) as tf.Tensor3D;
+    }
+    const dh1 = tf.reshape(tf.transpose(dh, [1, 0, 2]), [B, this.S * this.H]);
+    const dz1 = tf.mul(dh1, this.activation.derivative(z1, h1));
+    const dWb = tf.matMul(x1T, dz1);
+    return { loss, dWb, deep, dJ, db2 };
+  }
+
+  /** Pairs of (variable, its gradient) from `grads`. */
+  private pairs(g: ReturnType<Ensemble['grads']>): Array<[tf.Variable, tf.Tensor]> {
+    const out: Array<[tf.Variable, tf.Tensor]> = [[this.Wb, g.dWb], [this.b2, g.db2]];
+    if (g.dJ) out.push([this.J, g.dJ]);
+    g.deep.forEach((d, l) => out.push([this.deep[l].W, d.dW], [this.deep[l].b, d.db]));
+    return out;
   }
 
   /**
-   * One SGD step for every network on the minibatch x1 [B, N + 1] (with the bias column, see
-   * `withBias`), y [B, K]; x1T is x1 transposed. Returns the minibatch loss per network, [S],
+   * One optimizer step for every network on the minibatch x1 [B, N + 1] (with the bias column,
+   * see `withBias`), y [B, K]; x1T is x1 transposed. SGD: θ ← θ − lr·∇; Adam: the usual
+   * bias-corrected moments (Kingma & Ba 2015). Returns the minibatch loss per network, [S],
    * computed before the update; the caller owns (and disposes) it.
    */
   step(x1: tf.Tensor2D, y: tf.Tensor2D, lr: number, x1T?: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => {
-      const { loss, dWb, dJ, db2 } = this.grads(x1, y, x1T, -lr);
-      this.Wb.assign(tf.add(this.Wb, dWb));
-      this.b2.assign(tf.add(this.b2, db2));
-      if (dJ) this.J.assign(tf.add(this.J, dJ));
-      return loss;
+      if (this.optimizer === 'sgd') {
+        const g = this.grads(x1, y, x1T, -lr);
+        for (const [v, d] of this.pairs(g)) v.assign(tf.add(v, d));
+        return g.loss;
+      }
+      const g = this.grads(x1, y, x1T, 1);
+      this.t++;
+      const { beta1, beta2, eps } = ADAM;
+      const c1 = 1 - beta1 ** this.t, c2 = 1 - beta2 ** this.t;
+      this.moments ??= new Map();
+      for (const [v, d] of this.pairs(g)) {
+        let st = this.moments.get(v);
+        if (!st) {
+          st = { m: tf.variable(tf.zerosLike(v)), v: tf.variable(tf.zerosLike(v)) };
+          this.moments.set(v, st);
+        }
+        st.m.assign(tf.add(tf.mul(st.m, beta1), tf.mul(d, 1 - beta1)));
+        st.v.assign(tf.add(tf.mul(st.v, beta2), tf.mul(tf.square(d), 1 - beta2)));
+        v.assign(tf.sub(v, tf.div(tf.mul(st.m, lr / c1), tf.add(tf.sqrt(tf.div(st.v, c2)), eps))));
+      }
+      return g.loss;
     });
   }
 
@@ -150,22 +226,24 @@ export class Ensemble {
   gradients(x: tf.Tensor2D, y: tf.Tensor2D): NetworkGradients[] {
     const tensors = tf.tidy(() => {
       const g = this.grads(Ensemble.withBias(x), y);
-      return [g.loss, g.dWb, g.dJ ?? tf.zeros([0]), g.db2];
+      return [g.loss, g.dWb, g.dJ ?? tf.zeros([0]), g.db2, ...g.deep.flatMap((d) => [d.dW, d.db])];
     });
-    const [l, w, j0, c] = tensors.map((t) => t.dataSync() as Float32Array);
-    const b = w.subarray(this.N * this.S * this.H);
+    const [l, w, j0, c, ...deep] = tensors.map((t) => t.dataSync() as Float32Array);
     const j = this.readout === 'trained' ? j0 : null;
     tf.dispose(tensors);
+    const b = w.subarray(this.N * this.S * this.H);
     const { S, N, H, K } = this;
     return Array.from({ length: S }, (_, s) => {
       const W = new Float32Array(H * N);
-      for (let i = 0; i < H; i++) for (let jj = 0; jj < N; jj++) W[i * N + jj] = w![jj * S * H + s * H + i];
+      for (let i = 0; i < H; i++) for (let jj = 0; jj < N; jj++) W[i * N + jj] = w[jj * S * H + s * H + i];
       let J: Float32Array | null = null;
       if (j) {
         J = new Float32Array(K * H);
         for (let i = 0; i < H; i++) for (let k = 0; k < K; k++) J[k * H + i] = j[(s * H + i) * K + k];
       }
-      return { loss: l[s], W, b1: b.slice(s * H, (s + 1) * H), J, b2: c.slice(s * K, (s + 1) * K) };
+      const out: NetworkGradients = { loss: l[s], W, b1: b.slice(s * H, (s + 1) * H), J, b2: c.slice(s * K, (s + 1) * K) };
+      if (this.deep.length) out.layers = this.deep.map((_, li) => unstackLayer(deep[2 * li], deep[2 * li + 1], s, H));
+      return out;
     });
   }
 
@@ -198,6 +276,7 @@ export class Ensemble {
     const { S, N, H, K } = this;
     const w = this.Wb.dataSync(), j = this.J.dataSync(), c = this.b2.dataSync();
     const b = w.subarray(N * S * H);
+    const deep = this.deep.map(({ W, b: bias }) => [W.dataSync() as Float32Array, bias.dataSync() as Float32Array]);
     return Array.from({ length: S }, (_, s) => {
       const W = new Float32Array(H * N);
       const J = new Float32Array(K * H);
@@ -205,14 +284,24 @@ export class Ensemble {
         for (let jj = 0; jj < N; jj++) W[i * N + jj] = w[jj * S * H + s * H + i];
         for (let k = 0; k < K; k++) J[k * H + i] = j[(s * H + i) * K + k];
       }
-      return { N, H, K, W, b1: b.slice(s * H, (s + 1) * H) as Float32Array, J, b2: c.slice(s * K, (s + 1) * K) as Float32Array };
+      const p: NetworkParams = { N, H, K, W, b1: b.slice(s * H, (s + 1) * H) as Float32Array, J, b2: c.slice(s * K, (s + 1) * K) as Float32Array };
+      if (deep.length) p.layers = deep.map(([dw, db]) => unstackLayer(dw, db, s, H));
+      return p;
     });
   }
 
   dispose(): void {
-    tf.dispose([this.Wb, this.J, this.b2]);
+    tf.dispose([this.Wb, this.J, this.b2, ...this.deep.flatMap((d) => [d.W, d.b])]);
     if (this.jt) this.jt.dispose();
+    for (const st of this.moments?.values() ?? []) tf.dispose([st.m, st.v]);
   }
+}
+
+/** Network s's layer from stacked W [S, H_in, H_out] and b [S, 1, H]: W as H_out × H_in rows. */
+function unstackLayer(w: Float32Array, b: Float32Array, s: number, H: number): { W: Float32Array; b: Float32Array } {
+  const W = new Float32Array(H * H);
+  for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) W[i * H + j] = w[(s * H + j) * H + i];
+  return { W, b: b.slice(s * H, (s + 1) * H) };
 }
 
 /** One checkpoint of an ensemble: the members still training, with their loss, accuracy and weights. */
@@ -274,7 +363,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   const X = tf.tidy(() => Ensemble.withBias(tf.tensor2d(data.x, [training.samples, N])));
   const Y = tf.tensor2d(yData, [training.samples, K]);
   const order = new Rng(first.data_seed ^ 0x5bd1e995);
-  const ensemble = new Ensemble(runs.map((r) => initialParams(r.seed, N, H, K, network.init)), act, network.readout);
+  const ensemble = new Ensemble(runs.map((r) => initialParams(r.seed, N, H, K, network.init, network.depth)), act, network.readout, training.optimizer);
   const alive = new Array<boolean>(S).fill(true);
 
   function* checkpoint(step: number): Generator<TrainEvent> {

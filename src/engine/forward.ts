@@ -7,22 +7,39 @@
 import type { Matrix, NetworkParams } from '../types.js';
 import type { Activation } from './activations.js';
 
-/** Hidden activity f(X Wᵀ + b1) for the rows of X (n × N): returns n × H, float64. */
-export function hiddenActivity(params: NetworkParams, act: Activation, X: Matrix): Matrix & { data: Float64Array } {
-  const { N, H, W, b1 } = params;
-  if (X.cols !== N) throw new Error(`X: has ${X.cols} columns; accepted: the network's input dimension ${N}`);
-  const n = X.rows;
-  const out = new Float64Array(n * H);
+/** f(X Wᵀ + b) for the rows of X (n × inputs), W outputs × inputs: returns n × outputs. */
+function layer(X: Matrix, W: ArrayLike<number>, b: ArrayLike<number>, outputs: number, act: Activation): Matrix & { data: Float64Array } {
+  const n = X.rows, inputs = X.cols;
+  const out = new Float64Array(n * outputs);
   for (let r = 0; r < n; r++) {
-    const xo = r * N;
-    for (let i = 0; i < H; i++) {
-      let z = b1[i];
-      const wo = i * N;
-      for (let j = 0; j < N; j++) z += W[wo + j] * X.data[xo + j];
-      out[r * H + i] = act.f(z);
+    const xo = r * inputs;
+    for (let i = 0; i < outputs; i++) {
+      let z = b[i];
+      const wo = i * inputs;
+      for (let j = 0; j < inputs; j++) z += W[wo + j] * X.data[xo + j];
+      out[r * outputs + i] = act.f(z);
     }
   }
-  return { rows: n, cols: H, data: out };
+  return { rows: n, cols: outputs, data: out };
+}
+
+/** Number of hidden layers of a network. */
+export function depthOf(params: NetworkParams): number {
+  return 1 + (params.layers?.length ?? 0);
+}
+
+/**
+ * Activity of hidden layer `which` (1-based; default the last) for the rows of X (n × N):
+ * h1 = f(X Wᵀ + b1), h_l = f(h_{l−1} W_lᵀ + b_l). Returns n × H, float64.
+ */
+export function hiddenActivity(params: NetworkParams, act: Activation, X: Matrix, which = depthOf(params)): Matrix & { data: Float64Array } {
+  const { N, H, W, b1 } = params;
+  if (X.cols !== N) throw new Error(`X: has ${X.cols} columns; accepted: the network's input dimension ${N}`);
+  const depth = depthOf(params);
+  if (!Number.isInteger(which) || which < 1 || which > depth) throw new Error(`layer: received ${which}; accepted: an integer from 1 to the network's depth, ${depth}`);
+  let h = layer(X, W, b1, H, act);
+  for (let l = 0; l < which - 1; l++) h = layer(h, params.layers![l].W, params.layers![l].b, H, act);
+  return h;
 }
 
 /** Output logits J h + b2 for hidden activity h (n × H): returns n × K. */

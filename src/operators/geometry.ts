@@ -72,7 +72,7 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
       if (metric.perRun) for (const v of metric.perRun(rep, opts)) rows.push(row(rep, 'run', v));
     }
     if (withEnsemble && rep.ensemble_size > 1) {
-      const key = `${rep.ensemble_id}\u0000${rep.step}`;
+      const key = `${rep.ensemble_id}\u0000${rep.step}\u0000${rep.layer}`;
       const group = pending.get(key) ?? [];
       group.push(rep);
       pending.set(key, group);

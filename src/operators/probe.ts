@@ -4,9 +4,9 @@
  */
 import type { OperatorFunction } from 'rxjs';
 import type { Representation, StreamRecord, WeightSnapshot } from '../types.js';
-import { requireNumber } from '../errors.js';
+import { ConfigError, requireNumber } from '../errors.js';
 import { resolveActivation } from '../engine/activations.js';
-import { hiddenActivity } from '../engine/forward.js';
+import { depthOf, hiddenActivity } from '../engine/forward.js';
 import { deriveSeed } from '../random.js';
 import { mapKind } from './records.js';
 
@@ -17,23 +17,37 @@ export interface ProbeOptions {
    * deriveSeed(run.data_seed, 'probe'), so trajectories are not jittered by resampling.
    */
   samplesPerCondition?: number;
+  /**
+   * Which hidden layer: a layer number (1 = the first), 'last' (default) or 'all' (one
+   * Representation per layer). A layer beyond a network's depth is an error at the run's first
+   * snapshot (step 0), before it trains.
+   */
+  layer?: number | 'last' | 'all';
 }
 
-/** The representation of one snapshot (exported for direct use and tests). */
-export function representationOf(s: WeightSnapshot, options: ProbeOptions = {}): Representation {
+function checkLayer(v: unknown): void {
+  if (v === 'last' || v === 'all') return;
+  requireNumber('layer', v, { integer: true, min: 1 });
+}
+
+/** The representation of one snapshot at one hidden layer (default: the last; exported for direct use and tests). */
+export function representationOf(s: WeightSnapshot, options: Omit<ProbeOptions, 'layer'> & { layer?: number | 'last' } = {}): Representation {
   const perCondition = requireNumber('samplesPerCondition', options.samplesPerCondition ?? 0, { integer: true, min: 0 });
+  const depth = depthOf(s.params);
+  const layer = options.layer === undefined || options.layer === 'last' ? depth : options.layer;
+  if (layer > depth) throw new ConfigError('layer', layer, `a hidden layer from 1 to the network's depth, ${depth} (run ${s.run_id})`);
   const act = resolveActivation(s.run.network.activation);
   const task = s.run.task;
-  const means = hiddenActivity(s.params, act, task.means);
+  const means = hiddenActivity(s.params, act, task.means, layer);
   let samples: Representation['samples'] = null;
   if (perCondition > 0) {
     const batch = task.sampleBalanced(perCondition, deriveSeed(s.run.data_seed, 'probe'));
-    const activity = hiddenActivity(s.params, act, { rows: batch.n, cols: task.N, data: batch.x });
+    const activity = hiddenActivity(s.params, act, { rows: batch.n, cols: task.N, data: batch.x }, layer);
     samples = { activity, conditions: batch.conditions };
   }
   return {
     kind: 'representation', run_id: s.run_id, ensemble_id: s.ensemble_id, step: s.step, epoch: s.epoch,
-    loss: s.loss, accuracy: s.accuracy, layer: 1, means, samples, run: s.run, ensemble_size: s.ensemble_size, final: s.final,
+    loss: s.loss, accuracy: s.accuracy, layer, means, samples, run: s.run, ensemble_size: s.ensemble_size, final: s.final,
   };
 }
 
@@ -44,5 +58,10 @@ export function representationOf(s: WeightSnapshot, options: ProbeOptions = {}):
  */
 export function probe(options: ProbeOptions = {}): OperatorFunction<StreamRecord, StreamRecord> {
   requireNumber('samplesPerCondition', options.samplesPerCondition ?? 0, { integer: true, min: 0 });
-  return mapKind('snapshot', (s) => [s, representationOf(s, options)]);
+  checkLayer(options.layer ?? 'last');
+  return mapKind('snapshot', (s) => {
+    if (options.layer !== 'all') return [s, representationOf(s, { ...options, layer: options.layer })];
+    const layers = Array.from({ length: depthOf(s.params) }, (_, l) => l + 1);
+    return [s, ...layers.map((layer) => representationOf(s, { ...options, layer }))];
+  });
 }

@@ -79,10 +79,10 @@ export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar>
   for (const [k, v] of Object.entries(run.task.params)) if (!(k in row)) row[k] = v;
   Object.assign(row, {
     activation: act.label, activation_name: act.name, activation_params: canonicalJson(act.params),
-    width: run.network.width, readout: run.network.readout,
+    width: run.network.width, depth: run.network.depth, readout: run.network.readout,
     init_weight_scale: run.network.init.weightScale, init_readout_scale: run.network.init.readoutScale,
     init_bias_scale: run.network.init.biasScale,
-    lr: run.training.lr, batch: run.training.batch, epochs: run.training.epochs, samples: run.training.samples,
+    optimizer: run.training.optimizer, lr: run.training.lr, batch: run.training.batch, epochs: run.training.epochs, samples: run.training.samples,
     checkpoints: canonicalJson(run.training.checkpoints),
   });
   for (const [k, v] of Object.entries(run.coords)) if (!(k in row)) row[k] = v;
