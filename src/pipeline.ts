@@ -50,6 +50,8 @@ export interface RunPipelineOptions {
   quick?: boolean;
   seed?: number;
   backend?: string;
+  /** Worker threads for training (default 1; see TrainOptions.workers). */
+  workers?: number;
   formats?: ResultFormat[];
   snapshots?: boolean;
   /** Called once the runs are known, with the total number of network-steps. */
@@ -72,7 +74,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const ctx: PipelineContext = {
     quick: options.quick ?? false,
     seed,
-    train: { backend: options.backend, onSteps: options.onSteps },
+    train: { backend: options.backend, onSteps: options.onSteps, workers: options.workers },
   };
   // Everything that can be rejected is rejected before training: runs, backend, output folder.
   const built = pipeline.runs(ctx);

@@ -183,3 +183,16 @@ describe('deeper networks: probe and geometry on any layer', () => {
     expect(steps).toBe(0);
   });
 });
+
+describe('training in worker threads', () => {
+  it('gives the same numbers as training in this thread', async () => {
+    const a = await runPipeline(tinyPipeline({ name: 'tiny-w1' }), { out, workers: 1 });
+    const b = await runPipeline(tinyPipeline({ name: 'tiny-w2' }), { out, workers: 2 });
+    const q = 'SELECT run_id, step, metric, against, scope, value FROM metrics ORDER BY run_id, step, metric, against, scope';
+    const ra = (await queryResults(a.dir, q)).rows;
+    expect(ra.length).toBeGreaterThan(100);
+    expect((await queryResults(b.dir, q)).rows).toEqual(ra);
+    const runs = await queryResults(b.dir, 'SELECT DISTINCT backend, status FROM runs');
+    expect(runs.rows).toEqual([{ backend: a.backend, status: 'completed' }]);
+  });
+});

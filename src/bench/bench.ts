@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { initBackend } from '../engine/backend.js';
+import { WorkerPool } from '../engine/pool.js';
 import { WORKLOADS, flopsPerNetworkStep, runTrain, metricsProblem, writeMetricsProblem, allMetrics, type Workload } from './workloads.js';
 
 export interface BenchOptions {
@@ -18,6 +19,8 @@ export interface BenchOptions {
   reference?: boolean;
   backend?: string;
   json?: boolean;
+  /** Worker threads for the training workloads (default 1; the ensemble is split across them). */
+  workers?: number;
 }
 
 export interface BenchResult {
@@ -33,6 +36,7 @@ export interface BenchResult {
   /** ours / reference: > 1 means geomstream is faster. */
   ratio: Record<string, number | null>;
   repeats: number;
+  workers: number;
 }
 
 const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -57,7 +61,8 @@ export function pythonHas(modules: string[]): boolean {
   return spawnSync('python3', ['-c', `import ${modules.join(', ')}`]).status === 0;
 }
 
-async function benchOne(w: Workload, repeats: number, withReference: boolean, backend: string): Promise<BenchResult> {
+async function benchOne(w: Workload, repeats: number, withReference: boolean, backend: string, pool: WorkerPool | null): Promise<BenchResult> {
+  const workers = pool?.size ?? 1;
   const ours: number[] = [];
   const refs: Record<string, number[]> = {};
   const add = (k: string, v: number | null | undefined) => { if (typeof v === 'number' && Number.isFinite(v)) (refs[k] ??= []).push(v); };
@@ -65,7 +70,7 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
     const torch = withReference && pythonHas(['torch']);
     const script = torch ? referenceScript('train_reference.py') : '';
     for (let r = 0; r < repeats; r++) {
-      ours.push((await runTrain(w)).netStepsPerSec);
+      ours.push((await runTrain(w, pool)).netStepsPerSec);
       if (torch) for (const mode of ['loop', 'batched']) {
         add(`pytorch-${mode}`, python([script, mode, String(w.networks), String(w.width), String(w.bits), String(w.epochs)])?.netStepsPerSec as number);
       }
@@ -75,7 +80,7 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
     return {
       workload: w.name, backend, netStepsPerSec: value, gflops: (value * flopsPerNetworkStep(w)) / 1e9,
       peakRssMB: process.resourceUsage().maxRSS / 1024, reference,
-      ratio: Object.fromEntries(Object.entries(reference).map(([k, v]) => [k, v ? value / v : null])), repeats,
+      ratio: Object.fromEntries(Object.entries(reference).map(([k, v]) => [k, v ? value / v : null])), repeats, workers,
     };
   }
   const problem = metricsProblem(w);
@@ -98,7 +103,7 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
   return {
     workload: w.name, backend, seconds: value, peakRssMB: process.resourceUsage().maxRSS / 1024, reference,
     // For times, faster is smaller: ratio = reference time / our time, so > 1 still means we are faster.
-    ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null }, repeats,
+    ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null }, repeats, workers: 1,
   };
 }
 
@@ -109,15 +114,21 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> 
   if (unknown.length) throw new Error(`workloads: received ${unknown.join(', ')}; accepted: ${WORKLOADS.map((w) => w.name).join(', ')}`);
   const repeats = options.repeats ?? 3;
   const backend = await initBackend(options.backend);
+  const workers = options.workers ?? 1;
+  const pool = workers > 1 ? new WorkerPool(workers, options.backend) : null;
   const results: BenchResult[] = [];
-  for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
-    process.stderr.write(`bench: ${w.name} (${w.description}), ${repeats} repetitions…\n`);
-    const r = await benchOne(w, repeats, options.reference ?? true, backend);
-    results.push(r);
-    if (options.json) console.log(JSON.stringify(r));
+  try {
+    for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
+      process.stderr.write(`bench: ${w.name} (${w.description}), ${repeats} repetitions${w.kind === 'train' ? `, ${workers} worker(s)` : ''}…\n`);
+      const r = await benchOne(w, repeats, options.reference ?? true, backend, w.kind === 'train' ? pool : null);
+      results.push(r);
+      if (options.json) console.log(JSON.stringify(r));
+    }
+  } finally {
+    await pool?.close();
   }
   if (!options.json) {
-    console.log(`\nmachine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; backend ${backend}; medians of ${repeats}\n`);
+    console.log(`\nmachine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; backend ${backend}; training in ${workers} worker(s); medians of ${repeats}\n`);
     for (const r of results) {
       const ours = r.netStepsPerSec !== undefined ? `${r.netStepsPerSec.toFixed(0)} network-steps/s (${r.gflops!.toFixed(1)} GFLOP/s)` : `${r.seconds!.toFixed(2)} s`;
       const refs = Object.entries(r.reference).map(([k, v]) => `${k}: ${v === null ? 'n/a' : r.netStepsPerSec !== undefined ? `${v.toFixed(0)}/s` : `${v.toFixed(2)} s`} (ours ×${r.ratio[k]?.toFixed(2) ?? 'n/a'})`).join('; ');

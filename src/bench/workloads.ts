@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { trainEnsemble } from '../engine/ensemble.js';
+import type { WorkerPool } from '../engine/pool.js';
 import { sweepRuns } from '../sources/sweep.js';
 import { alignedParity } from '../sources/aligned-parity.js';
 import { Rng } from '../random.js';
@@ -53,8 +54,12 @@ export function flopsPerNetworkStep(w: TrainWorkload, batch = 64, N = 100): numb
   return 2 * batch * (2 * N * w.width + 2 * w.width * K);
 }
 
-/** Train the workload with geomstream; returns network-steps per second over the timed epochs. */
-export async function runTrain(w: TrainWorkload): Promise<{ netStepsPerSec: number; seconds: number }> {
+/**
+ * Train the workload with geomstream; returns network-steps per second over the timed epochs.
+ * With a worker pool, the ensemble is split into one sub-ensemble per worker (a network trains to
+ * the same weights in any ensemble), trained at once.
+ */
+export async function runTrain(w: TrainWorkload, pool: WorkerPool | null = null): Promise<{ netStepsPerSec: number; seconds: number }> {
   const runs = sweepRuns({
     seed: 1,
     grid: { workload: [w.name] },
@@ -65,16 +70,22 @@ export async function runTrain(w: TrainWorkload): Promise<{ netStepsPerSec: numb
       training: { lr: 0.1, batch: 64, samples: 5000, epochs: w.epochs + 1, checkpoints: { steps: [] } },
     }),
   });
+  const parts = pool ? Array.from({ length: pool.size }, (_, i) => runs.filter((_r, k) => k % pool.size === i)).filter((p) => p.length) : [runs];
+  // The first epoch of every part is a warm-up (kernels compile, memory grows): time from the
+  // moment all parts have finished it, counting the network-steps done after that.
   let netSteps = 0;
   let started = 0;
-  let epochs = 0;
-  for await (const _ of trainEnsemble(runs, {
-    onSteps: (n) => {
-      // The first epoch is a warm-up (kernels compile, memory grows): time from its end.
-      if (epochs++ === 0) started = performance.now();
-      else netSteps += n;
-    },
-  })) { /* checkpoints at 0 and the end only */ }
+  let warm = 0;
+  const epochs = parts.map(() => 0);
+  const onSteps = (part: number) => (n: number) => {
+    if (epochs[part]++ === 0) {
+      if (++warm === parts.length) started = performance.now();
+    } else if (started) netSteps += n;
+  };
+  await Promise.all(parts.map(async (part, i) => {
+    const events = pool ? pool.train(part, { onSteps: onSteps(i) }) : trainEnsemble(part, { onSteps: onSteps(i) });
+    for await (const _ of events) { /* checkpoints at 0 and the end only */ }
+  }));
   const seconds = (performance.now() - started) / 1000;
   return { netStepsPerSec: netSteps / seconds, seconds };
 }

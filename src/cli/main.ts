@@ -1,7 +1,7 @@
 /**
  * The `geomstream` command line.
  *
- *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--quick] [--seed n]
+ *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--workers n] [--quick] [--seed n]
  *                                [--format parquet,arrow,ndjson] [--snapshots]
  *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--json]
  */
@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { runPipeline, type Pipeline } from '../pipeline.js';
 import { ConfigError } from '../errors.js';
@@ -43,7 +44,7 @@ function parseSeed(v: string): number {
   return n;
 }
 
-async function run(file: string, opts: { out: string; backend?: string; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean; progress: boolean }) {
+async function run(file: string, opts: { out: string; backend?: string; workers: number; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean; progress: boolean }) {
   const pipeline = await loadPipeline(file);
   const started = performance.now();
   const bar = new cliProgress.SingleBar({
@@ -57,7 +58,7 @@ async function run(file: string, opts: { out: string; backend?: string; quick?: 
   let summary;
   try {
     summary = await runPipeline(pipeline, {
-      out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, formats: opts.format, snapshots: opts.snapshots,
+      out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, workers: opts.workers, formats: opts.format, snapshots: opts.snapshots,
       onStart: ({ runs, networkSteps, dir }) => {
         process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
         if (opts.progress) { bar.start(networkSteps, 0); barStarted = true; }
@@ -86,6 +87,11 @@ export function program(): Command {
     .argument('<pipeline>', 'a pipeline file, e.g. pipelines/tanh-vs-relu.ts')
     .option('--out <dir>', 'parent folder of the results (written to <dir>/<pipeline name>)', 'results')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default: GEOMSTREAM_BACKEND, else auto)')
+    .option('--workers <n>', 'worker threads for training, one ensemble each (default: the number of cores, at most 4)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`received '${v}'; accepted: a positive integer`);
+      return n;
+    }, Math.min(4, availableParallelism()))
     .option('--quick', 'a smaller, faster version of the pipeline')
     .option('--seed <n>', "override the pipeline's base seed", parseSeed)
     .option('--format <list>', `extra formats for the metrics besides Parquet: ${FORMATS.join(',')}`, parseFormats)
@@ -99,6 +105,11 @@ export function program(): Command {
     .option('--no-reference', 'skip the Python references')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
     .option('--json', 'one JSON line per workload')
+    .option('--workers <n>', 'worker threads for the training workloads (the ensemble is split across them)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`received '${v}'; accepted: a positive integer`);
+      return n;
+    }, 1)
     .action(async (opts) => { await bench(opts); });
   return cmd;
 }

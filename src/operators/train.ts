@@ -8,10 +8,12 @@
  * A run whose loss becomes NaN is recorded as `status = 'diverged'` with the step, and the others
  * go on; an ensemble that throws is recorded as `status = 'failed'`, and later ensembles go on.
  */
-import { concatMap, defer, from, Observable, of, type OperatorFunction } from 'rxjs';
+import { concatMap, defer, finalize, from, mergeMap, Observable, of, type OperatorFunction } from 'rxjs';
 import type { RunRecord, RunSpec, StreamRecord, WeightSnapshot } from '../types.js';
 import { initBackend } from '../engine/backend.js';
 import { ensembleKey, trainEnsemble, type TrainEvent } from '../engine/ensemble.js';
+import { WorkerPool } from '../engine/pool.js';
+import { requireNumber } from '../errors.js';
 import { networkConfig, trainingConfig } from '../config.js';
 
 export interface TrainOptions {
@@ -23,6 +25,12 @@ export interface TrainOptions {
   backend?: string;
   /** Progress hook, called with the number of network-steps done since the last call. */
   onSteps?: (networkSteps: number) => void;
+  /**
+   * Worker threads to train in (default 1: in this thread). With n > 1, up to n ensembles train at
+   * once, each in a worker owning its own backend; the numbers are the same, the order of records
+   * from different ensembles interleaves.
+   */
+  workers?: number;
 }
 
 /** Group consecutive run specs that can share an ensemble; other records pass through alone. */
@@ -60,7 +68,7 @@ function groupEnsembles(maxSize: number, together: boolean): OperatorFunction<St
 }
 
 /** Train one ensemble, emitting its snapshots as they come and its run records at the end. */
-function trainGroup(runs: RunSpec[], options: TrainOptions): Observable<StreamRecord> {
+function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | null = null): Observable<StreamRecord> {
   return new Observable<StreamRecord>((subscriber) => {
     let cancelled = false;
     let iterator: AsyncGenerator<TrainEvent> | null = null;
@@ -70,8 +78,12 @@ function trainGroup(runs: RunSpec[], options: TrainOptions): Observable<StreamRe
       let backend = 'unknown';
       let error: string | null = null;
       try {
-        backend = await initBackend(options.backend);
-        iterator = trainEnsemble(runs, { onSteps: options.onSteps });
+        if (pool) {
+          iterator = pool.train(runs, { onSteps: options.onSteps, onBackend: (b) => { backend = b; } });
+        } else {
+          backend = await initBackend(options.backend);
+          iterator = trainEnsemble(runs, { onSteps: options.onSteps });
+        }
         for await (const ev of iterator) {
           if (cancelled) return;
           if (ev.type === 'diverged') {
@@ -118,11 +130,23 @@ function trainGroup(runs: RunSpec[], options: TrainOptions): Observable<StreamRe
  */
 export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord, StreamRecord> {
   const max = options.maxEnsemble ?? Infinity;
+  const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
+  if (workers === 1) {
+    return (source) =>
+      source.pipe(
+        groupEnsembles(max, options.ensemble ?? true),
+        concatMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options)) : of(item))),
+      );
+  }
   return (source) =>
-    source.pipe(
-      groupEnsembles(max, options.ensemble ?? true),
-      concatMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options)) : of(item))),
-    );
+    defer(() => {
+      const pool = new WorkerPool(workers, options.backend);
+      return source.pipe(
+        groupEnsembles(max, options.ensemble ?? true),
+        mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, pool)) : of(item)), workers),
+        finalize(() => { void pool.close(); }),
+      );
+    });
 }
 
 /** Convenience: train a list of runs (e.g. from `sweepRuns`). */

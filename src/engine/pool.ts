@@ -1,0 +1,109 @@
+/**
+ * A pool of training worker threads, each owning a tensor backend (tfjs-wasm is single-threaded:
+ * workers are how both cores train). `train({ workers })` sends whole ensembles to it; results are
+ * the same as in-process training (each ensemble is trained by the same code from the same seeds).
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { RunSpec } from '../types.js';
+import type { TrainEvent } from './ensemble.js';
+import { portableRun } from './portable.js';
+
+type Message =
+  | { type: 'backend'; id: number; backend: string }
+  | { type: 'steps'; id: number; n: number }
+  | { type: 'event'; id: number; event: TrainEvent }
+  | { type: 'done'; id: number }
+  | { type: 'error'; id: number; message: string };
+
+/**
+ * The worker script: the compiled .js next to this module, or (running from the TypeScript
+ * sources) a bootstrap that registers tsx's loader in the worker and imports worker.ts —
+ * `--import tsx` in a worker's execArgv does not take effect on Node 20.
+ */
+function workerScript(): { source: URL | string; eval: boolean } {
+  const js = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return { source: js, eval: false };
+  const ts = new URL('./worker.ts', import.meta.url).href;
+  // Resolved here, so the worker finds tsx whatever its working directory.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return { source: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`, eval: true };
+}
+
+interface Job {
+  id: number;
+  push(m: Message): void;
+}
+
+export class WorkerPool {
+  private readonly workers: Array<{ worker: Worker; busy: boolean }> = [];
+  private readonly script = workerScript();
+  private readonly waiting: Array<() => void> = [];
+  private readonly jobs = new Map<number, Job>();
+  private nextId = 0;
+
+  constructor(readonly size: number, private readonly backend?: string) {
+    for (let i = 0; i < size; i++) this.workers.push({ worker: this.spawn(), busy: false });
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(this.script.source, { eval: this.script.eval, workerData: { backend: this.backend } });
+    worker.on('message', (m: Message) => this.jobs.get(m.id)?.push(m));
+    worker.on('error', (e) => { for (const j of this.jobs.values()) j.push({ type: 'error', id: j.id, message: e.message }); });
+    worker.unref();
+    return worker;
+  }
+
+  private async acquire(): Promise<{ worker: Worker; busy: boolean }> {
+    for (;;) {
+      const free = this.workers.find((w) => !w.busy);
+      if (free) { free.busy = true; return free; }
+      await new Promise<void>((r) => this.waiting.push(r));
+    }
+  }
+
+  private release(w: { busy: boolean }): void {
+    w.busy = false;
+    this.waiting.shift()?.();
+  }
+
+  /**
+   * Train one ensemble on a free worker; yields its events as they arrive. `onBackend` reports
+   * the worker's backend; `onSteps` progress.
+   */
+  async *train(runs: RunSpec[], hooks: { onSteps?: (n: number) => void; onBackend?: (name: string) => void } = {}): AsyncGenerator<TrainEvent> {
+    const slot = await this.acquire();
+    const id = this.nextId++;
+    const queue: Message[] = [];
+    let wake: (() => void) | null = null;
+    this.jobs.set(id, { id, push: (m) => { queue.push(m); wake?.(); wake = null; } });
+    let finished = false;
+    try {
+      slot.worker.ref();
+      slot.worker.postMessage({ type: 'train', id, runs: runs.map(portableRun) });
+      for (;;) {
+        if (!queue.length) await new Promise<void>((r) => { wake = r; });
+        const m = queue.shift()!;
+        if (m.type === 'steps') hooks.onSteps?.(m.n);
+        else if (m.type === 'backend') hooks.onBackend?.(m.backend);
+        else if (m.type === 'event') yield m.event;
+        else if (m.type === 'error') { finished = true; throw new Error(m.message); }
+        else { finished = true; return; }
+      }
+    } finally {
+      this.jobs.delete(id);
+      if (finished) slot.worker.unref();
+      else {
+        // Abandoned mid-ensemble: the worker is still training it; replace the worker.
+        void slot.worker.terminate();
+        slot.worker = this.spawn();
+      }
+      this.release(slot);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

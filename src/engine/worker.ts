@@ -1,0 +1,32 @@
+/**
+ * A training worker thread: owns its own tensor backend and trains the ensembles it is sent,
+ * posting their events back. Started by `WorkerPool` (pool.ts); never imported by the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend } from './backend.js';
+import { trainEnsemble } from './ensemble.js';
+import { reviveRun, type PortableRun } from './portable.js';
+
+interface TrainMessage { type: 'train'; id: number; runs: PortableRun[] }
+
+const port = parentPort!;
+const ready = initBackend((workerData as { backend?: string }).backend);
+
+port.on('message', async (msg: TrainMessage | { type: 'close' }) => {
+  if (msg.type === 'close') { port.close(); return; }
+  const { id } = msg;
+  try {
+    const backend = await ready;
+    port.postMessage({ type: 'backend', id, backend });
+    const runs = msg.runs.map(reviveRun);
+    for await (const event of trainEnsemble(runs, { onSteps: (n) => port.postMessage({ type: 'steps', id, n }) })) {
+      const transfer = event.type === 'checkpoint'
+        ? event.members.flatMap((m) => [m.params.W.buffer, m.params.b1.buffer, m.params.J.buffer, m.params.b2.buffer, ...(m.params.layers ?? []).flatMap((l) => [l.W.buffer, l.b.buffer])])
+        : [];
+      port.postMessage({ type: 'event', id, event }, transfer as ArrayBuffer[]);
+    }
+    port.postMessage({ type: 'done', id });
+  } catch (e) {
+    port.postMessage({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
+  }
+});
