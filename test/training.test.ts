@@ -155,6 +155,24 @@ describe('trainEnsemble', () => {
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
   });
+  it('a 100-network ensemble does not grow memory step over step (tensors and RSS)', async () => {
+    const runs = sweepRuns({
+      seed: 3, grid: { a: [1] }, seeds: 100,
+      run: (_p, s) => ({
+        task: alignedParity({ d: 3, k: 3, alignment: 0.5, N: 100, seed: s.task }),
+        network: { activation: 'tanh', width: 32 },
+        training: { lr: 0.1, batch: 64, samples: 1280, epochs: 16, checkpoints: { steps: [] } },
+      }),
+    });
+    const tensors: number[] = [];
+    const rss: number[] = [];
+    await collect(runs, () => { tensors.push(tf.memory().numTensors); rss.push(process.memoryUsage().rss / 2 ** 20); });
+    // 16 epochs × 20 steps = 320 steps of 100 networks.
+    expect(tensors).toHaveLength(16);
+    expect(new Set(tensors).size).toBe(1);
+    // After warm-up, resident memory stays flat (allow GC and allocator noise of a few MB).
+    expect(Math.max(...rss.slice(4)) - rss[4]).toBeLessThan(24);
+  });
   it('records a network whose loss becomes NaN as diverged at its step and keeps the others', async () => {
     const runs = runsFor({ lr: 1e300, epochs: 2 });
     const { checkpoints, diverged } = await collect(runs);
