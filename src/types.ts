@@ -132,9 +132,8 @@ export interface NetworkParams {
   layers?: Array<{ W: Float32Array; b: Float32Array }>;
 }
 
-/** The weights of one network at one checkpoint. */
-export interface WeightSnapshot {
-  kind: 'snapshot';
+/** Where a record sits: one network (run) of one ensemble at one checkpoint. */
+export interface Checkpoint {
   run_id: string;
   ensemble_id: string;
   step: number;
@@ -143,7 +142,6 @@ export interface WeightSnapshot {
   loss: number;
   /** Fraction of training-set target bits predicted correctly at this step. */
   accuracy: number;
-  params: NetworkParams;
   run: RunSpec;
   /** How many snapshots of this ensemble were emitted at this step (diverged members are not). */
   ensemble_size: number;
@@ -151,25 +149,21 @@ export interface WeightSnapshot {
   final: boolean;
 }
 
+/** The weights of one network at one checkpoint. */
+export interface WeightSnapshot extends Checkpoint {
+  kind: 'snapshot';
+  params: NetworkParams;
+}
+
 /** Hidden activity of one network at one checkpoint. */
-export interface Representation {
+export interface Representation extends Checkpoint {
   kind: 'representation';
-  run_id: string;
-  ensemble_id: string;
-  step: number;
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  /** Which hidden layer (1 = the first and, for now, only hidden layer). */
+  /** Which hidden layer (1 = the first). */
   layer: number;
   /** Activity for each condition's noise-free mean, P × H, float64. */
   means: Matrix;
   /** Activity for noisy samples, when the probe asked for them. */
   samples: { activity: Matrix; conditions: Int32Array } | null;
-  run: RunSpec;
-  ensemble_size: number;
-  /** True at the run's final step. */
-  final: boolean;
 }
 
 /** Whether a metric row describes one network or the ensemble (seed-averaged) kernel. */
