@@ -3,7 +3,7 @@
  * DuckDB, pandas, polars and pyarrow read directly.
  *
  *   <dir>/runs.parquet            one row per run (configuration, backend, status, wall time)
- *   <dir>/metrics/part-*.parquet  long format, one part per finished ensemble
+ *   <dir>/metrics/part-*.parquet  long format, one part per finished ensemble (or per 200k rows)
  *   <dir>/neurons/part-*.parquet  weight-space dynamics per neuron (from weightDynamics)
  *   <dir>/field/part-*.parquet    expected-gradient fields (from weightDynamics({ field }))
  *   <dir>/metrics.arrows          the same rows as an Arrow IPC stream   (format 'arrow')
@@ -195,7 +195,8 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
             if (r.kind === 'neuron') neurons.push(r); else field.push(r);
             if (neurons.length + field.length >= partRows) flushOther();
           } else if (r.kind === 'run') {
-            // An ensemble's run records arrive together, after all its metric rows.
+            // An ensemble's run records arrive together, after all its rows: a natural part
+            // boundary (with several workers, rows of other ensembles may be in the part too).
             flushMetrics();
             flushOther();
             flushSnapshots();

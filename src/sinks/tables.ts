@@ -4,7 +4,7 @@
  * steps and counts Int32, numbers Float64.
  */
 import {
-  Bool, Float32, Float64, Int32, List, Field, Table, Utf8, makeVector, vectorFromArray,
+  Bool, Float32, Float64, Int32, List, Field, Table, Utf8, vectorFromArray,
   type DataType, type Vector,
 } from 'apache-arrow';
 import type { FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, WeightSnapshot } from '../types.js';
@@ -134,4 +134,3 @@ export function snapshotsTable(snaps: WeightSnapshot[]): Table {
   });
 }
 
-export { makeVector };
