@@ -43,11 +43,12 @@ export interface Activation {
   /** f′(z), given the pre-activations z and the outputs h = f(z) (some derivatives are cheaper from h). */
   derivative(z: tf.Tensor, h: tf.Tensor): tf.Tensor;
   /**
-   * For activations of the form f(z) = a·σ(c·z) + b (tanh: a = 2, b = −1, c = 2; sigmoid: 1, 0, 1):
-   * the training engine then computes σ(c·z) inside the first layer's matmul (tfjs's fused
-   * sigmoid: 0.6 ms where matmul + tanh took 1.9 ms on [64, 1280]) and f′ = a·c·σ(1 − σ).
+   * For activations of the form f(z) = a·g(c·z) + b with g one of tfjs's fused matmul activations:
+   * the training engine computes u = g(c·z) inside the first layer's matmul (tfjs's fused sigmoid
+   * took 0.6 ms where matmul + tanh took 1.9 ms on [64, 1280]) and f′ from u alone:
+   * sigmoid: a·c·u(1 − u) (tanh: a = 2, b = −1, c = 2); relu: step(u) = sign(u).
    */
-  sigmoidForm?: { a: number; b: number; c: number };
+  fusedForm?: { g: 'sigmoid' | 'relu'; a: number; b: number; c: number };
 }
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -92,10 +93,10 @@ function spec(name: ActivationName, params: Record<string, number>): Omit<Activa
   switch (name) {
     case 'tanh':
       return { name, params, f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2, forward: tanhT,
-        derivative: (_z, h) => tf.sub(1, tf.square(h)), sigmoidForm: { a: 2, b: -1, c: 2 } };
+        derivative: (_z, h) => tf.sub(1, tf.square(h)), fusedForm: { g: 'sigmoid', a: 2, b: -1, c: 2 } };
     case 'relu':
       return { name, params, f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0), forward: (z) => tf.relu(z),
-        derivative: positive };
+        derivative: positive, fusedForm: { g: 'relu', a: 1, b: 0, c: 1 } };
     case 'bounded-relu': {
       const u = params.u;
       return { name, params, f: (x) => Math.min(Math.max(x, 0), u), df: (x) => (x > 0 && x < u ? 1 : 0),
@@ -125,7 +126,7 @@ function spec(name: ActivationName, params: Record<string, number>): Omit<Activa
     case 'sigmoid': {
       const f = (x: number) => 1 / (1 + Math.exp(-x));
       return { name, params, f, df: (x) => f(x) * (1 - f(x)), forward: (z) => tf.sigmoid(z),
-        derivative: (_z, h) => tf.mul(h, tf.sub(1, h)), sigmoidForm: { a: 1, b: 0, c: 1 } };
+        derivative: (_z, h) => tf.mul(h, tf.sub(1, h)), fusedForm: { g: 'sigmoid', a: 1, b: 0, c: 1 } };
     }
     case 'gelu':
       return { name, params, f: (x) => x * normalCdf(x), df: (x) => normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),

@@ -126,11 +126,11 @@ export class Ensemble {
    */
   private forward(x1: tf.Tensor2D) {
     const B = x1.shape[0];
-    const sf = this.activation.sigmoidForm;
+    const sf = this.activation.fusedForm;
     let z1: tf.Tensor2D, h1: tf.Tensor2D;
     if (sf && !this.deep.length) {
-      // σ(c·z) from the fused matmul; z1 then holds σ(c·z), which is all the derivative needs.
-      z1 = tf.fused.matMul({ a: sf.c === 1 ? x1 : tf.mul(x1, sf.c) as tf.Tensor2D, b: this.Wb as tf.Tensor2D, activation: 'sigmoid' }) as tf.Tensor2D;
+      // u = g(c·z) from the fused matmul; z1 then holds u, which is all the derivative needs.
+      z1 = tf.fused.matMul({ a: sf.c === 1 ? x1 : tf.mul(x1, sf.c) as tf.Tensor2D, b: this.Wb as tf.Tensor2D, activation: sf.g }) as tf.Tensor2D;
       h1 = (sf.a === 1 && sf.b === 0 ? z1 : tf.add(tf.mul(z1, sf.a), sf.b)) as tf.Tensor2D;
     } else {
       z1 = tf.matMul(x1, this.Wb) as tf.Tensor2D;
@@ -218,10 +218,10 @@ export class Ensemble {
     return { loss, dWb, deep, dJ, db2 };
   }
 
-  /** f′ at the first layer: from σ(c·z) on the fused path (z1 holds it there), else from z and h. */
+  /** f′ at the first layer: from u = g(c·z) on the fused path (z1 holds u there), else from z and h. */
   private firstDerivative(z1: tf.Tensor2D, h1: tf.Tensor2D): tf.Tensor {
-    const sf = this.activation.sigmoidForm;
-    if (sf && !this.deep.length) return tf.mul(tf.mul(z1, tf.sub(1, z1)), sf.a * sf.c);
+    const sf = this.activation.fusedForm;
+    if (sf && !this.deep.length) return sf.g === 'relu' ? tf.sign(z1) : tf.mul(tf.mul(z1, tf.sub(1, z1)), sf.a * sf.c);
     return this.activation.derivative(z1, h1);
   }
 
