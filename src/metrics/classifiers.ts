@@ -89,7 +89,9 @@ export function fitLinearSvm(t: TrainingSet, options: SvmOptions = {}): LinearMo
   if (t.rows.length <= t.p + 1) return svmDualCoordinateDescent(t, options).model;
   // Nearly separable classes (few support vectors) converge in a few dual passes, much faster
   // than Newton steps; overlapping ones do not, and go on with Newton from where the dual got.
-  const budget = DUAL_FIRST_PASSES;
+  // The passes tried cost at most about three Newton steps (a pass is n·p, a step ~2n·p + p³/6).
+  const n = t.rows.length, q = t.p + 1;
+  const budget = Math.min(DUAL_FIRST_PASSES, Math.floor((3 * (q ** 3 / 6 + 2 * n * t.p)) / (n * t.p)));
   if (!options.init && budget > 0) {
     const dual = svmDualCoordinateDescent(t, { ...options, maxIter: Math.min(budget, options.maxIter ?? budget) });
     if (dual.converged) return dual.model;
@@ -98,14 +100,14 @@ export function fitLinearSvm(t: TrainingSet, options: SvmOptions = {}): LinearMo
   return svmPrimalNewton(t, options);
 }
 
-/** Dual passes tried before switching to Newton's method (see fitLinearSvm; 10–100 measured alike). */
+/** Most dual passes tried before switching to Newton's method (see fitLinearSvm). */
 const DUAL_FIRST_PASSES = 30;
 
 /**
  * Primal Newton for f(v) = ½‖v‖² + C Σ_i max(0, 1 − y_i v·z_i)², z_i = (x_i, 1), v = (w, b):
  * gradient v − 2C Σ_{active} y_i (1 − y_i v·z_i) z_i, generalised Hessian I + 2C Σ_{active} z_i z_iᵀ,
- * exact line search. Stops when ‖∇f‖ ≤ 1e-6 ‖∇f(0)‖ (liblinear's primal
- * solver stops at about 5e-5 ‖∇f(0)‖ with LinearSVC's tol = 1e-4), or after 100 Newton steps.
+ * exact line search. Stops as liblinear's primal solver does with LinearSVC's tol = 1e-4:
+ * ‖∇f‖ ≤ tol · max(min(#positive, #negative), 1) / n · ‖∇f(0)‖, or after 100 Newton steps.
  */
 function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
   const { x, p, rows, y } = t;
@@ -113,7 +115,9 @@ function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
   const n = rows.length;
   const q = p + 1;
   const v = new Float64Array(q);
-  const stop = 1e-6;
+  let positives = 0;
+  for (let i = 0; i < n; i++) if (y[i] > 0) positives++;
+  const stop = (LIBLINEAR_TOL * Math.max(Math.min(positives, n - positives), 1)) / n;
   const sign = Float64Array.from({ length: n }, (_, i) => (y[i] > 0 ? 1 : -1));
   const margin = new Float64Array(n); // y_i v·z_i
   const computeMargins = (vv: Float64Array, out: Float64Array) => {
@@ -232,6 +236,9 @@ function exactStep(v: Float64Array, d: Float64Array, margin: Float64Array, dz: F
   }
   return -a0 / a1;
 }
+
+/** LinearSVC's default tol, which liblinear's primal solver scales as in svmPrimalNewton. */
+const LIBLINEAR_TOL = 1e-4;
 
 /** Dual coordinate descent for the same problem (Hsieh et al. 2008). */
 function svmDualCoordinateDescent(t: TrainingSet, options: SvmOptions): { model: LinearModel; converged: boolean } {
