@@ -30,7 +30,8 @@ export { resolveActivation, ACTIVATION_NAMES, erf, normalCdf, type Activation, t
 export { Ensemble, initialParams, trainEnsemble } from './engine/ensemble.js';
 export { hiddenActivity, evaluate } from './engine/forward.js';
 
-export { definePipeline, runPipeline, networkSteps, type Pipeline, type PipelineContext, type RunPipelineOptions } from './pipeline.js';
+export { definePipeline, runPipeline, networkSteps, selectShard, type Pipeline, type PipelineContext, type RunPipelineOptions } from './pipeline.js';
+export type { Shard } from './sinks/results.js';
 export { queryResults, formatTable } from './cli/query.js';
 
 export * from './metrics/index.js';

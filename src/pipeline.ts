@@ -9,7 +9,7 @@ import type { RunSpec, StreamRecord } from './types.js';
 import { ConfigError } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
-import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary } from './sinks/results.js';
+import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard } from './sinks/results.js';
 import type { TrainOptions } from './operators/train.js';
 
 /** What a pipeline's functions receive. */
@@ -52,6 +52,11 @@ export interface RunPipelineOptions {
   backend?: string;
   /** Worker threads for training (default 1; see TrainOptions.workers). */
   workers?: number;
+  /**
+   * Train only ensembles k with k mod count = index (k = the ensemble's position in the run list),
+   * writing shard-named files into the same results folder (see writeResults). Default: all.
+   */
+  shard?: Shard;
   formats?: ResultFormat[];
   snapshots?: boolean;
   /** Called once the runs are known, with the total number of network-steps. */
@@ -78,10 +83,15 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   };
   // Everything that can be rejected is rejected before training: runs, backend, output folder.
   const built = pipeline.runs(ctx);
-  const runs = Array.isArray(built) ? built : await lastValueFrom(built.pipe(toArray()));
+  const all = Array.isArray(built) ? built : await lastValueFrom(built.pipe(toArray()));
+  const shard = options.shard;
+  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+    throw new ConfigError('shard', `${shard.index}/${shard.count}`, 'i/n with integers 0 <= i < n');
+  }
+  const runs = shard ? selectShard(all, shard) : all;
   const backend = await initBackend(options.backend);
   const dir = join(options.out ?? 'results', pipeline.name);
-  await prepareResultsDir(dir);
+  await prepareResultsDir(dir, 'out', shard);
   options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir });
   process.stderr.write(`geomstream: backend ${backend}\n`);
   const records = from(runs).pipe(pipeline.process(ctx));
@@ -90,6 +100,17 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     pipeline: pipeline.name,
     formats: options.formats,
     snapshots: options.snapshots,
-    configuration: { seed, quick: ctx.quick, backend, description: pipeline.description ?? null, runs: runs.length },
+    configuration: { seed, quick: ctx.quick, backend, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
+    shard,
   })));
+}
+
+/**
+ * The runs of one shard: whole ensembles (runs sharing an ensemble_id stay together), the k-th
+ * distinct ensemble going to shard k mod n. Deterministic: it depends only on the run list.
+ */
+export function selectShard(runs: RunSpec[], shard: Shard): RunSpec[] {
+  const order = new Map<string, number>();
+  for (const r of runs) if (!order.has(r.ensemble_id)) order.set(r.ensemble_id, order.size);
+  return runs.filter((r) => order.get(r.ensemble_id)! % shard.count === shard.index);
 }

@@ -196,3 +196,25 @@ describe('training in worker threads', () => {
     expect(runs.rows).toEqual([{ backend: a.backend, status: 'completed' }]);
   });
 });
+
+describe('sharded runs (--shard i/n)', () => {
+  it('two shards into one folder give the same dataset as one unsharded run', async () => {
+    const whole = await runPipeline(tinyPipeline({ name: 'tiny-whole' }), { out });
+    const s0 = await runPipeline(tinyPipeline({ name: 'tiny-sharded' }), { out, shard: { index: 0, count: 2 } });
+    const s1 = await runPipeline(tinyPipeline({ name: 'tiny-sharded' }), { out, shard: { index: 1, count: 2 } });
+    expect(s0.runs.total + s1.runs.total).toBe(whole.runs.total);
+    // Whole ensembles per shard: every ensemble id in exactly one shard.
+    const files = readdirSync(s0.dir).sort();
+    expect(files).toEqual(['manifest.shard-0-of-2.json', 'manifest.shard-1-of-2.json', 'metrics', 'runs.shard-0-of-2.parquet', 'runs.shard-1-of-2.parquet']);
+    const q = 'SELECT run_id, step, metric, against, scope, value FROM metrics ORDER BY run_id, step, metric, against, scope';
+    expect((await queryResults(s0.dir, q)).rows).toEqual((await queryResults(whole.dir, q)).rows);
+    const r = 'SELECT run_id, seed, status FROM runs ORDER BY run_id';
+    expect((await queryResults(s0.dir, r)).rows).toEqual((await queryResults(whole.dir, r)).rows);
+    // Re-running one shard replaces only its own files.
+    await runPipeline(tinyPipeline({ name: 'tiny-sharded' }), { out, shard: { index: 1, count: 2 } });
+    expect((await queryResults(s0.dir, q)).rows).toEqual((await queryResults(whole.dir, q)).rows);
+  });
+  it('rejects a shard outside 0 <= i < n', async () => {
+    await expect(runPipeline(tinyPipeline(), { out, shard: { index: 2, count: 2 } })).rejects.toThrow(/shard: received "2\/2"; accepted: i\/n with integers 0 <= i < n/);
+  });
+});

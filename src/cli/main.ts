@@ -1,7 +1,7 @@
 /**
  * The `geomstream` command line.
  *
- *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--workers n] [--quick] [--seed n]
+ *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--workers n] [--shard i/n] [--quick] [--seed n]
  *                                [--format parquet,arrow,ndjson] [--snapshots]
  *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--json]
  */
@@ -44,7 +44,7 @@ function parseSeed(v: string): number {
   return n;
 }
 
-async function run(file: string, opts: { out: string; backend?: string; workers: number; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean; progress: boolean }) {
+async function run(file: string, opts: { out: string; backend?: string; workers: number; shard?: { index: number; count: number }; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean; progress: boolean }) {
   const pipeline = await loadPipeline(file);
   const started = performance.now();
   const bar = new cliProgress.SingleBar({
@@ -58,7 +58,7 @@ async function run(file: string, opts: { out: string; backend?: string; workers:
   let summary;
   try {
     summary = await runPipeline(pipeline, {
-      out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, workers: opts.workers, formats: opts.format, snapshots: opts.snapshots,
+      out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots,
       onStart: ({ runs, networkSteps, dir }) => {
         process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
         if (opts.progress) { bar.start(networkSteps, 0); barStarted = true; }
@@ -92,6 +92,11 @@ export function program(): Command {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`received '${v}'; accepted: a positive integer`);
       return n;
     }, Math.min(4, availableParallelism()))
+    .option('--shard <i/n>', 'train only shard i of n (whole ensembles, deterministic), into shard-named files of the same folder', (v: string) => {
+      const m = /^(\d+)\/(\d+)$/.exec(v);
+      if (!m || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`received '${v}'; accepted: i/n with integers 0 <= i < n`);
+      return { index: Number(m[1]), count: Number(m[2]) };
+    })
     .option('--quick', 'a smaller, faster version of the pipeline')
     .option('--seed <n>', "override the pipeline's base seed", parseSeed)
     .option('--format <list>', `extra formats for the metrics besides Parquet: ${FORMATS.join(',')}`, parseFormats)

@@ -4,7 +4,7 @@
  * present, and a plain-text table printer.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** SQL string literal. */
@@ -17,9 +17,10 @@ export async function queryResults(dir: string, sql: string): Promise<{ columns:
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    const runs = join(dir, 'runs.parquet');
+    // runs*.parquet: runs.parquet, or the runs.shard-i-of-n.parquet of a sharded pipeline.
+    const runFiles = readdirSync(dir).filter((f) => /^runs(\.shard-\d+-of-\d+)?\.parquet$/.test(f)).map((f) => join(dir, f));
     const parts = join(dir, 'metrics', '*.parquet');
-    if (existsSync(runs)) await conn.run(`CREATE VIEW runs AS SELECT * FROM read_parquet(${lit(runs)})`);
+    if (runFiles.length) await conn.run(`CREATE VIEW runs AS SELECT * FROM read_parquet([${runFiles.map(lit).join(', ')}], union_by_name = true)`);
     if (existsSync(join(dir, 'metrics'))) {
       await conn.run(`CREATE VIEW metrics AS SELECT * FROM read_parquet(${lit(parts)})`);
       await conn.run(`CREATE VIEW final AS SELECT m.* FROM metrics m

@@ -11,6 +11,11 @@
  *   <dir>/snapshots.arrows        weight snapshots                       (option snapshots)
  *   <dir>/manifest.json           schema version, pipeline, configuration, what is complete
  *
+ * With `shard: { index: i, count: n }` (deterministic `--shard i/n` runs on several machines into
+ * one folder), every file name carries the shard — runs.shard-i-of-n.parquet,
+ * manifest.shard-i-of-n.json, metrics/part-si-of-n-*.parquet — so shards never overwrite each
+ * other, and `runs*.parquet`, `metrics/*.parquet` read the whole dataset.
+ *
  * Every file is written under a temporary name and renamed. runs.parquet and the manifest are
  * rewritten after each finished ensemble, so after a crash the folder still describes every run
  * that finished, and `complete: false` says the pipeline did not.
@@ -45,6 +50,20 @@ export interface ResultsOptions {
   configuration?: Record<string, unknown>;
   /** Metric rows kept in memory before a part is written even mid-ensemble. Default 200000. */
   partRows?: number;
+  /** This writer's shard of a sharded pipeline (see the module comment). */
+  shard?: Shard;
+}
+
+/** One of n deterministic slices of a pipeline's ensembles. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** File-name pieces of a shard: a suffix for single files, a prefix for parts. */
+function shardNames(shard?: Shard): { suffix: string; part: string } {
+  if (!shard || shard.count === 1) return { suffix: '', part: 'part' };
+  return { suffix: `.shard-${shard.index}-of-${shard.count}`, part: `part-s${shard.index}-of-${shard.count}` };
 }
 
 /** What the sink wrote. */
@@ -56,14 +75,15 @@ export interface ResultsSummary {
   backend: string | null;
 }
 
-const OWN_FILES = /^(runs\.parquet|manifest\.json|metrics\.arrows|metrics\.ndjson|runs\.ndjson|snapshots\.arrows)$/;
+const OWN_FILES = /^(runs|manifest|metrics|snapshots)(\.shard-\d+-of-\d+)?\.(parquet|json|arrows|ndjson)$/;
+const OWN_FOLDERS = ['metrics', 'neurons', 'field'];
 
 /**
  * Make sure `dir` can be created and written, and clear the results of a previous run of the same
  * pipeline there (only geomstream's own files and the metrics/ folder), so rows are never counted
  * twice. Throws a ConfigError naming `field` otherwise. Call before any training starts.
  */
-export async function prepareResultsDir(dir: string, field = 'out'): Promise<void> {
+export async function prepareResultsDir(dir: string, field = 'out', shard?: Shard): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
@@ -73,8 +93,17 @@ export async function prepareResultsDir(dir: string, field = 'out'): Promise<voi
   } catch (e) {
     throw new ConfigError(field, dir, `a folder that can be created and written (${(e as Error).message})`);
   }
+  const { suffix, part } = shardNames(shard);
   for (const name of await readdir(dir)) {
-    if (OWN_FILES.test(name) || name === 'metrics' || name === 'neurons' || name === 'field') await rm(join(dir, name), { recursive: true, force: true });
+    if (!shard || shard.count === 1) {
+      // An unsharded run replaces the whole dataset, shards included.
+      if (OWN_FILES.test(name) || OWN_FOLDERS.includes(name)) await rm(join(dir, name), { recursive: true, force: true });
+    } else if (OWN_FILES.test(name) && name.includes(`${suffix}.`)) {
+      await rm(join(dir, name), { force: true });
+    } else if (OWN_FOLDERS.includes(name)) {
+      // A shard replaces only its own parts.
+      for (const f of await readdir(join(dir, name))) if (f.startsWith(`${part}-`)) await rm(join(dir, name, f), { force: true });
+    }
   }
 }
 
@@ -84,6 +113,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
   for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError('formats', f, FORMATS.map((x) => `'${x}'`).join(', '));
   const partRows = options.partRows ?? 200_000;
   const { dir, pipeline } = options;
+  const { suffix, part } = shardNames(options.shard);
 
   return (source) =>
     new Observable<ResultsSummary>((subscriber) => {
@@ -98,9 +128,9 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       let metricRows = 0;
       let runsDirty = false;
       let backend: string | null = null;
-      const arrow = formats.has('arrow') ? new ArrowStreamFile(join(dir, 'metrics.arrows')) : null;
-      const ndjson = formats.has('ndjson') ? new NdjsonFile(join(dir, 'metrics.ndjson')) : null;
-      const snapFile = options.snapshots ? new ArrowStreamFile(join(dir, 'snapshots.arrows')) : null;
+      const arrow = formats.has('arrow') ? new ArrowStreamFile(join(dir, `metrics${suffix}.arrows`)) : null;
+      const ndjson = formats.has('ndjson') ? new NdjsonFile(join(dir, `metrics${suffix}.ndjson`)) : null;
+      const snapFile = options.snapshots ? new ArrowStreamFile(join(dir, `snapshots${suffix}.arrows`)) : null;
       // All writes go through one queue, in order.
       let queue: Promise<void> = Promise.resolve();
       let failed = false;
@@ -121,9 +151,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       });
 
       const writeManifest = (complete: boolean, error: string | null = null) =>
-        writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify({
+        writeFileAtomic(join(dir, `manifest${suffix}.json`), JSON.stringify({
           schema_version: SCHEMA_VERSION,
           pipeline,
+          shard: options.shard ?? null,
           complete,
           error,
           updated_at: new Date().toISOString(),
@@ -136,19 +167,19 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
             metrics: Object.keys(METRIC_COLUMNS), neurons: Object.keys(NEURON_COLUMNS), field: Object.keys(FIELD_COLUMNS),
             runs: runs.length ? Object.keys(runRow(runs[0], pipeline)) : [],
           },
-        }, null, 2) + '\n').then(() => { files.add('manifest.json'); });
+        }, null, 2) + '\n').then(() => { files.add(`manifest${suffix}.json`); });
 
       const flushMetrics = () => {
         if (!metrics.length) return;
         const rows = metrics;
         metrics = [];
-        const name = `metrics/part-${String(parts++).padStart(5, '0')}.parquet`;
+        const name = `metrics/${part}-${String(parts++).padStart(5, '0')}.parquet`;
         enqueue(async () => {
           const table = metricsTable(rows);
           await writeParquet(table, join(dir, name), options.compression);
           files.add(name);
-          if (arrow) { await arrow.append(table); files.add('metrics.arrows'); }
-          if (ndjson) { await ndjson.append(rows.map(({ kind: _k, ...r }) => r)); files.add('metrics.ndjson'); }
+          if (arrow) { await arrow.append(table); files.add(`metrics${suffix}.arrows`); }
+          if (ndjson) { await ndjson.append(rows.map(({ kind: _k, ...r }) => r)); files.add(`metrics${suffix}.ndjson`); }
           metricRows += rows.length;
         });
       };
@@ -157,7 +188,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const flushOther = () => {
         for (const [folder, rows, build] of [['neurons', neurons, neuronsTable], ['field', field, fieldTable]] as const) {
           if (!rows.length) continue;
-          const name = `${folder}/part-${String(otherParts[folder]++).padStart(5, '0')}.parquet`;
+          const name = `${folder}/${part}-${String(otherParts[folder]++).padStart(5, '0')}.parquet`;
           const table = (build as (r: typeof rows) => ReturnType<typeof neuronsTable>)(rows);
           enqueue(async () => { await writeParquet(table, join(dir, name), options.compression); files.add(name); });
         }
@@ -169,7 +200,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         if (!snapFile || !snaps.length) return;
         const batch = snaps;
         snaps = [];
-        enqueue(async () => { await snapFile.append(snapshotsTable(batch)); files.add('snapshots.arrows'); });
+        enqueue(async () => { await snapFile.append(snapshotsTable(batch)); files.add(`snapshots${suffix}.arrows`); });
       };
 
       const flushRuns = () => {
@@ -178,8 +209,8 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         const records = runs.slice();
         enqueue(async () => {
           if (records.length) {
-            await writeParquet(runsTable(records, pipeline), join(dir, 'runs.parquet'), options.compression);
-            files.add('runs.parquet');
+            await writeParquet(runsTable(records, pipeline), join(dir, `runs${suffix}.parquet`), options.compression);
+            files.add(`runs${suffix}.parquet`);
           }
           await writeManifest(false);
         });
@@ -228,10 +259,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           enqueue(async () => {
             await Promise.all([arrow?.close(), ndjson?.close(), snapFile?.close()]);
             if (formats.has('ndjson')) {
-              const f = new NdjsonFile(join(dir, 'runs.ndjson'));
+              const f = new NdjsonFile(join(dir, `runs${suffix}.ndjson`));
               await f.append(runs.map((r) => runRow(r, pipeline)));
               await f.close();
-              files.add('runs.ndjson');
+              files.add(`runs${suffix}.ndjson`);
             }
             await writeManifest(true);
             subscriber.next(summary());
