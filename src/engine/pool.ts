@@ -36,26 +36,42 @@ interface Job {
   push(m: Message): void;
 }
 
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+  /** The job this worker is running, if any. */
+  job: number | null;
+}
+
 export class WorkerPool {
-  private readonly workers: Array<{ worker: Worker; busy: boolean }> = [];
+  private readonly workers: Slot[] = [];
   private readonly script = workerScript();
   private readonly waiting: Array<() => void> = [];
   private readonly jobs = new Map<number, Job>();
   private nextId = 0;
 
   constructor(readonly size: number, private readonly backend?: string) {
-    for (let i = 0; i < size; i++) this.workers.push({ worker: this.spawn(), busy: false });
+    for (let i = 0; i < size; i++) {
+      const slot: Slot = { worker: null as unknown as Worker, busy: false, job: null };
+      slot.worker = this.spawn(slot);
+      this.workers.push(slot);
+    }
   }
 
-  private spawn(): Worker {
+  private spawn(slot: Slot): Worker {
     const worker = new Worker(this.script.source, { eval: this.script.eval, workerData: { backend: this.backend } });
     worker.on('message', (m: Message) => this.jobs.get(m.id)?.push(m));
-    worker.on('error', (e) => { for (const j of this.jobs.values()) j.push({ type: 'error', id: j.id, message: e.message }); });
+    // A crashed worker fails only the job it was running, and is replaced.
+    worker.on('error', (e) => {
+      if (slot.worker !== worker) return;
+      if (slot.job !== null) this.jobs.get(slot.job)?.push({ type: 'error', id: slot.job, message: `training worker: ${e.message}` });
+      slot.worker = this.spawn(slot);
+    });
     worker.unref();
     return worker;
   }
 
-  private async acquire(): Promise<{ worker: Worker; busy: boolean }> {
+  private async acquire(): Promise<Slot> {
     for (;;) {
       const free = this.workers.find((w) => !w.busy);
       if (free) { free.busy = true; return free; }
@@ -63,8 +79,9 @@ export class WorkerPool {
     }
   }
 
-  private release(w: { busy: boolean }): void {
+  private release(w: Slot): void {
     w.busy = false;
+    w.job = null;
     this.waiting.shift()?.();
   }
 
@@ -75,6 +92,7 @@ export class WorkerPool {
   async *train(runs: RunSpec[], hooks: { onSteps?: (n: number) => void; onBackend?: (name: string) => void } = {}): AsyncGenerator<TrainEvent> {
     const slot = await this.acquire();
     const id = this.nextId++;
+    slot.job = id;
     const queue: Message[] = [];
     let wake: (() => void) | null = null;
     this.jobs.set(id, { id, push: (m) => { queue.push(m); wake?.(); wake = null; } });
@@ -96,8 +114,9 @@ export class WorkerPool {
       if (finished) slot.worker.unref();
       else {
         // Abandoned mid-ensemble: the worker is still training it; replace the worker.
-        void slot.worker.terminate();
-        slot.worker = this.spawn();
+        const old = slot.worker;
+        slot.worker = this.spawn(slot);
+        void old.terminate();
       }
       this.release(slot);
     }
