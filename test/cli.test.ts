@@ -36,6 +36,20 @@ describe('geomstream run', () => {
   });
 });
 
+describe('backends', () => {
+  it('--backend cpu runs on the cpu backend and records it', () => {
+    const res = cli('run', 'pipelines/tanh-vs-relu.ts', '--out', join(out, 'cpu'), '--quick', '--no-progress', '--backend', 'cpu', '--workers', '1');
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/geomstream: backend cpu/);
+    expect(res.stdout).toMatch(/8 completed.*backend cpu/);
+  });
+  it('an explicit backend that cannot load is an error that says how to get it', () => {
+    const res = cli('run', 'pipelines/tanh-vs-relu.ts', '--out', out, '--quick', '--backend', 'tensorflow');
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/backend: received "tensorflow"; accepted: a backend that loads on this machine \(install it with `npm install @tensorflow\/tfjs-node`/);
+  });
+});
+
 describe('the built package', () => {
   it('builds to dist/ and exposes the geomstream and geomstream/metrics entry points', () => {
     const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
