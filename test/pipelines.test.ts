@@ -1,0 +1,28 @@
+/** Every pipeline in pipelines/ runs (--quick) to a complete results folder, and its summary query runs. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runPipeline, queryResults, type Pipeline } from '../src/index.js';
+
+const out = mkdtempSync(join(tmpdir(), 'geomstream-pipelines-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+const files = readdirSync(new URL('../pipelines/', import.meta.url)).filter((f) => f.endsWith('.ts'));
+
+describe('pipelines/*.ts (--quick)', () => {
+  it('are all here', () => {
+    expect(files.sort()).toEqual(['nonlinearity-dissection.ts', 'separable-xor.ts', 'tanh-vs-relu.ts', 'weight-dynamics.ts']);
+  });
+  for (const file of files) {
+    it(file, async () => {
+      const pipeline = (await import(`../pipelines/${file}`)).default as Pipeline;
+      const res = await runPipeline(pipeline, { out, quick: true, workers: 1 });
+      expect(res.runs.total).toBeGreaterThan(0);
+      expect(res.runs.completed).toBe(res.runs.total);
+      expect(JSON.parse(readFileSync(join(res.dir, 'manifest.json'), 'utf8')).complete).toBe(true);
+      const { rows } = await queryResults(res.dir, pipeline.summary!.sql);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) for (const v of Object.values(r)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
+    });
+  }
+});
