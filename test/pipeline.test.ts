@@ -218,3 +218,53 @@ describe('sharded runs (--shard i/n)', () => {
     await expect(runPipeline(tinyPipeline(), { out, shard: { index: 2, count: 2 } })).rejects.toThrow(/shard: received "2\/2"; accepted: i\/n with integers 0 <= i < n/);
   });
 });
+
+describe('geometry hosts the full metric set', () => {
+  it('writes every metric with its coordinates', async () => {
+    const all = definePipeline({
+      name: 'all-metrics',
+      runs: () => sweep({
+        grid: { activation: ['tanh'] as const },
+        seeds: 2,
+        run: (p, s) => ({
+          task: alignedParity({ d: 3, k: 3, alignment: 0.5, N: 16, sigma: 0.5, seed: s.task }),
+          network: { activation: p.activation, width: 12 },
+          training: { lr: 0.2, batch: 40, samples: 400, epochs: 3, checkpoints: { steps: [] } },
+        }),
+      }),
+      process: (ctx) => pipe(train(ctx.train), probe({ samplesPerCondition: 10 }), geometry({
+        metrics: ['kernel_alignment', 'debiased_cka', { name: 'rbf_cka', threshold: 0.5 }, { name: 'rsa', compare: 'kendall' },
+          'ps', { name: 'ccgp', classifier: 'ridge' }, { name: 'ccgp', scheme: 'nearest-pair', steps: 'final' },
+          { name: 'sd', classifier: 'ridge', folds: 5, steps: 'final' }, { name: 'decodability', classifier: 'ridge', steps: 'final' },
+          'participation_ratio', 'sparsity'],
+      })),
+    });
+    const res = await runPipeline(all, { out });
+    const { rows } = await queryResults(res.dir, `SELECT metric, against, dichotomy, classifier, count(*)::INTEGER AS n
+      FROM metrics WHERE scope = 'run' GROUP BY ALL ORDER BY ALL`);
+    const key = (r: Record<string, unknown>) => [r.metric, r.against, r.dichotomy, r.classifier].map((v) => v ?? '-').join('/');
+    const got = Object.fromEntries(rows.map((r) => [key(r), r.n]));
+    // 2 runs × 2 checkpoints (0 and final), 'final'-only metrics 2 × 1.
+    expect(got).toMatchObject({
+      'kernel_alignment/input/-/-': 4, 'kernel_alignment/target/-/-': 4, 'debiased_cka/target/-/-': 4, 'rbf_cka/input/-/-': 4,
+      'rsa/target/-/-': 4, 'ps/-/target0/-': 4, 'ps/-/target2/-': 4, 'ccgp/-/target1/ridge': 4, 'ccgp_nearest/-/target0/svm': 2,
+      'sd/-/-/ridge': 2, 'decodability/-/target2/ridge': 2, 'participation_ratio/-/-/-': 4, 'sparsity/-/-/-': 4,
+      'loss/target/-/-': 4, 'accuracy/target/-/-': 4,
+    });
+    const values = await queryResults(res.dir, "SELECT min(value) AS lo, max(value) AS hi FROM metrics WHERE metric IN ('ccgp', 'sd', 'decodability', 'sparsity')");
+    expect(values.rows[0].lo as number).toBeGreaterThanOrEqual(0);
+    expect(values.rows[0].hi as number).toBeLessThanOrEqual(1);
+  });
+  it('rejects unknown metrics and bad options before work, and says when samples are needed', async () => {
+    expect(() => geometry({ metrics: ['cka2'] })).toThrow(/metrics\[0\]: received "cka2"; accepted: 'kernel_alignment'/);
+    expect(() => geometry({ metrics: [{ name: 'ccgp', classifier: 'knn' }] })).toThrow(/metrics\[0\].classifier: received "knn"; accepted: 'svm' \| 'ridge'/);
+    expect(() => geometry({ metrics: [{ name: 'ps', folds: 3 }] })).toThrow(/metrics\[0\].folds: received 3; accepted: the options dichotomies, steps/);
+    expect(() => geometry({ metrics: [{ name: 'sd', steps: 'last' }] })).toThrow(/metrics\[0\].steps: received "last"; accepted: 'all' \| 'final'/);
+    const noSamples = definePipeline({
+      name: 'no-samples',
+      runs: () => sweep({ grid: { a: [1] }, run: () => ({ task: alignedParity({ d: 2, k: 2, alignment: 0.5, N: 8 }), network: { width: 4 }, training: { epochs: 1, samples: 20, batch: 10 } }) }),
+      process: (ctx) => pipe(train(ctx.train), probe(), geometry({ metrics: ['sd'] })),
+    });
+    await expect(runPipeline(noSamples, { out })).rejects.toThrow(/metrics: 'sd' needs noisy samples of every condition; accepted: probe\(\{ samplesPerCondition: n \}\)/);
+  });
+});
