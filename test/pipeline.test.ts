@@ -259,7 +259,7 @@ describe('geometry hosts the full metric set', () => {
     expect(() => geometry({ metrics: ['cka2'] })).toThrow(/metrics\[0\]: received "cka2"; accepted: 'kernel_alignment'/);
     expect(() => geometry({ metrics: [{ name: 'ccgp', classifier: 'knn' }] })).toThrow(/metrics\[0\].classifier: received "knn"; accepted: 'svm' \| 'ridge'/);
     expect(() => geometry({ metrics: [{ name: 'ps', folds: 3 }] })).toThrow(/metrics\[0\].folds: received 3; accepted: the options dichotomies, steps/);
-    expect(() => geometry({ metrics: [{ name: 'sd', steps: 'last' }] })).toThrow(/metrics\[0\].steps: received "last"; accepted: 'all' \| 'final'/);
+    expect(() => geometry({ metrics: [{ name: 'sd', steps: 'last' as never }] })).toThrow(/metrics\[0\].steps: received "last"; accepted: 'all' \| 'final'/);
     const noSamples = definePipeline({
       name: 'no-samples',
       runs: () => sweep({ grid: { a: [1] }, run: () => ({ task: alignedParity({ d: 2, k: 2, alignment: 0.5, N: 8 }), network: { width: 4 }, training: { epochs: 1, samples: 20, batch: 10 } }) }),
