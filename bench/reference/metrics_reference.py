@@ -1,7 +1,7 @@
 """The full geometry metric set on one representation, in numpy + scikit-learn + scipy: the Python
 path a researcher would otherwise write, timed for `geomstream bench` (workload 'metrics').
 
-Usage: python3 metrics_reference.py <problem.json> <repeats>
+Usage: python3 metrics_reference.py <problem.json> <repeats> [svm|ridge]
 The problem holds the condition means (P x H), noisy samples (n x H) with condition labels and
 fold assignment, input means and targets, and the dichotomies. Prints one JSON line with the
 median wall time in seconds and the metric values (for a sanity comparison).
@@ -16,6 +16,7 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import kendalltau, spearmanr
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import RidgeClassifier
 from sklearn.svm import LinearSVC
 
 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -76,7 +77,7 @@ def ccgp(x, cond, pos):
     for a in pos:
         for b in neg:
             test = np.isin(cond, [a, b])
-            accs.append(LinearSVC().fit(x[~test], y[~test]).score(x[test], y[test]))
+            accs.append(CLASSIFIER().fit(x[~test], y[~test]).score(x[test], y[test]))
     return float(np.mean(accs))
 
 
@@ -84,7 +85,7 @@ def cv_accuracy(x, y, folds):
     accs = []
     for f in np.unique(folds):
         tr, te = folds != f, folds == f
-        accs.append(LinearSVC().fit(x[tr], y[tr]).score(x[te], y[te]))
+        accs.append(CLASSIFIER().fit(x[tr], y[tr]).score(x[te], y[te]))
     return float(np.mean(accs))
 
 
@@ -113,6 +114,7 @@ def all_metrics(p):
 
 problem = json.load(open(sys.argv[1]))
 repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+CLASSIFIER = {"svm": LinearSVC, "ridge": RidgeClassifier}[sys.argv[3] if len(sys.argv) > 3 else "svm"]
 times = []
 for _ in range(repeats):
     t0 = time.perf_counter()

@@ -91,9 +91,9 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
   try {
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();
-      allMetrics(problem);
+      allMetrics(problem, w.classifier);
       ours.push((performance.now() - t0) / 1000);
-      if (sk) add('numpy-sklearn', python([referenceScript('metrics_reference.py'), file, '1'])?.seconds as number);
+      if (sk) add('numpy-sklearn', python([referenceScript('metrics_reference.py'), file, '1', w.classifier])?.seconds as number);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -36,6 +36,8 @@ export interface MetricsWorkload {
   conditions: number;
   units: number;
   samples: number;
+  /** Classifier of the decoding metrics (CCGP, decodability, SD). */
+  classifier: 'svm' | 'ridge';
 }
 
 export type Workload = TrainWorkload | MetricsWorkload;
@@ -44,7 +46,8 @@ export const WORKLOADS: Workload[] = [
   { kind: 'train', name: 'W1', description: '10 networks, 100 → 128 tanh → 3 sigmoid, frozen readout, SGD lr 0.1, batch 64, 5000 samples', networks: 10, width: 128, bits: 3, epochs: 3 },
   { kind: 'train', name: 'W1-wide', description: 'W1 with width 512', networks: 10, width: 512, bits: 3, epochs: 1 },
   { kind: 'train', name: 'W1-32c', description: 'W1 on 32 conditions (d = 5, k = 5)', networks: 10, width: 128, bits: 5, epochs: 3 },
-  { kind: 'metrics', name: 'metrics', description: 'full metric set on one representation: 8 conditions, 128 units, 5000 noisy samples (SVM)', conditions: 8, units: 128, samples: 5000 },
+  { kind: 'metrics', name: 'metrics', description: 'full metric set on one representation: 8 conditions, 128 units, 5000 noisy samples (SVM)', conditions: 8, units: 128, samples: 5000, classifier: 'svm' },
+  { kind: 'metrics', name: 'metrics-ridge', description: 'the same with the ridge classifier (vs scikit-learn RidgeClassifier)', conditions: 8, units: 128, samples: 5000, classifier: 'ridge' },
 ];
 
 /** Useful floating-point operations of one SGD step of one network (matmuls only). */
@@ -117,7 +120,7 @@ export function writeMetricsProblem(problem: ReturnType<typeof metricsProblem>, 
 }
 
 /** The full metric set of science.md §3 on one representation, as the Python reference computes it. */
-export function allMetrics(problem: ReturnType<typeof metricsProblem>): Record<string, number> {
+export function allMetrics(problem: ReturnType<typeof metricsProblem>, classifier: 'svm' | 'ridge' = 'svm'): Record<string, number> {
   const { means, inputs, targets, samples, conditions } = problem;
   const t = targets.map((r) => r.map((v) => 2 * v - 1));
   const out: Record<string, number> = {};
@@ -132,10 +135,10 @@ export function allMetrics(problem: ReturnType<typeof metricsProblem>): Record<s
     const pos = targets.map((r, p) => (r[k] > 0.5 ? p : -1)).filter((p) => p >= 0);
     const labels = targets.map((r) => r[k]);
     out[`ps/target${k}`] = parallelismScore(means, pos).value;
-    out[`ccgp/target${k}`] = ccgp(samples, conditions, pos, { classifier: 'svm' }).value;
-    out[`decodability/target${k}`] = decodability(samples, conditions, labels, { classifier: 'svm', folds: 5, seed: 0 }).value;
+    out[`ccgp/target${k}`] = ccgp(samples, conditions, pos, { classifier }).value;
+    out[`decodability/target${k}`] = decodability(samples, conditions, labels, { classifier, folds: 5, seed: 0 }).value;
   }
-  out.sd = shatteringDimensionality(samples, conditions, { classifier: 'svm', folds: 5, seed: 0 }).value;
+  out.sd = shatteringDimensionality(samples, conditions, { classifier, folds: 5, seed: 0 }).value;
   out.participation_ratio = participationRatio(samples);
   out.sparsity = sparsity(means);
   return out;
