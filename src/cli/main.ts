@@ -3,6 +3,7 @@
  *
  *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--workers n] [--shard i/n] [--quick] [--seed n]
  *                                [--format parquet,arrow,ndjson] [--snapshots]
+ *   geomstream report <results-dir>
  *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--json]
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -16,6 +17,7 @@ import { ConfigError } from '../errors.js';
 import { FORMATS, type ResultFormat } from '../sinks/results.js';
 import { formatTable, queryResults } from './query.js';
 import { bench } from '../bench/bench.js';
+import { report } from './report.js';
 import { WORKLOADS } from '../bench/workloads.js';
 
 /** Load the default export of a pipeline file (TypeScript files need the tsx loader, which the bin registers). */
@@ -103,6 +105,10 @@ export function program(): Command {
     .option('--snapshots', 'also write every weight snapshot to snapshots.arrows')
     .option('--no-progress', 'no progress line')
     .action(run);
+  cmd.command('report')
+    .description('an HTML page with SVG figures of a results folder (written to <results-dir>/report.html)')
+    .argument('<results-dir>', 'a results folder, e.g. results/tanh-vs-relu')
+    .action(async (dir: string) => { console.log(await report(dir)); });
   cmd.command('bench')
     .description('training throughput and metric cost, side by side with PyTorch and numpy + scikit-learn on this machine')
     .option('--workloads <list>', `comma-separated: ${WORKLOADS.map((w) => w.name).join(',')}`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))

@@ -75,7 +75,7 @@ export interface ResultsSummary {
   backend: string | null;
 }
 
-const OWN_FILES = /^(runs|manifest|metrics|snapshots)(\.shard-\d+-of-\d+)?\.(parquet|json|arrows|ndjson)$/;
+const OWN_FILES = /^((runs|manifest|metrics|snapshots)(\.shard-\d+-of-\d+)?\.(parquet|json|arrows|ndjson)|report\.html)$/;
 const OWN_FOLDERS = ['metrics', 'neurons', 'field'];
 
 /**
