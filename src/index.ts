@@ -33,5 +33,6 @@ export { hiddenActivity, evaluate } from './engine/forward.js';
 export { definePipeline, runPipeline, networkSteps, selectShard, type Pipeline, type PipelineContext, type RunPipelineOptions } from './pipeline.js';
 export type { Shard } from './sinks/results.js';
 export { queryResults, formatTable } from './cli/query.js';
+export { report } from './cli/report.js';
 
 export * from './metrics/index.js';
