@@ -109,3 +109,31 @@ describe('CKA properties (fast-check)', () => {
     }));
   });
 });
+
+describe('the other similarity measures of the fixtures', () => {
+  it('mean squared CCA on the Kornblith pair: uncentered (the notebook) and centered', async () => {
+    const { meanSquaredCCA } = await import('../src/metrics/index.js');
+    expect(meanSquaredCCA(X, Y, { center: false })).toBeCloseTo(kornblith.mean_squared_cca_uncentered_qr, 9);
+    expect(meanSquaredCCA(X, Y)).toBeCloseTo(kornblith.mean_squared_cca_centered, 9);
+  });
+  it('normalized Bures similarity and Procrustes distances on tiny1; similarity transform on tiny2', async () => {
+    const { normalizedBuresSimilarity, procrustes } = await import('../src/metrics/index.js');
+    const x = [[0], [1], [2], [3]], y = [[0], [1], [4], [9]];
+    expect(normalizedBuresSimilarity(x, y)).toBeCloseTo(tiny.tiny1_nbs, 12);
+    expect(normalizedBuresSimilarity(x, y)).toBeCloseTo(15 / Math.sqrt(245), 12);
+    const p = procrustes(x, y);
+    expect(p.squaredEuclidean).toBeCloseTo(tiny.tiny1_procrustes_sq_euclid, 9);
+    expect(p.angular).toBeCloseTo(tiny.tiny1_procrustes_angular, 9);
+    // tiny2: a square against a similarity transform of itself (rotation, isotropic scaling, translation).
+    const square = [[0, 0], [1, 0], [1, 1], [0, 1]];
+    const moved = square.map(([a, b]) => [2 * (0.6 * a - 0.8 * b) + 5, 2 * (0.8 * a + 0.6 * b) - 1]);
+    expect(linearCKA(square, moved)).toBeCloseTo(tiny.tiny2_cka_square_vs_similarity_transform, 12);
+    expect(normalizedBuresSimilarity(square, moved)).toBeCloseTo(tiny.tiny2_nbs_square_vs_similarity_transform, 12);
+  });
+  it('Kendall tau-a and Spearman rho-a (tie-sensitive, rsatoolbox) on the tiny1 RDMs', async () => {
+    const { compareRdms, rdm } = await import('../src/metrics/index.js');
+    const a = rdm([[0], [1], [2], [3]]), b = rdm([[0], [1], [4], [9]]);
+    expect(compareRdms(a, b, 'tau-a')).toBeCloseTo(tiny.tiny1_rsa_euclid_kendall_tau_a, 12);
+    expect(compareRdms(a, b, 'rho-a')).toBeCloseTo(tiny.tiny1_rsa_euclid_rho_a, 12);
+  });
+});

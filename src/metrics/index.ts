@@ -3,7 +3,7 @@
  * `number[][]` or `{ rows, cols, data }` (row-major, float32 or float64); all maths is float64.
  */
 export { linearCKA, debiasedCKA, rbfCKA, kernelAlignment, type RbfCKAOptions } from './cka.js';
-export { rdm, compareRdms, averageRanks, kendallTauB, type RdmMetric, type RdmComparison } from './rdm.js';
+export { rdm, compareRdms, averageRanks, kendallTauB, kendallTauA, spearmanRhoA, type RdmMetric, type RdmComparison } from './rdm.js';
 export { parallelismScore, PS_EXACT_LIMIT, type ParallelismResult } from './parallelism.js';
 export { ccgp, shatteringDimensionality, decodability, conditionFolds, labelledSamples,
   type CcgpOptions, type CcgpResult, type CcgpScheme, type ShatteringOptions, type ShatteringResult,
@@ -17,3 +17,5 @@ export { neuronAxes, projectNeuron, readoutError, expectedLoss, expectedGradient
   type NeuronAxes, type NeuronProjection, type FieldPoint, type Smoothing } from './weight-space.js';
 export { toMatrix, gram, centerColumns, doubleCenter } from './matrix.js';
 export type { Matrix, MatrixLike } from '../types.js';
+export { meanSquaredCCA, type CcaOptions } from './cca.js';
+export { normalizedBuresSimilarity, procrustes, type ProcrustesResult } from './procrustes.js';

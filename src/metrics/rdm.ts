@@ -6,10 +6,10 @@ import type { MatrixLike } from '../types.js';
 import { requireFinite, toMatrix } from './matrix.js';
 
 export type RdmMetric = 'euclidean' | 'sqeuclidean' | 'correlation';
-export type RdmComparison = 'pearson' | 'spearman' | 'kendall' | 'cosine';
+export type RdmComparison = 'pearson' | 'spearman' | 'kendall' | 'cosine' | 'tau-a' | 'rho-a';
 
 const RDM_METRICS: RdmMetric[] = ['euclidean', 'sqeuclidean', 'correlation'];
-const COMPARISONS: RdmComparison[] = ['pearson', 'spearman', 'kendall', 'cosine'];
+const COMPARISONS: RdmComparison[] = ['pearson', 'spearman', 'kendall', 'cosine', 'tau-a', 'rho-a'];
 
 /**
  * The condensed RDM of the rows of X (conditions × features): the upper triangle, row-major
@@ -100,9 +100,31 @@ export function kendallTauB(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return (concordant - discordant) / Math.sqrt((n0 - tiesA) * (n0 - tiesB));
 }
 
+/** Kendall's tau-a: (C − D) / (n(n − 1)/2), ties counted as neither (rsatoolbox's 'tau-a'). */
+export function kendallTauA(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) s += Math.sign(a[i] - a[j]) * Math.sign(b[i] - b[j]);
+  return s / ((n * (n - 1)) / 2);
+}
+
+/**
+ * Spearman's rho-a (rsatoolbox's 'rho-a', Nili et al. 2014): on average ranks r, q,
+ * ρ_a = 12 Σ r_i q_i / (n³ − n) − 3(n + 1)/(n − 1), which, unlike Spearman's rho, does not
+ * renormalise for ties.
+ */
+export function spearmanRhoA(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  const r = averageRanks(a), q = averageRanks(b);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += r[i] * q[i];
+  return (12 * s) / (n ** 3 - n) - (3 * (n + 1)) / (n - 1);
+}
+
 /**
  * Compare two condensed RDMs of equal length: 'pearson' r, 'spearman' (Pearson r of average ranks,
- * so ties are handled as scipy does), 'kendall' tau-b, or 'cosine' similarity (no centring).
+ * so ties are handled as scipy does), 'kendall' tau-b, 'cosine' similarity (no centring), or
+ * rsatoolbox's tie-sensitive 'tau-a' and 'rho-a'.
  * Symmetric in its arguments; NaN when either RDM is constant (except for 'cosine').
  */
 export function compareRdms(a: ArrayLike<number>, b: ArrayLike<number>, method: RdmComparison = 'spearman'): number {
@@ -116,6 +138,8 @@ export function compareRdms(a: ArrayLike<number>, b: ArrayLike<number>, method: 
     case 'pearson': return pearson(a, b);
     case 'spearman': return pearson(averageRanks(a), averageRanks(b));
     case 'kendall': return kendallTauB(a, b);
+    case 'tau-a': return kendallTauA(a, b);
+    case 'rho-a': return spearmanRhoA(a, b);
     case 'cosine': {
       let ab = 0, aa = 0, bb = 0;
       for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }

@@ -129,7 +129,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   rsa: {
     options: {
       rdm: (f, v) => { requireOneOf(f, v, ['euclidean', 'sqeuclidean', 'correlation']); },
-      compare: (f, v) => { requireOneOf(f, v, ['pearson', 'spearman', 'kendall', 'cosine']); },
+      compare: (f, v) => { requireOneOf(f, v, ['pearson', 'spearman', 'kendall', 'cosine', 'tau-a', 'rho-a']); },
     },
     perRun(rep, o) {
       const metric = (o.rdm as RdmMetric) ?? 'euclidean';
