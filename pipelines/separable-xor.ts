@@ -16,7 +16,7 @@ export default definePipeline({
   runs: ({ quick, seed }) => sweep({
     seed,
     grid: {
-      eps: quick ? [0, 1] : steps(11),
+      eps: quick ? [0, 1] : steps(21), // science.md 1b default: 21 steps from 0 to 1
       sigma: quick ? [0.1] : [0, 0.1, 0.2, 0.3],
       activation: ['tanh', 'relu'] as const,
     },
