@@ -23,6 +23,18 @@ function legend(ids: string[]): { title: string; label: (id: string) => string }
   };
 }
 
+/** One line per grid point (ensemble) of (step, row[value]) points, with legend labels. */
+function byEnsemble(rows: Record<string, unknown>[], value: string): { series: Series[]; title: string } {
+  const names = legend(rows.map((r) => String(r.ensemble_id)));
+  const lines = new Map<string, Series>();
+  for (const r of rows) {
+    const id = String(r.ensemble_id);
+    if (!lines.has(id)) lines.set(id, { label: names.label(id), points: [] });
+    lines.get(id)!.points.push([num(r.step), num(r[value])]);
+  }
+  return { series: [...lines.values()], title: names.title };
+}
+
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN);
 
@@ -56,27 +68,15 @@ export async function report(dir: string): Promise<string> {
   for (const [key, rows] of groups) {
     // Metrics computed only at the final step have no trajectory: they are in the table below.
     if (new Set(rows.map((r) => num(r.step))).size < 2) continue;
-    const byEnsemble = new Map<string, Series>();
-    const names = legend(rows.map((r) => String(r.ensemble_id)));
-    for (const r of rows) {
-      const id = String(r.ensemble_id);
-      if (!byEnsemble.has(id)) byEnsemble.set(id, { label: names.label(id), points: [] });
-      byEnsemble.get(id)!.points.push([num(r.step), num(r.value)]);
-    }
-    charts.push(lineChart([...byEnsemble.values()], { title: key, xLabel: 'step', yLabel: 'mean over seeds', logX: true, legendTitle: names.title }));
+    const { series: lines, title } = byEnsemble(rows, 'value');
+    charts.push(lineChart(lines, { title: key, xLabel: 'step', yLabel: 'mean over seeds', logX: true, legendTitle: title }));
   }
   if (existsSync(join(dir, 'neurons'))) {
     const share = (await q(`
       SELECT ensemble_id, step, avg(abs(intra) / nullif(abs(inter) + abs(intra), 0)) AS share
       FROM neurons n JOIN runs r USING (run_id) GROUP BY ALL ORDER BY ALL`)).rows;
-    const byEnsemble = new Map<string, Series>();
-    const names = legend(share.map((r) => String(r.ensemble_id)));
-    for (const r of share) {
-      const id = String(r.ensemble_id);
-      if (!byEnsemble.has(id)) byEnsemble.set(id, { label: names.label(id), points: [] });
-      byEnsemble.get(id)!.points.push([num(r.step), num(r.share)]);
-    }
-    charts.push(lineChart([...byEnsemble.values()], { title: 'intra-class share (first layer)', xLabel: 'step', yLabel: '|intra| / (|inter| + |intra|)', logX: true, legendTitle: names.title }));
+    const { series: lines, title } = byEnsemble(share, 'share');
+    charts.push(lineChart(lines, { title: 'intra-class share (first layer)', xLabel: 'step', yLabel: '|intra| / (|inter| + |intra|)', logX: true, legendTitle: title }));
   }
 
   const finalRows = final.map((r) => `<tr><td>${esc(keyOf(r))}${num(r.layer) > 1 ? ` · layer ${esc(r.layer)}` : ''}</td><td>${esc(r.ensemble_id)}</td>`
