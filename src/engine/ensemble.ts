@@ -5,20 +5,21 @@
  * Wb [N + 1, S·H] whose last row holds the biases b1 (inputs carry a trailing 1), so the first
  * layer is one matmul for the whole ensemble, and the readouts are one batched matmul over
  * [S, B, H] × [S, H, K]. (A batched first layer, [S, B, N] × [S, N, H], measured 5× slower on
- * tfjs-wasm than the one wide matmul.) Networks stay independent: no op mixes columns of
- * different networks, so one network's NaN never reaches another (a block-diagonal readout would
- * break this, since 0 · NaN = NaN).
+ * tfjs-wasm than the one wide matmul.) Networks stay independent: one network's NaN never
+ * reaches another. The forward readout stays batched for that reason (a block-diagonal readout
+ * would mix them, since 0 · NaN = NaN); the backward pass of a frozen readout does use the
+ * block-diagonal Jᵀ, after zeroing NaN in the small output error (see blockReadoutT).
  *
  * Gradients are written out by hand (science.md §2 network, mean BCE over batch and outputs):
  *   g = (sigmoid(logits) − y) / (B·K),  dJ = hᵀ g,  db2 = Σ_b g,  dz = (g Jᵀ) ⊙ f′(z),
- *   dW = xᵀ dz,  db1 = Σ_b dz.
+ *   dW = xᵀ dz,  db1 = Σ_b dz  (deeper layers likewise, layer by layer).
+ * For tanh, sigmoid and relu the first layer's activation runs inside the matmul (fusedForm).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkConfig, NetworkParams, Readout, RunSpec } from '../types.js';
-import { Rng } from '../random.js';
+import { Rng, canonicalJson } from '../random.js';
 import { resolveActivation, type Activation } from './activations.js';
 import { checkpointSteps, stepsPerEpoch } from '../config.js';
-import { canonicalJson } from '../random.js';
 
 /**
  * Initial parameters of one network from its seed (science.md §2): W ~ N(0, g_w²/N),
