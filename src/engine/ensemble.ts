@@ -127,9 +127,9 @@ export class Ensemble {
    */
   private forward(x1: tf.Tensor2D) {
     const B = x1.shape[0];
-    const sf = this.activation.fusedForm;
+    const sf = this.fused();
     let z1: tf.Tensor2D, h1: tf.Tensor2D;
-    if (sf && !this.deep.length) {
+    if (sf) {
       // u = g(c·z) from the fused matmul; z1 then holds u, which is all the derivative needs.
       z1 = tf.fused.matMul({ a: sf.c === 1 ? x1 : tf.mul(x1, sf.c) as tf.Tensor2D, b: this.Wb as tf.Tensor2D, activation: sf.g }) as tf.Tensor2D;
       h1 = (sf.a === 1 && sf.b === 0 ? z1 : tf.add(tf.mul(z1, sf.a), sf.b)) as tf.Tensor2D;
@@ -219,10 +219,15 @@ export class Ensemble {
     return { loss, dWb, deep, dJ, db2 };
   }
 
+  /** The fused first-layer form, for one-layer networks whose activation has one. */
+  private fused() {
+    return this.deep.length ? undefined : this.activation.fusedForm;
+  }
+
   /** f′ at the first layer: from u = g(c·z) on the fused path (z1 holds u there), else from z and h. */
   private firstDerivative(z1: tf.Tensor2D, h1: tf.Tensor2D): tf.Tensor {
-    const sf = this.activation.fusedForm;
-    if (sf && !this.deep.length) return sf.g === 'relu' ? tf.sign(z1) : tf.mul(tf.mul(z1, tf.sub(1, z1)), sf.a * sf.c);
+    const sf = this.fused();
+    if (sf) return sf.g === 'relu' ? tf.sign(z1) : tf.mul(tf.mul(z1, tf.sub(1, z1)), sf.a * sf.c);
     return this.activation.derivative(z1, h1);
   }
 
@@ -275,20 +280,31 @@ export class Ensemble {
     const [l, w, j0, c, ...deep] = tensors.map((t) => t.dataSync() as Float32Array);
     const j = this.readout === 'trained' ? j0 : null;
     tf.dispose(tensors);
-    const b = w.subarray(this.N * this.S * this.H);
-    const { S, N, H, K } = this;
-    return Array.from({ length: S }, (_, s) => {
-      const W = new Float32Array(H * N);
-      for (let i = 0; i < H; i++) for (let jj = 0; jj < N; jj++) W[i * N + jj] = w[jj * S * H + s * H + i];
-      let J: Float32Array | null = null;
-      if (j) {
-        J = new Float32Array(K * H);
-        for (let i = 0; i < H; i++) for (let k = 0; k < K; k++) J[k * H + i] = j[(s * H + i) * K + k];
-      }
-      const out: NetworkGradients = { loss: l[s], W, b1: b.slice(s * H, (s + 1) * H), J, b2: c.slice(s * K, (s + 1) * K) };
-      if (this.deep.length) out.layers = this.deep.map((_, li) => unstackLayer(deep[2 * li], deep[2 * li + 1], s, H));
+    const layers = this.deep.map((_, li) => [deep[2 * li], deep[2 * li + 1]] as [Float32Array, Float32Array]);
+    return Array.from({ length: this.S }, (_, s) => {
+      const { W, b1, J, b2, layers: ls } = this.unstack(s, w, j, c, layers);
+      const out: NetworkGradients = { loss: l[s], W, b1, J: j ? J : null, b2 };
+      if (ls) out.layers = ls;
       return out;
     });
+  }
+
+  /**
+   * Network s's parameters (or gradients) from the stacked layouts: wb [N + 1, S·H], j [S, H, K]
+   * (null: a zero-length J), c [S, 1, K], and the deeper layers' [S, H, H] and [S, 1, H].
+   */
+  private unstack(s: number, wb: Float32Array, j: Float32Array | null, c: Float32Array, deep: Array<[Float32Array, Float32Array]>): NetworkParams {
+    const { S, N, H, K } = this;
+    const W = new Float32Array(H * N);
+    const J = new Float32Array(K * H);
+    for (let i = 0; i < H; i++) {
+      for (let jj = 0; jj < N; jj++) W[i * N + jj] = wb[jj * S * H + s * H + i];
+      if (j) for (let k = 0; k < K; k++) J[k * H + i] = j[(s * H + i) * K + k];
+    }
+    const b1 = wb.slice(N * S * H + s * H, N * S * H + (s + 1) * H);
+    const p: NetworkParams = { N, H, K, W, b1, J, b2: c.slice(s * K, (s + 1) * K) };
+    if (deep.length) p.layers = deep.map(([dw, db]) => unstackLayer(dw, db, s, H));
+    return p;
   }
 
   /** Mean BCE and bit accuracy per network on a whole data set (x1 [n, N + 1] with the bias column, y [n, K]), in chunks. */
@@ -317,21 +333,9 @@ export class Ensemble {
 
   /** Read every network's parameters back (float32 copies). */
   params(): NetworkParams[] {
-    const { S, N, H, K } = this;
-    const w = this.Wb.dataSync(), j = this.J.dataSync(), c = this.b2.dataSync();
-    const b = w.subarray(N * S * H);
-    const deep = this.deep.map(({ W, b: bias }) => [W.dataSync() as Float32Array, bias.dataSync() as Float32Array]);
-    return Array.from({ length: S }, (_, s) => {
-      const W = new Float32Array(H * N);
-      const J = new Float32Array(K * H);
-      for (let i = 0; i < H; i++) {
-        for (let jj = 0; jj < N; jj++) W[i * N + jj] = w[jj * S * H + s * H + i];
-        for (let k = 0; k < K; k++) J[k * H + i] = j[(s * H + i) * K + k];
-      }
-      const p: NetworkParams = { N, H, K, W, b1: b.slice(s * H, (s + 1) * H) as Float32Array, J, b2: c.slice(s * K, (s + 1) * K) as Float32Array };
-      if (deep.length) p.layers = deep.map(([dw, db]) => unstackLayer(dw, db, s, H));
-      return p;
-    });
+    const w = this.Wb.dataSync() as Float32Array, j = this.J.dataSync() as Float32Array, c = this.b2.dataSync() as Float32Array;
+    const deep = this.deep.map(({ W, b }) => [W.dataSync() as Float32Array, b.dataSync() as Float32Array] as [Float32Array, Float32Array]);
+    return Array.from({ length: this.S }, (_, s) => this.unstack(s, w, j, c, deep));
   }
 
   dispose(): void {
