@@ -48,16 +48,15 @@ export function addOuterProducts(x: Float64Array, p: number, rows: ArrayLike<num
   const q = p + 1;
   const n = rows.length;
   const z0 = new Float64Array(q), z1 = new Float64Array(q), z2 = new Float64Array(q), z3 = new Float64Array(q);
-  const load = (z: Float64Array, i: number, s: number) => {
+  // z_i = (x_i, 1); rows past the end load as zeros. The scale multiplies only the left factor.
+  const load = (z: Float64Array, i: number) => {
     if (i >= n) { z.fill(0); return; }
     const off = rows[i] * p;
-    for (let j = 0; j < p; j++) z[j] = x[off + j] * s;
-    z[p] = s;
+    for (let j = 0; j < p; j++) z[j] = x[off + j];
+    z[p] = 1;
   };
   for (let i = 0; i < n; i += 4) {
-    // z0..z3 carry the scale; the unscaled copies are recovered by the symmetric role of a*: we
-    // scale only the left factor, so load the right factors unscaled.
-    load(z0, i, 1); load(z1, i + 1, 1); load(z2, i + 2, 1); load(z3, i + 3, 1);
+    load(z0, i); load(z1, i + 1); load(z2, i + 2); load(z3, i + 3);
     for (let j = 0; j < q; j++) {
       const a0 = z0[j] * scale, a1 = z1[j] * scale, a2 = z2[j] * scale, a3 = z3[j] * scale;
       const o = j * q;
@@ -335,35 +334,17 @@ export function fitRidge(t: TrainingSet, options: RidgeOptions = {}): LinearMode
   const yc = Float64Array.from({ length: n }, (_, i) => (y[i] > 0 ? 1 : -1) - ym);
   const row = (i: number, j: number) => x[rows[i] * p + j] - mean[j];
   let w: Float64Array;
-  if (t.zz && n >= p) {
-    // Centred normal equations from Σ z zᵀ: Xcᵀ Xc = Σ x xᵀ − n x̄ x̄ᵀ.
+  if (n >= p) {
+    // Centred normal equations from Σ z zᵀ (precomputed, or computed here): Xcᵀ Xc = Σ x xᵀ − n x̄ x̄ᵀ.
     const q = p + 1;
+    const zz = t.zz ?? addOuterProducts(x, p, rows, new Float64Array(q * q));
     const A = new Float64Array(p * p);
-    for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) A[j * p + k] = t.zz[j * q + k] - n * mean[j] * mean[k];
+    for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) A[j * p + k] = zz[j * q + k] - n * mean[j] * mean[k];
     for (let j = 0; j < p; j++) A[j * p + j] += alpha;
     const r = new Float64Array(p);
     for (let i = 0; i < n; i++) {
       const off = rows[i] * p;
       for (let j = 0; j < p; j++) r[j] += (x[off + j] - mean[j]) * yc[i];
-    }
-    w = choleskySolve(A, r, p);
-  } else if (n >= p) {
-    const A = new Float64Array(p * p);
-    const r = new Float64Array(p);
-    const xi = new Float64Array(p);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < p; j++) xi[j] = row(i, j);
-      for (let j = 0; j < p; j++) {
-        const v = xi[j];
-        if (v === 0) continue;
-        r[j] += v * yc[i];
-        const o = j * p;
-        for (let k = j; k < p; k++) A[o + k] += v * xi[k];
-      }
-    }
-    for (let j = 0; j < p; j++) {
-      A[j * p + j] += alpha;
-      for (let k = 0; k < j; k++) A[j * p + k] = A[k * p + j];
     }
     w = choleskySolve(A, r, p);
   } else {

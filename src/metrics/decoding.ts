@@ -120,7 +120,8 @@ function crossValidated(d: Labelled, labelOfCondition: (c: number) => number, se
   return sum / sets.length;
 }
 
-export type CcgpScheme = 'bernardi' | 'nearest-pair';
+export const CCGP_SCHEMES = ['bernardi', 'nearest-pair'] as const;
+export type CcgpScheme = (typeof CCGP_SCHEMES)[number];
 
 export interface CcgpOptions {
   /**
@@ -159,7 +160,7 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
   const { positive: pos, negative: neg } = splitConditions(d.P, positive);
   if (pos.length < 2) throw new Error(`positive: received ${JSON.stringify(positive)}; accepted: at least 2 conditions per side (CCGP needs conditions to hold out)`);
   const scheme = options.scheme ?? 'bernardi';
-  if (scheme !== 'bernardi' && scheme !== 'nearest-pair') throw new Error(`options.scheme: received ${JSON.stringify(scheme)}; accepted: 'bernardi', 'nearest-pair'`);
+  if (!CCGP_SCHEMES.includes(scheme)) throw new Error(`options.scheme: received ${JSON.stringify(scheme)}; accepted: ${CCGP_SCHEMES.map((m) => `'${m}'`).join(', ')}`);
   const classifier = requireClassifier(options.classifier ?? 'svm');
   const seed = options.seed ?? 0;
   const posSet = new Set(pos);

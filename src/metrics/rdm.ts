@@ -8,8 +8,8 @@ import { requireFinite, toMatrix } from './matrix.js';
 export type RdmMetric = 'euclidean' | 'sqeuclidean' | 'correlation';
 export type RdmComparison = 'pearson' | 'spearman' | 'kendall' | 'cosine' | 'tau-a' | 'rho-a';
 
-const RDM_METRICS: RdmMetric[] = ['euclidean', 'sqeuclidean', 'correlation'];
-const COMPARISONS: RdmComparison[] = ['pearson', 'spearman', 'kendall', 'cosine', 'tau-a', 'rho-a'];
+export const RDM_METRICS: readonly RdmMetric[] = ['euclidean', 'sqeuclidean', 'correlation'];
+export const RDM_COMPARISONS: readonly RdmComparison[] = ['pearson', 'spearman', 'kendall', 'cosine', 'tau-a', 'rho-a'];
 
 /**
  * The condensed RDM of the rows of X (conditions × features): the upper triangle, row-major
@@ -128,7 +128,7 @@ export function spearmanRhoA(a: ArrayLike<number>, b: ArrayLike<number>): number
  * Symmetric in its arguments; NaN when either RDM is constant (except for 'cosine').
  */
 export function compareRdms(a: ArrayLike<number>, b: ArrayLike<number>, method: RdmComparison = 'spearman'): number {
-  if (!COMPARISONS.includes(method)) throw new Error(`method: received ${JSON.stringify(method)}; accepted: ${COMPARISONS.map((m) => `'${m}'`).join(', ')}`);
+  if (!RDM_COMPARISONS.includes(method)) throw new Error(`method: received ${JSON.stringify(method)}; accepted: ${RDM_COMPARISONS.map((m) => `'${m}'`).join(', ')}`);
   if (a.length !== b.length) throw new Error(`b: has length ${b.length}; accepted: the length of a, ${a.length}`);
   if (a.length < 2) throw new Error(`a: has length ${a.length}; accepted: at least 2 dissimilarities`);
   for (const [name, v] of [['a', a], ['b', b]] as const) {

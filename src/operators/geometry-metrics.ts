@@ -23,9 +23,9 @@ import type { Matrix, Representation } from '../types.js';
 import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
 import { linearCKA, kernelAlignment, debiasedCKA, rbfCKA } from '../metrics/cka.js';
 import { gram } from '../metrics/matrix.js';
-import { rdm, compareRdms, type RdmComparison, type RdmMetric } from '../metrics/rdm.js';
+import { rdm, compareRdms, RDM_COMPARISONS, RDM_METRICS, type RdmComparison, type RdmMetric } from '../metrics/rdm.js';
 import { parallelismScore } from '../metrics/parallelism.js';
-import { ccgp, decodability, shatteringDimensionality } from '../metrics/decoding.js';
+import { ccgp, decodability, shatteringDimensionality, CCGP_SCHEMES } from '../metrics/decoding.js';
 import { participationRatio, sparsity } from '../metrics/spectrum.js';
 import { balancedDichotomies } from '../metrics/dichotomy.js';
 import { CLASSIFIERS, type ClassifierName } from '../metrics/classifiers.js';
@@ -128,8 +128,8 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   /** RSA: the RDM of the hidden condition means compared with the input and target RDMs. */
   rsa: {
     options: {
-      rdm: (f, v) => { requireOneOf(f, v, ['euclidean', 'sqeuclidean', 'correlation']); },
-      compare: (f, v) => { requireOneOf(f, v, ['pearson', 'spearman', 'kendall', 'cosine', 'tau-a', 'rho-a']); },
+      rdm: (f, v) => { requireOneOf(f, v, RDM_METRICS); },
+      compare: (f, v) => { requireOneOf(f, v, RDM_COMPARISONS); },
     },
     perRun(rep, o) {
       const metric = (o.rdm as RdmMetric) ?? 'euclidean';
@@ -146,7 +146,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   },
   /** CCGP of each dichotomy, on the noisy samples when probed, else on the condition means (centroids). */
   ccgp: {
-    options: { dichotomies: dichotomyOption, classifier: classifierOption, scheme: (f, v) => { requireOneOf(f, v, ['bernardi', 'nearest-pair']); } },
+    options: { dichotomies: dichotomyOption, classifier: classifierOption, scheme: (f, v) => { requireOneOf(f, v, CCGP_SCHEMES); } },
     perRun(rep, o) {
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
       const scheme = (o.scheme as 'bernardi') ?? 'bernardi';

@@ -123,8 +123,9 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       let snaps: WeightSnapshot[] = [];
       let neurons: NeuronRow[] = [];
       let field: FieldRow[] = [];
-      let parts = 0;
-      const otherParts = { neurons: 0, field: 0 };
+      // Next part number of each folder; `partPath` names the next part.
+      const partCounts = { metrics: 0, neurons: 0, field: 0 };
+      const partPath = (folder: keyof typeof partCounts) => `${folder}/${part}-${String(partCounts[folder]++).padStart(5, '0')}.parquet`;
       let metricRows = 0;
       let runsDirty = false;
       let backend: string | null = null;
@@ -173,7 +174,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         if (!metrics.length) return;
         const rows = metrics;
         metrics = [];
-        const name = `metrics/${part}-${String(parts++).padStart(5, '0')}.parquet`;
+        const name = partPath('metrics');
         enqueue(async () => {
           const table = metricsTable(rows);
           await writeParquet(table, join(dir, name), options.compression);
@@ -186,12 +187,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
 
       // Weight-space tables: Parquet parts only.
       const flushOther = () => {
-        for (const [folder, rows, build] of [['neurons', neurons, neuronsTable], ['field', field, fieldTable]] as const) {
-          if (!rows.length) continue;
-          const name = `${folder}/${part}-${String(otherParts[folder]++).padStart(5, '0')}.parquet`;
-          const table = (build as (r: typeof rows) => ReturnType<typeof neuronsTable>)(rows);
+        const write = (name: string, table: ReturnType<typeof neuronsTable>) =>
           enqueue(async () => { await writeParquet(table, join(dir, name), options.compression); files.add(name); });
-        }
+        if (neurons.length) write(partPath('neurons'), neuronsTable(neurons));
+        if (field.length) write(partPath('field'), fieldTable(field));
         neurons = [];
         field = [];
       };
