@@ -41,16 +41,20 @@ function checkField(f: FieldOptions): void {
   if (f.extent !== undefined) requireNumber('field.extent', f.extent, { min: 0, exclusiveMin: true });
 }
 
-/** The neuron rows of one snapshot (exported for direct use and tests). */
-export function neuronRows(s: WeightSnapshot, threshold = 0): NeuronRow[] {
+/** Neuron i of a snapshot: its readout column J_i, its axes and where its input weights lie. */
+function neuronGeometry(s: WeightSnapshot, i: number, threshold = 0) {
   const { N, H, K, W, b1, J } = s.params;
   const task = s.run.task;
+  const Ji = Float64Array.from({ length: K }, (_, k) => J[k * H + i]);
+  const axes = neuronAxes(task.means, task.targets, Ji);
+  return { Ji, axes, pr: projectNeuron(W.subarray(i * N, (i + 1) * N), b1[i], axes, task.means, threshold) };
+}
+
+/** The neuron rows of one snapshot (exported for direct use and tests). */
+export function neuronRows(s: WeightSnapshot, threshold = 0): NeuronRow[] {
   const rows: NeuronRow[] = [];
-  const Ji = new Float64Array(K);
-  for (let i = 0; i < H; i++) {
-    for (let k = 0; k < K; k++) Ji[k] = J[k * H + i];
-    const axes = neuronAxes(task.means, task.targets, Ji);
-    const pr = projectNeuron(W.subarray(i * N, (i + 1) * N), b1[i], axes, task.means, threshold);
+  for (let i = 0; i < s.params.H; i++) {
+    const { pr } = neuronGeometry(s, i, threshold);
     const two = pr.intraComponents.length <= 2;
     rows.push({
       kind: 'neuron', run_id: s.run_id, step: s.step, epoch: s.epoch, layer: 1, neuron: i,
@@ -64,7 +68,7 @@ export function neuronRows(s: WeightSnapshot, threshold = 0): NeuronRow[] {
 
 /** The expected-gradient field rows of chosen neurons of one snapshot. */
 export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
-  const { N, H, K, W, b1, J } = s.params;
+  const { H, b1 } = s.params;
   const task = s.run.task;
   const act = resolveActivation(s.run.network.activation);
   const sm = smoothing(act.f, act.df, { relu: act.name === 'relu', normalCdf });
@@ -72,9 +76,7 @@ export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
   const out: FieldRow[] = [];
   for (const i of f.neurons ?? [0, 1, 2, 3]) {
     if (i >= H) throw new ConfigError('field.neurons', i, `neuron indices below the width, ${H}`);
-    const Ji = Float64Array.from({ length: K }, (_, k) => J[k * H + i]);
-    const axes = neuronAxes(task.means, task.targets, Ji);
-    const pr = projectNeuron(W.subarray(i * N, (i + 1) * N), b1[i], axes, task.means);
+    const { Ji, axes, pr } = neuronGeometry(s, i);
     const extent = f.extent ?? Math.max(0.5, 1.5 * Math.max(Math.abs(pr.inter), Math.abs(pr.intraComponents[0] ?? 0)));
     const ticks = Array.from({ length: size }, (_, t) => -extent + (2 * extent * t) / (size - 1));
     const e = readoutError(Ji, task.targets);
