@@ -40,6 +40,12 @@ function parseFormats(v: string): ResultFormat[] {
   return list as ResultFormat[];
 }
 
+function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`received '${v}'; accepted: a positive integer`);
+  return n;
+}
+
 function parseSeed(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`received '${v}'; accepted: a non-negative integer`);
@@ -89,11 +95,7 @@ export function program(): Command {
     .argument('<pipeline>', 'a pipeline file, e.g. pipelines/tanh-vs-relu.ts')
     .option('--out <dir>', 'parent folder of the results (written to <dir>/<pipeline name>)', 'results')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default: GEOMSTREAM_BACKEND, else auto)')
-    .option('--workers <n>', 'worker threads for training, one ensemble each (default: the number of cores, at most 4)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`received '${v}'; accepted: a positive integer`);
-      return n;
-    }, Math.min(4, availableParallelism()))
+    .option('--workers <n>', 'worker threads for training, one ensemble each (default: the number of cores, at most 4)', parsePositiveInt, Math.min(4, availableParallelism()))
     .option('--shard <i/n>', 'train only shard i of n (whole ensembles, deterministic), into shard-named files of the same folder', (v: string) => {
       const m = /^(\d+)\/(\d+)$/.exec(v);
       if (!m || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`received '${v}'; accepted: i/n with integers 0 <= i < n`);
@@ -112,15 +114,11 @@ export function program(): Command {
   cmd.command('bench')
     .description('training throughput and metric cost, side by side with PyTorch and numpy + scikit-learn on this machine')
     .option('--workloads <list>', `comma-separated: ${WORKLOADS.map((w) => w.name).join(',')}`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .option('--repeats <n>', 'repetitions (medians are reported)', (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`received '${v}'; accepted: a positive integer`); return n; }, 3)
+    .option('--repeats <n>', 'repetitions (medians are reported)', parsePositiveInt, 3)
     .option('--no-reference', 'skip the Python references')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
     .option('--json', 'one JSON line per workload')
-    .option('--workers <n>', 'worker threads for the training workloads (the ensemble is split across them)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`received '${v}'; accepted: a positive integer`);
-      return n;
-    }, 1)
+    .option('--workers <n>', 'worker threads for the training workloads (the ensemble is split across them)', parsePositiveInt, 1)
     .action(async (opts) => { await bench(opts); });
   return cmd;
 }
