@@ -27,7 +27,8 @@ export { metricsTable, runsTable, snapshotsTable, neuronsTable, fieldTable } fro
 
 export { initBackend, BACKENDS, type BackendName } from './engine/backend.js';
 export { resolveActivation, ACTIVATION_NAMES, erf, normalCdf, type Activation, type ActivationSpec, type ActivationName } from './engine/activations.js';
-export { Ensemble, initialParams, trainEnsemble } from './engine/ensemble.js';
+export { Ensemble, initialParams } from './engine/ensemble.js';
+export { trainEnsemble, ENGINES, type EngineChoice, type EngineName, type TrainEvent, type CheckpointEvent } from './engine/training.js';
 export { hiddenActivity, evaluate } from './engine/forward.js';
 
 export { definePipeline, runPipeline, networkSteps, selectShard, type Pipeline, type PipelineContext, type RunPipelineOptions } from './pipeline.js';

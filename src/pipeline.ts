@@ -9,6 +9,7 @@ import type { RunSpec, StreamRecord } from './types.js';
 import { ConfigError } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
+import { engineChoice, kernelUnsupported } from './engine/training.js';
 import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard } from './sinks/results.js';
 import type { TrainOptions } from './operators/train.js';
 
@@ -50,6 +51,8 @@ export interface RunPipelineOptions {
   quick?: boolean;
   seed?: number;
   backend?: string;
+  /** Training engine: 'auto' (default), 'kernel' or 'tfjs' (see engine/training.ts). */
+  engine?: string;
   /** Worker threads for training (default 1; see TrainOptions.workers). */
   workers?: number;
   /**
@@ -79,7 +82,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const ctx: PipelineContext = {
     quick: options.quick ?? false,
     seed,
-    train: { backend: options.backend, onSteps: options.onSteps, workers: options.workers },
+    train: { backend: options.backend, engine: options.engine, onSteps: options.onSteps, workers: options.workers },
   };
   // Everything that can be rejected is rejected before training: runs, backend, output folder.
   const built = pipeline.runs(ctx);
@@ -89,18 +92,26 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     throw new ConfigError('shard', `${shard.index}/${shard.count}`, 'i/n with integers 0 <= i < n');
   }
   const runs = shard ? selectShard(all, shard) : all;
+  const engine = engineChoice(options.engine);
+  if (engine === 'kernel') {
+    for (const r of runs) {
+      const why = kernelUnsupported(r);
+      if (why) throw new ConfigError('engine', 'kernel', `'tfjs' or 'auto' (run ${r.run_id} has ${why})`);
+    }
+  }
   const backend = await initBackend(options.backend);
   const dir = join(options.out ?? 'results', pipeline.name);
   await prepareResultsDir(dir, 'out', shard);
   options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir });
-  process.stderr.write(`geomstream: backend ${backend}\n`);
+  const kernelRuns = engine === 'tfjs' || backend === 'tensorflow' ? 0 : runs.filter((r) => !kernelUnsupported(r)).length;
+  process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs.length} runs train on the SIMD kernel, ${runs.length - kernelRuns} on tfjs (engine ${engine})\n`);
   const records = from(runs).pipe(pipeline.process(ctx));
   return lastValueFrom(records.pipe(writeResults({
     dir,
     pipeline: pipeline.name,
     formats: options.formats,
     snapshots: options.snapshots,
-    configuration: { seed, quick: ctx.quick, backend, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
+    configuration: { seed, quick: ctx.quick, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
     shard,
   })));
 }

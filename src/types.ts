@@ -240,6 +240,8 @@ export interface RunRecord {
   final_loss: number | null;
   final_accuracy: number | null;
   backend: string;
+  /** The training engine, 'kernel' or 'tfjs' (null when the run failed before training). */
+  engine: string | null;
   wall_time_s: number;
 }
 

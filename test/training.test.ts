@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend.js';
-import { Ensemble, initialParams, trainEnsemble, type CheckpointEvent } from '../src/engine/ensemble.js';
+import { Ensemble, initialParams } from '../src/engine/ensemble.js';
+import { trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';
 import { resolveActivation, type ActivationSpec } from '../src/engine/activations.js';
 import { evaluate } from '../src/engine/forward.js';
 import { checkpointSteps } from '../src/config.js';
@@ -92,20 +93,21 @@ function runsFor(opts: { activation?: ActivationSpec; seeds?: number; epochs?: n
   });
 }
 
-async function collect(runs: RunSpec[], onSteps?: (n: number) => void) {
+async function collect(runs: RunSpec[], onSteps?: (n: number) => void, engine = 'auto') {
   const checkpoints: CheckpointEvent[] = [];
   const diverged: Array<{ index: number; step: number }> = [];
-  for await (const ev of trainEnsemble(runs, { onSteps })) {
+  for await (const ev of trainEnsemble(runs, { onSteps, engine })) {
     if (ev.type === 'checkpoint') checkpoints.push(ev);
     else diverged.push(ev);
   }
   return { checkpoints, diverged };
 }
 
-describe('trainEnsemble', () => {
+describe.each(['kernel', 'tfjs'])('trainEnsemble on the %s engine', (engine) => {
   it('makes the training loss fall, for tanh and relu', async () => {
     for (const activation of ['tanh', 'relu'] as const) {
-      const { checkpoints } = await collect(runsFor({ activation }));
+      const { checkpoints } = await collect(runsFor({ activation }), undefined, engine);
+      for (const c of checkpoints) expect(c.engine).toBe(engine);
       const first = checkpoints[0], last = checkpoints.at(-1)!;
       expect(first.step).toBe(0);
       expect(last.step).toBe(8 * 13);
@@ -117,7 +119,7 @@ describe('trainEnsemble', () => {
   });
   it('reports the float64 loss of its own weights at each checkpoint', async () => {
     const runs = runsFor({ epochs: 2 });
-    const { checkpoints } = await collect(runs);
+    const { checkpoints } = await collect(runs, undefined, engine);
     const task = runs[0].task;
     const batch = task.sample(400, runs[0].data_seed);
     const X = { rows: 400, cols: task.N, data: Float64Array.from(batch.x) };
@@ -129,17 +131,18 @@ describe('trainEnsemble', () => {
       expect(m.accuracy).toBeCloseTo(ref.accuracy, 6);
     }
   });
-  it('trains deep networks with Adam: the loss falls', async () => {
+  it.runIf(engine === 'tfjs')('trains deep networks with Adam: the loss falls', async () => {
     const { checkpoints } = await collect(runsFor({ depth: 3, readout: 'trained', optimizer: 'adam', lr: 0.01, epochs: 6 }));
     const first = checkpoints[0], last = checkpoints.at(-1)!;
     for (let s = 0; s < 3; s++) expect(last.members[s].loss).toBeLessThan(0.5 * first.members[s].loss);
     expect(last.members[0].params.layers).toHaveLength(2);
   });
   it('gives a network the same weights in an ensemble as alone (same seed, same batches), also deep and with Adam', async () => {
-    for (const [readout, depth, optimizer] of [['frozen', 1, 'sgd'], ['trained', 1, 'sgd'], ['trained', 2, 'adam']] as const) {
+    const cases = [['frozen', 1, 'sgd'], ['trained', 1, 'sgd'], ['trained', 2, 'adam']] as const;
+    for (const [readout, depth, optimizer] of cases.filter((c) => engine === 'tfjs' || c[1] === 1)) {
       const runs = runsFor({ seeds: 3, epochs: 3, readout, depth, optimizer, lr: optimizer === 'adam' ? 0.01 : 0.2 });
-      const together = (await collect(runs)).checkpoints.at(-1)!;
-      const alone = (await collect([runs[1]])).checkpoints.at(-1)!;
+      const together = (await collect(runs, undefined, engine)).checkpoints.at(-1)!;
+      const alone = (await collect([runs[1]], undefined, engine)).checkpoints.at(-1)!;
       const a = together.members[1].params, b = alone.members[0].params;
       const arrays = (p: NetworkParams) => [p.W, p.b1, p.J, p.b2, ...(p.layers ?? []).flatMap((l) => [l.W, l.b])];
       const [xa, xb] = [arrays(a), arrays(b)];
@@ -150,7 +153,7 @@ describe('trainEnsemble', () => {
   it('does not leak tensors across steps or after training', async () => {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    await collect(runsFor({ epochs: 6 }), () => counts.push(tf.memory().numTensors));
+    await collect(runsFor({ epochs: 6 }), () => counts.push(tf.memory().numTensors), engine);
     expect(counts).toHaveLength(6);
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
@@ -166,7 +169,7 @@ describe('trainEnsemble', () => {
     });
     const tensors: number[] = [];
     const rss: number[] = [];
-    await collect(runs, () => { tensors.push(tf.memory().numTensors); rss.push(process.memoryUsage().rss / 2 ** 20); });
+    await collect(runs, () => { tensors.push(tf.memory().numTensors); rss.push(process.memoryUsage().rss / 2 ** 20); }, engine);
     // 16 epochs × 20 steps = 320 steps of 100 networks.
     expect(tensors).toHaveLength(16);
     expect(new Set(tensors).size).toBe(1);
@@ -175,7 +178,7 @@ describe('trainEnsemble', () => {
   });
   it('records a network whose loss becomes NaN as diverged at its step and keeps the others', async () => {
     const runs = runsFor({ lr: 1e300, epochs: 2 });
-    const { checkpoints, diverged } = await collect(runs);
+    const { checkpoints, diverged } = await collect(runs, undefined, engine);
     expect(diverged.map((d) => d.index).sort()).toEqual([0, 1, 2]);
     // The first update makes the weights non-finite; the loss of step 2 is the first NaN.
     for (const d of diverged) expect(d.step).toBe(2);

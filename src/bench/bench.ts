@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { initBackend } from '../engine/backend.js';
 import { WorkerPool } from '../engine/pool.js';
+import { engineChoice } from '../engine/training.js';
 import { WORKLOADS, flopsPerNetworkStep, runTrain, metricsProblem, writeMetricsProblem, allMetrics, type Workload } from './workloads.js';
 
 export interface BenchOptions {
@@ -18,6 +19,8 @@ export interface BenchOptions {
   /** Skip the Python references. */
   reference?: boolean;
   backend?: string;
+  /** Training engine: 'auto' (default), 'kernel' or 'tfjs'. */
+  engine?: string;
   json?: boolean;
   /** Worker threads for the training workloads (default 1; the ensemble is split across them). */
   workers?: number;
@@ -26,6 +29,8 @@ export interface BenchOptions {
 export interface BenchResult {
   workload: string;
   backend: string;
+  /** Training workloads: the engine that trained ('kernel' or 'tfjs'). */
+  engine?: string;
   /** Training workloads: network-steps per second (median). */
   netStepsPerSec?: number;
   gflops?: number;
@@ -61,7 +66,7 @@ export function pythonHas(modules: string[]): boolean {
   return spawnSync('python3', ['-c', `import ${modules.join(', ')}`]).status === 0;
 }
 
-async function benchOne(w: Workload, repeats: number, withReference: boolean, backend: string, pool: WorkerPool | null): Promise<BenchResult> {
+async function benchOne(w: Workload, repeats: number, withReference: boolean, backend: string, pool: WorkerPool | null, engine?: string): Promise<BenchResult> {
   const workers = pool?.size ?? 1;
   const ours: number[] = [];
   const refs: Record<string, number[]> = {};
@@ -69,8 +74,11 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
   if (w.kind === 'train') {
     const torch = withReference && pythonHas(['torch']);
     const script = torch ? referenceScript('train_reference.py') : '';
+    let used = 'unknown';
     for (let r = 0; r < repeats; r++) {
-      ours.push((await runTrain(w, pool)).netStepsPerSec);
+      const run = await runTrain(w, pool, engine);
+      ours.push(run.netStepsPerSec);
+      used = run.engine;
       if (torch) for (const mode of ['loop', 'batched']) {
         add(`pytorch-${mode}`, python([script, mode, String(w.networks), String(w.width), String(w.bits), String(w.epochs)])?.netStepsPerSec as number);
       }
@@ -78,7 +86,7 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
     const value = median(ours);
     const reference = Object.fromEntries(['pytorch-loop', 'pytorch-batched'].map((k) => [k, refs[k] ? median(refs[k]) : null]));
     return {
-      workload: w.name, backend, netStepsPerSec: value, gflops: (value * flopsPerNetworkStep(w)) / 1e9,
+      workload: w.name, backend, engine: used, netStepsPerSec: value, gflops: (value * flopsPerNetworkStep(w)) / 1e9,
       peakRssMB: process.resourceUsage().maxRSS / 1024, reference,
       ratio: Object.fromEntries(Object.entries(reference).map(([k, v]) => [k, v ? value / v : null])), repeats, workers,
     };
@@ -113,14 +121,15 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> 
   const unknown = names.filter((n) => !WORKLOADS.some((w) => w.name === n));
   if (unknown.length) throw new Error(`workloads: received ${unknown.join(', ')}; accepted: ${WORKLOADS.map((w) => w.name).join(', ')}`);
   const repeats = options.repeats ?? 3;
+  const engine = engineChoice(options.engine);
   const backend = await initBackend(options.backend);
   const workers = options.workers ?? 1;
-  const pool = workers > 1 ? new WorkerPool(workers, options.backend) : null;
+  const pool = workers > 1 ? new WorkerPool(workers, options.backend, engine) : null;
   const results: BenchResult[] = [];
   try {
     for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
       process.stderr.write(`bench: ${w.name} (${w.description}), ${repeats} repetitions${w.kind === 'train' ? `, ${workers} worker(s)` : ''}…\n`);
-      const r = await benchOne(w, repeats, options.reference ?? true, backend, w.kind === 'train' ? pool : null);
+      const r = await benchOne(w, repeats, options.reference ?? true, backend, w.kind === 'train' ? pool : null, engine);
       results.push(r);
       if (options.json) console.log(JSON.stringify(r));
     }
@@ -130,7 +139,7 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> 
   if (!options.json) {
     console.log(`\nmachine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; backend ${backend}; training in ${workers} worker(s); medians of ${repeats}\n`);
     for (const r of results) {
-      const ours = r.netStepsPerSec !== undefined ? `${r.netStepsPerSec.toFixed(0)} network-steps/s (${r.gflops!.toFixed(1)} GFLOP/s)` : `${r.seconds!.toFixed(2)} s`;
+      const ours = r.netStepsPerSec !== undefined ? `${r.netStepsPerSec.toFixed(0)} network-steps/s (${r.gflops!.toFixed(1)} GFLOP/s, ${r.engine} engine)` : `${r.seconds!.toFixed(2)} s`;
       const refs = Object.entries(r.reference).map(([k, v]) => `${k}: ${v === null ? 'n/a' : r.netStepsPerSec !== undefined ? `${v.toFixed(0)}/s` : `${v.toFixed(2)} s`} (ours ×${r.ratio[k]?.toFixed(2) ?? 'n/a'})`).join('; ');
       console.log(`${r.workload.padEnd(8)} geomstream ${ours}; ${refs}; peak RSS ${r.peakRssMB.toFixed(0)} MB`);
     }

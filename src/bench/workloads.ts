@@ -4,7 +4,7 @@
  * or numpy + scikit-learn, in the same invocation, alternating with ours.
  */
 import { writeFileSync } from 'node:fs';
-import { trainEnsemble } from '../engine/ensemble.js';
+import { trainEnsemble } from '../engine/training.js';
 import type { WorkerPool } from '../engine/pool.js';
 import { sweepRuns } from '../sources/sweep.js';
 import { alignedParity } from '../sources/aligned-parity.js';
@@ -43,9 +43,9 @@ export interface MetricsWorkload {
 export type Workload = TrainWorkload | MetricsWorkload;
 
 export const WORKLOADS: Workload[] = [
-  { kind: 'train', name: 'W1', description: '10 networks, 100 → 128 tanh → 3 sigmoid, frozen readout, SGD lr 0.1, batch 64, 5000 samples', networks: 10, width: 128, bits: 3, epochs: 3 },
-  { kind: 'train', name: 'W1-wide', description: 'W1 with width 512', networks: 10, width: 512, bits: 3, epochs: 1 },
-  { kind: 'train', name: 'W1-32c', description: 'W1 on 32 conditions (d = 5, k = 5)', networks: 10, width: 128, bits: 5, epochs: 3 },
+  { kind: 'train', name: 'W1', description: '10 networks, 100 → 128 tanh → 3 sigmoid, frozen readout, SGD lr 0.1, batch 64, 5000 samples', networks: 10, width: 128, bits: 3, epochs: 10 },
+  { kind: 'train', name: 'W1-wide', description: 'W1 with width 512', networks: 10, width: 512, bits: 3, epochs: 3 },
+  { kind: 'train', name: 'W1-32c', description: 'W1 on 32 conditions (d = 5, k = 5)', networks: 10, width: 128, bits: 5, epochs: 10 },
   { kind: 'metrics', name: 'metrics', description: 'full metric set on one representation: 8 conditions, 128 units, 5000 noisy samples (SVM)', conditions: 8, units: 128, samples: 5000, classifier: 'svm' },
   { kind: 'metrics', name: 'metrics-ridge', description: 'the same with the ridge classifier (vs scikit-learn RidgeClassifier)', conditions: 8, units: 128, samples: 5000, classifier: 'ridge' },
 ];
@@ -62,7 +62,7 @@ export function flopsPerNetworkStep(w: TrainWorkload, batch = 64, N = 100): numb
  * With a worker pool, the ensemble is split into one sub-ensemble per worker (a network trains to
  * the same weights in any ensemble), trained at once.
  */
-export async function runTrain(w: TrainWorkload, pool: WorkerPool | null = null): Promise<{ netStepsPerSec: number; seconds: number }> {
+export async function runTrain(w: TrainWorkload, pool: WorkerPool | null = null, engine?: string): Promise<{ netStepsPerSec: number; seconds: number; engine: string }> {
   const runs = sweepRuns({
     seed: 1,
     grid: { workload: [w.name] },
@@ -85,12 +85,13 @@ export async function runTrain(w: TrainWorkload, pool: WorkerPool | null = null)
       if (++warm === parts.length) started = performance.now();
     } else if (started) netSteps += n;
   };
+  let used = 'unknown';
   await Promise.all(parts.map(async (part, i) => {
-    const events = pool ? pool.train(part, { onSteps: onSteps(i) }) : trainEnsemble(part, { onSteps: onSteps(i) });
-    for await (const _ of events) { /* checkpoints at 0 and the end only */ }
+    const events = pool ? pool.train(part, { onSteps: onSteps(i) }) : trainEnsemble(part, { onSteps: onSteps(i), engine });
+    for await (const ev of events) if (ev.type === 'checkpoint') used = ev.engine; // checkpoints at 0 and the end only
   }));
   const seconds = (performance.now() - started) / 1000;
-  return { netStepsPerSec: netSteps / seconds, seconds };
+  return { netStepsPerSec: netSteps / seconds, seconds, engine: used };
 }
 
 /** The metrics problem: condition means, noisy samples (tanh of noisy Gaussian patterns), inputs and targets. */

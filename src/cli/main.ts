@@ -1,10 +1,10 @@
 /**
  * The `geomstream` command line.
  *
- *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--workers n] [--shard i/n] [--quick] [--seed n]
+ *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--engine auto|kernel|tfjs] [--workers n] [--shard i/n] [--quick] [--seed n]
  *                                [--format parquet,arrow,ndjson] [--snapshots]
  *   geomstream report <results-dir>
- *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--json]
+ *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--engine auto|kernel|tfjs] [--workers n] [--json]
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
@@ -52,7 +52,7 @@ function parseSeed(v: string): number {
   return n;
 }
 
-async function run(file: string, opts: { out: string; backend?: string; workers: number; shard?: { index: number; count: number }; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean; progress: boolean }) {
+async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: { index: number; count: number }; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean; progress: boolean }) {
   const pipeline = await loadPipeline(file);
   const started = performance.now();
   const bar = new cliProgress.SingleBar({
@@ -66,7 +66,7 @@ async function run(file: string, opts: { out: string; backend?: string; workers:
   let summary;
   try {
     summary = await runPipeline(pipeline, {
-      out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots,
+      out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, engine: opts.engine, workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots,
       onStart: ({ runs, networkSteps, dir }) => {
         process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
         if (opts.progress) { bar.start(networkSteps, 0); barStarted = true; }
@@ -95,6 +95,7 @@ export function program(): Command {
     .argument('<pipeline>', 'a pipeline file, e.g. pipelines/tanh-vs-relu.ts')
     .option('--out <dir>', 'parent folder of the results (written to <dir>/<pipeline name>)', 'results')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default: GEOMSTREAM_BACKEND, else auto)')
+    .option('--engine <name>', "auto | kernel | tfjs: the SIMD training kernel where it applies, else tfjs (default: GEOMSTREAM_ENGINE, else auto)")
     .option('--workers <n>', 'worker threads for training, one ensemble each (default: the number of cores, at most 4)', parsePositiveInt, Math.min(4, availableParallelism()))
     .option('--shard <i/n>', 'train only shard i of n (whole ensembles, deterministic), into shard-named files of the same folder', (v: string) => {
       const m = /^(\d+)\/(\d+)$/.exec(v);
@@ -117,8 +118,9 @@ export function program(): Command {
     .option('--repeats <n>', 'repetitions (medians are reported)', parsePositiveInt, 3)
     .option('--no-reference', 'skip the Python references')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
+    .option('--engine <name>', 'auto | kernel | tfjs')
     .option('--json', 'one JSON line per workload')
-    .option('--workers <n>', 'worker threads for the training workloads (the ensemble is split across them)', parsePositiveInt, 1)
+    .option('--workers <n>', 'worker threads for the training workloads, the ensemble split across them (default: the number of cores, at most 4)', parsePositiveInt, Math.min(4, availableParallelism()))
     .action(async (opts) => { await bench(opts); });
   return cmd;
 }

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunSpec } from '../types.js';
-import type { TrainEvent } from './ensemble.js';
+import type { TrainEvent } from './training.js';
 import { portableRun } from './portable.js';
 
 type Message =
@@ -50,7 +50,7 @@ export class WorkerPool {
   private readonly jobs = new Map<number, Job>();
   private nextId = 0;
 
-  constructor(readonly size: number, private readonly backend?: string) {
+  constructor(readonly size: number, private readonly backend?: string, private readonly engine?: string) {
     for (let i = 0; i < size; i++) {
       const slot: Slot = { worker: null as unknown as Worker, busy: false, job: null };
       slot.worker = this.spawn(slot);
@@ -59,7 +59,7 @@ export class WorkerPool {
   }
 
   private spawn(slot: Slot): Worker {
-    const worker = new Worker(this.script.source, { eval: this.script.eval, workerData: { backend: this.backend } });
+    const worker = new Worker(this.script.source, { eval: this.script.eval, workerData: { backend: this.backend, engine: this.engine } });
     worker.on('message', (m: Message) => this.jobs.get(m.id)?.push(m));
     // A crashed worker fails only the job it was running, and is replaced.
     worker.on('error', (e) => {

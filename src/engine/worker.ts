@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from './backend.js';
-import { trainEnsemble } from './ensemble.js';
+import { trainEnsemble } from './training.js';
 import { reviveRun, type PortableRun } from './portable.js';
 
 interface TrainMessage { type: 'train'; id: number; runs: PortableRun[] }
@@ -19,7 +19,8 @@ port.on('message', async (msg: TrainMessage | { type: 'close' }) => {
     const backend = await ready;
     port.postMessage({ type: 'backend', id, backend });
     const runs = msg.runs.map(reviveRun);
-    for await (const event of trainEnsemble(runs, { onSteps: (n) => port.postMessage({ type: 'steps', id, n }) })) {
+    const engine = (workerData as { engine?: string }).engine;
+    for await (const event of trainEnsemble(runs, { engine, onSteps: (n) => port.postMessage({ type: 'steps', id, n }) })) {
       const transfer = event.type === 'checkpoint'
         ? event.members.flatMap((m) => [m.params.W.buffer, m.params.b1.buffer, m.params.J.buffer, m.params.b2.buffer, ...(m.params.layers ?? []).flatMap((l) => [l.W.buffer, l.b.buffer])])
         : [];

@@ -11,7 +11,7 @@
 import { concatMap, defer, finalize, from, mergeMap, Observable, of, type OperatorFunction } from 'rxjs';
 import type { RunRecord, RunSpec, StreamRecord, WeightSnapshot } from '../types.js';
 import { initBackend } from '../engine/backend.js';
-import { ensembleKey, trainEnsemble, type TrainEvent } from '../engine/ensemble.js';
+import { ensembleKey, trainEnsemble, type TrainEvent } from '../engine/training.js';
 import { WorkerPool } from '../engine/pool.js';
 import { requireNumber } from '../errors.js';
 import { networkConfig, trainingConfig } from '../config.js';
@@ -23,6 +23,8 @@ export interface TrainOptions {
   maxEnsemble?: number;
   /** Backend to initialise ('auto' default; see `initBackend`). */
   backend?: string;
+  /** Training engine: 'auto' (default; GEOMSTREAM_ENGINE overrides), 'kernel' or 'tfjs' (see engine/training.ts). */
+  engine?: string;
   /** Progress hook, called with the number of network-steps done since the last call. */
   onSteps?: (networkSteps: number) => void;
   /**
@@ -76,13 +78,14 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
     const status = runs.map(() => ({ diverged: null as number | null, loss: null as number | null, accuracy: null as number | null, step: 0 }));
     (async () => {
       let backend = 'unknown';
+      let engine: string | null = null;
       let error: string | null = null;
       try {
         if (pool) {
           iterator = pool.train(runs, { onSteps: options.onSteps, onBackend: (b) => { backend = b; } });
         } else {
           backend = await initBackend(options.backend);
-          iterator = trainEnsemble(runs, { onSteps: options.onSteps });
+          iterator = trainEnsemble(runs, { onSteps: options.onSteps, engine: options.engine });
         }
         for await (const ev of iterator) {
           if (cancelled) return;
@@ -90,6 +93,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
             status[ev.index].diverged = ev.step;
             continue;
           }
+          engine = ev.engine;
           for (const m of ev.members) {
             const run = runs[m.index];
             Object.assign(status[m.index], { loss: m.loss, accuracy: m.accuracy, step: ev.step });
@@ -108,7 +112,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
       runs.forEach((run, i) => {
         const s = status[i];
         const record: RunRecord = {
-          kind: 'run', run, backend, wall_time_s: wall,
+          kind: 'run', run, backend, engine, wall_time_s: wall,
           status: s.diverged !== null ? 'diverged' : error ? 'failed' : 'completed',
           diverged_step: s.diverged, error: s.diverged !== null ? null : error,
           steps: s.diverged ?? s.step, final_loss: s.loss, final_accuracy: s.accuracy,
@@ -140,7 +144,7 @@ export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord
   }
   return (source) =>
     defer(() => {
-      const pool = new WorkerPool(workers, options.backend);
+      const pool = new WorkerPool(workers, options.backend, options.engine);
       return source.pipe(
         groupEnsembles(max, options.ensemble ?? true),
         mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, pool)) : of(item)), workers),

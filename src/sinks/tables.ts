@@ -87,7 +87,7 @@ export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar>
   });
   for (const [k, v] of Object.entries(run.coords)) if (!(k in row)) row[k] = v;
   Object.assign(row, {
-    backend: rec.backend, status: rec.status, diverged_step: rec.diverged_step, error: rec.error, steps: rec.steps,
+    backend: rec.backend, engine: rec.engine, status: rec.status, diverged_step: rec.diverged_step, error: rec.error, steps: rec.steps,
     final_loss: rec.final_loss, final_accuracy: rec.final_accuracy, wall_time_s: rec.wall_time_s,
   });
   return row;
@@ -96,7 +96,7 @@ export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar>
 /** Column types that must not be inferred (a column of all-null or all-integer values would be mistyped). */
 const RUN_TYPES: Record<string, DataType> = {
   diverged_step: new Int32(), error: new Utf8(), steps: new Int32(), final_loss: new Float64(),
-  final_accuracy: new Float64(), wall_time_s: new Float64(), lr: new Float64(), sigma: new Float64(),
+  final_accuracy: new Float64(), wall_time_s: new Float64(), engine: new Utf8(), lr: new Float64(), sigma: new Float64(),
   alignment: new Float64(), eps: new Float64(), init_weight_scale: new Float64(), init_readout_scale: new Float64(),
   init_bias_scale: new Float64(), seed: new Int32(), data_seed: new Int32(), task_seed: new Int32(),
 };

@@ -1,0 +1,239 @@
+/**
+ * The fused-kernel training engine: an ensemble of one-hidden-layer networks trained by plain SGD
+ * in geomstream's own WebAssembly SIMD kernel (wat.ts), for activations the kernel computes
+ * (tanh and the piecewise-linear family). Everything else (deeper networks, Adam, smooth
+ * activations such as sigmoid, softplus, gelu, elu, and the tfjs-node backend) trains on tfjs.
+ *
+ * The maths is that of `Ensemble` (ensemble.ts): mean BCE over batch and outputs,
+ *   g = −lr·(sigmoid(logits) − y)/(B·K),  W += xᵀ·((g·J) ⊙ f′),  b1 += Σ_b (g·J) ⊙ f′,
+ *   b2 += Σ_b g,  J += hᵀ·g (trained readout),
+ * all gradients from the parameters before the step. The output layer (B·S·K values) is computed
+ * here in JavaScript, in float64: the loss per network and step, and g.
+ */
+import wabtInit from 'wabt';
+import type { NetworkParams, Readout } from '../../types.js';
+import type { Activation } from '../activations.js';
+import { kernelLayout, trainingKernelWat, type KernelActivation, type KernelLayout, type KernelShape } from './wat.js';
+
+/** How the kernel computes an activation, or null when it does not (the tfjs engine trains those). */
+export function kernelActivation(act: Activation): KernelActivation | null {
+  const p = act.params;
+  switch (act.name) {
+    case 'tanh': return { form: 'tanh' };
+    case 'relu': return { form: 'clip', shift: 0, lo: 0, hi: Infinity };
+    case 'bounded-relu': return { form: 'clip', shift: 0, lo: 0, hi: p.u };
+    case 'shifted-relu': return { form: 'clip', shift: p.s, lo: 0, hi: Infinity };
+    case 'hard-tanh': return { form: 'clip', shift: 0, lo: -1, hi: 1 };
+    case 'identity': return { form: 'clip', shift: 0, lo: -Infinity, hi: Infinity };
+    case 'leaky-relu': return { form: 'leaky', slope: p.slope };
+    default: return null;
+  }
+}
+
+let wabt: ReturnType<typeof wabtInit> | null = null;
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+/** Assemble (once per text) and compile a kernel module. */
+function compile(wat: string): Promise<WebAssembly.Module> {
+  let m = modules.get(wat);
+  if (!m) {
+    wabt ??= wabtInit();
+    m = wabt.then((w) => {
+      const parsed = w.parseWat('kernel.wat', wat, { simd: true });
+      try {
+        return WebAssembly.compile(parsed.toBinary({}).buffer);
+      } finally {
+        parsed.destroy();
+      }
+    });
+    modules.set(wat, m);
+    m.catch(() => modules.delete(wat));
+  }
+  return m;
+}
+
+/** Loss per network of one batch and step, float64. */
+const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+
+export class KernelEnsemble {
+  readonly S: number;
+  readonly N: number;
+  readonly H: number;
+  readonly K: number;
+  private readonly lay: KernelLayout;
+  private readonly mem: WebAssembly.Memory;
+  private readonly fwd: (rows: number) => void;
+  private readonly bwd: (rows: number) => void;
+  /** Views of the regions (re-made if the memory ever grows; it does not). */
+  private readonly W: Float32Array;
+  private readonly b1: Float32Array;
+  private readonly Jt: Float32Array;
+  private readonly b2: Float32Array;
+  /** The minibatch rows, stride `lay.Np` (the caller fills rows with `input(r)`). */
+  private readonly X: Float32Array;
+  private readonly L: Float32Array;
+  private readonly G: Float32Array;
+
+  private constructor(shape: KernelShape, instance: WebAssembly.Instance, mem: WebAssembly.Memory) {
+    this.S = shape.S; this.N = shape.N; this.H = shape.H; this.K = shape.K;
+    this.lay = kernelLayout(shape);
+    this.mem = mem;
+    this.fwd = instance.exports.forward as (rows: number) => void;
+    this.bwd = instance.exports.backward as (rows: number) => void;
+    const { lay } = this;
+    const SK = this.S * this.K;
+    const view = (at: number, n: number) => new Float32Array(mem.buffer, at, n);
+    this.W = view(lay.W, lay.Np * lay.Ms);
+    this.b1 = view(lay.b1, lay.M);
+    this.Jt = view(lay.Jt, SK * lay.Hp);
+    this.b2 = view(lay.b2, SK);
+    this.X = view(lay.X, lay.R * lay.Np);
+    this.L = view(lay.L, lay.R * SK);
+    this.G = view(lay.G, lay.R * SK);
+  }
+
+  /**
+   * An ensemble of these networks (same N, H, K; one hidden layer) in a kernel compiled for
+   * `activation` and minibatches of up to `rows` rows. Rejects what the kernel cannot train.
+   */
+  static async create(params: NetworkParams[], activation: Activation, readout: Readout, rows: number): Promise<KernelEnsemble> {
+    const act = kernelActivation(activation);
+    if (!act) throw new Error(`KernelEnsemble: activation ${activation.label} has no kernel form (use the tfjs engine)`);
+    const { N, H, K } = params[0];
+    for (const p of params) {
+      if (p.N !== N || p.H !== H || p.K !== K) throw new Error('KernelEnsemble: every network must have the same N, H and K');
+      if (p.layers?.length) throw new Error('KernelEnsemble: one hidden layer only (use the tfjs engine for depth > 1)');
+    }
+    const shape: KernelShape = { S: params.length, N, H, K, rows, trainReadout: readout === 'trained' };
+    const lay = kernelLayout(shape);
+    const module = await compile(trainingKernelWat(shape, act));
+    const mem = new WebAssembly.Memory({ initial: Math.ceil(lay.bytes / 65536) });
+    const instance = await WebAssembly.instantiate(module, { env: { memory: mem } });
+    const k = new KernelEnsemble(shape, instance, mem);
+    k.load(params);
+    return k;
+  }
+
+  private load(params: NetworkParams[]): void {
+    const { N, H, K } = this;
+    const { Hp, Ms: M } = this.lay;
+    params.forEach((p, s) => {
+      for (let i = 0; i < H; i++) {
+        const col = s * Hp + i;
+        for (let j = 0; j < N; j++) this.W[j * M + col] = p.W[i * N + j];
+        this.b1[col] = p.b1[i];
+        for (let k = 0; k < K; k++) this.Jt[(s * K + k) * Hp + i] = p.J[k * H + i];
+      }
+      for (let k = 0; k < K; k++) this.b2[s * K + k] = p.b2[k];
+    });
+  }
+
+  /** Row r of the minibatch buffer (N values; the caller copies an input into it). */
+  input(r: number): Float32Array {
+    return this.X.subarray(r * this.lay.Np, r * this.lay.Np + this.N);
+  }
+
+  /** The largest number of rows per step or evaluation chunk. */
+  get rows(): number {
+    return this.lay.R;
+  }
+
+  /**
+   * One SGD step on the `size` rows now in the input buffer, targets y [size, K]; writes each
+   * network's mean BCE on the batch (before the step) to losses[0..S).
+   */
+  step(size: number, y: Float32Array, lr: number, losses: Float64Array | Float32Array): void {
+    const { S, K, L, G } = this;
+    const rows = Math.ceil(size / 4) * 4;
+    // Rows beyond the batch: zero input (finite activity) and, below, zero error.
+    this.X.fill(0, size * this.lay.Np, rows * this.lay.Np);
+    this.fwd(rows);
+    const scale = -lr / (size * K);
+    losses.fill(0, 0, S);
+    for (let i = 0; i < size; i++) {
+      for (let s = 0; s < S; s++) {
+        let sum = 0;
+        for (let k = 0; k < K; k++) {
+          const at = (i * S + s) * K + k, l = L[at], t = y[i * K + k];
+          sum += softplus(l) - l * t;
+          G[at] = scale * (1 / (1 + Math.exp(-l)) - t);
+        }
+        losses[s] += sum;
+      }
+    }
+    for (let s = 0; s < S; s++) losses[s] /= size * K;
+    G.fill(0, size * S * K, rows * S * K);
+    this.bwd(rows);
+  }
+
+  /**
+   * Run the forward pass over n samples x [n, N] in chunks of `rows`, calling visit(start, size)
+   * with the chunk's logits in this.L ([size, S, K]).
+   */
+  private forEachChunk(x: Float32Array, n: number, visit: (start: number, size: number) => void): void {
+    const { N } = this;
+    const R = this.lay.R;
+    for (let start = 0; start < n; start += R) {
+      const size = Math.min(R, n - start);
+      for (let r = 0; r < size; r++) this.input(r).set(x.subarray((start + r) * N, (start + r + 1) * N));
+      const rows = Math.ceil(size / 4) * 4;
+      this.X.fill(0, size * this.lay.Np, rows * this.lay.Np);
+      this.fwd(rows);
+      visit(start, size);
+    }
+  }
+
+  /** The logits of every network on n samples x [n, N]: [n, S, K]. */
+  logits(x: Float32Array, n: number): Float32Array {
+    const out = new Float32Array(n * this.S * this.K);
+    const SK = this.S * this.K;
+    this.forEachChunk(x, n, (start, size) => out.set(this.L.subarray(0, size * SK), start * SK));
+    return out;
+  }
+
+  /**
+   * Mean BCE and bit accuracy (logit > 0 ⇔ target 1) per network over n samples x [n, N], y [n, K].
+   */
+  evaluate(x: Float32Array, y: Float32Array, n: number): { loss: Float64Array; accuracy: Float64Array } {
+    const { S, K, L } = this;
+    const loss = new Float64Array(S), accuracy = new Float64Array(S);
+    this.forEachChunk(x, n, (start, size) => {
+      for (let i = 0; i < size; i++) {
+        for (let s = 0; s < S; s++) {
+          for (let k = 0; k < K; k++) {
+            const l = L[(i * S + s) * K + k], t = y[(start + i) * K + k];
+            loss[s] += softplus(l) - l * t;
+            accuracy[s] += (l > 0 ? 1 : 0) === t ? 1 : 0;
+          }
+        }
+      }
+    });
+    for (let s = 0; s < S; s++) {
+      loss[s] /= n * K;
+      accuracy[s] /= n * K;
+    }
+    return { loss, accuracy };
+  }
+
+  /** Every network's parameters (float32 copies). */
+  params(): NetworkParams[] {
+    const { S, N, H, K } = this;
+    const { Hp, Ms: M } = this.lay;
+    return Array.from({ length: S }, (_, s) => {
+      const W = new Float32Array(H * N), b1 = new Float32Array(H), J = new Float32Array(K * H), b2 = new Float32Array(K);
+      for (let i = 0; i < H; i++) {
+        const col = s * Hp + i;
+        for (let j = 0; j < N; j++) W[i * N + j] = this.W[j * M + col];
+        b1[i] = this.b1[col];
+        for (let k = 0; k < K; k++) J[k * H + i] = this.Jt[(s * K + k) * Hp + i];
+      }
+      for (let k = 0; k < K; k++) b2[k] = this.b2[s * K + k];
+      return { N, H, K, W, b1, J, b2 };
+    });
+  }
+
+  /** Bytes of WebAssembly memory this ensemble holds. */
+  get bytes(): number {
+    return this.mem.buffer.byteLength;
+  }
+}
