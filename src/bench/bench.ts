@@ -99,7 +99,7 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
   try {
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();
-      allMetrics(problem, w.classifier);
+      await allMetrics(problem, w.classifier, pool);
       ours.push((performance.now() - t0) / 1000);
       if (sk) add('numpy-sklearn', python([referenceScript('metrics_reference.py'), file, '1', w.classifier])?.seconds as number);
     }
@@ -111,7 +111,7 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
   return {
     workload: w.name, backend, seconds: value, peakRssMB: process.resourceUsage().maxRSS / 1024, reference,
     // For times, faster is smaller: ratio = reference time / our time, so > 1 still means we are faster.
-    ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null }, repeats, workers: 1,
+    ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null }, repeats, workers,
   };
 }
 
@@ -128,8 +128,8 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> 
   const results: BenchResult[] = [];
   try {
     for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
-      process.stderr.write(`bench: ${w.name} (${w.description}), ${repeats} repetitions${w.kind === 'train' ? `, ${workers} worker(s)` : ''}…\n`);
-      const r = await benchOne(w, repeats, options.reference ?? true, backend, w.kind === 'train' ? pool : null, engine);
+      process.stderr.write(`bench: ${w.name} (${w.description}), ${repeats} repetitions, ${workers} worker(s)…\n`);
+      const r = await benchOne(w, repeats, options.reference ?? true, backend, pool, engine);
       results.push(r);
       if (options.json) console.log(JSON.stringify(r));
     }

@@ -5,12 +5,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { trainEnsemble } from '../engine/training.js';
+import { shatteringDimensionalityParallel } from '../engine/parallel-metrics.js';
 import type { WorkerPool } from '../engine/pool.js';
 import { sweepRuns } from '../sources/sweep.js';
 import { alignedParity } from '../sources/aligned-parity.js';
 import { Rng } from '../random.js';
 import {
-  linearCKA, debiasedCKA, rbfCKA, rdm, compareRdms, parallelismScore, ccgp, decodability, shatteringDimensionality,
+  linearCKA, debiasedCKA, rbfCKA, rdm, compareRdms, parallelismScore, ccgp, decodability,
   participationRatio, sparsity, conditionFolds, balancedDichotomies,
 } from '../metrics/index.js';
 import type { Matrix } from '../types.js';
@@ -120,8 +121,12 @@ export function writeMetricsProblem(problem: ReturnType<typeof metricsProblem>, 
   writeFileSync(path, JSON.stringify({ ...rest, samples: rows, conditions: Array.from(conditions), folds: Array.from(folds) }));
 }
 
-/** The full metric set of science.md §3 on one representation, as the Python reference computes it. */
-export function allMetrics(problem: ReturnType<typeof metricsProblem>, classifier: 'svm' | 'ridge' = 'svm'): Record<string, number> {
+/**
+ * The full metric set of science.md §3 on one representation, as the Python reference computes it.
+ * With a worker pool, the decoding metrics (every classifier fit) run on its workers, shattering
+ * dimensionality split by dichotomy; the numbers are the same.
+ */
+export async function allMetrics(problem: ReturnType<typeof metricsProblem>, classifier: 'svm' | 'ridge' = 'svm', pool: WorkerPool | null = null): Promise<Record<string, number>> {
   const { means, inputs, targets, samples, conditions } = problem;
   const t = targets.map((r) => r.map((v) => 2 * v - 1));
   const out: Record<string, number> = {};
@@ -132,14 +137,18 @@ export function allMetrics(problem: ReturnType<typeof metricsProblem>, classifie
     out[`rsa/${name}`] = compareRdms(rdm(means), rdm(ref), 'spearman');
   }
   out['rsa_kendall/input'] = compareRdms(rdm(means), rdm(inputs), 'kendall');
+  const pending: Array<Promise<void>> = [];
+  const later = (key: string, value: Promise<{ value: number }> | { value: number }) => pending.push(Promise.resolve(value).then((r) => { out[key] = r.value; }));
+  later('sd', shatteringDimensionalityParallel(samples, conditions, { classifier, folds: 5, seed: 0 }, pool));
   for (let k = 0; k < targets[0].length; k++) {
     const pos = targets.map((r, p) => (r[k] > 0.5 ? p : -1)).filter((p) => p >= 0);
     const labels = targets.map((r) => r[k]);
     out[`ps/target${k}`] = parallelismScore(means, pos).value;
-    out[`ccgp/target${k}`] = ccgp(samples, conditions, pos, { classifier }).value;
-    out[`decodability/target${k}`] = decodability(samples, conditions, labels, { classifier, folds: 5, seed: 0 }).value;
+    later(`ccgp/target${k}`, pool ? pool.metric('ccgp', samples, conditions, pos, { classifier }) : ccgp(samples, conditions, pos, { classifier }));
+    const dOpts = { classifier, folds: 5, seed: 0 };
+    later(`decodability/target${k}`, pool ? pool.metric('decodability', samples, conditions, labels, dOpts) : decodability(samples, conditions, labels, dOpts));
   }
-  out.sd = shatteringDimensionality(samples, conditions, { classifier, folds: 5, seed: 0 }).value;
+  await Promise.all(pending);
   out.participation_ratio = participationRatio(samples);
   out.sparsity = sparsity(means);
   return out;

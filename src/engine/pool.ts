@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunSpec } from '../types.js';
+import type { POOLED_METRICS, PooledMetric } from './pooled-metrics.js';
 import type { TrainEvent } from './training.js';
 import { portableRun } from './portable.js';
 
@@ -15,6 +16,7 @@ type Message =
   | { type: 'steps'; id: number; n: number }
   | { type: 'event'; id: number; event: TrainEvent }
   | { type: 'done'; id: number }
+  | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; message: string };
 
 /**
@@ -118,6 +120,34 @@ export class WorkerPool {
         slot.worker = this.spawn(slot);
         void old.terminate();
       }
+      this.release(slot);
+    }
+  }
+
+  /**
+   * One of the pooled metric functions (pooled-metrics.ts) on a free worker, its arguments copied
+   * to it. Resolves with its result; an error (or a crashed worker) rejects only this call.
+   */
+  async metric<K extends PooledMetric>(name: K, ...args: Parameters<(typeof POOLED_METRICS)[K]>): Promise<ReturnType<(typeof POOLED_METRICS)[K]>> {
+    type R = ReturnType<(typeof POOLED_METRICS)[K]>;
+    const slot = await this.acquire();
+    const id = this.nextId++;
+    slot.job = id;
+    try {
+      slot.worker.ref();
+      return await new Promise<R>((resolve, reject) => {
+        this.jobs.set(id, {
+          id,
+          push: (m) => {
+            if (m.type === 'result') resolve(m.value as R);
+            else if (m.type === 'error') reject(new Error(m.message));
+          },
+        });
+        slot.worker.postMessage({ type: 'metric', id, name, args });
+      });
+    } finally {
+      this.jobs.delete(id);
+      slot.worker.unref();
       this.release(slot);
     }
   }

@@ -6,15 +6,26 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from './backend.js';
 import { trainEnsemble } from './training.js';
 import { reviveRun, type PortableRun } from './portable.js';
+import { POOLED_METRICS, type PooledMetric } from './pooled-metrics.js';
 
 interface TrainMessage { type: 'train'; id: number; runs: PortableRun[] }
+interface MetricMessage { type: 'metric'; id: number; name: PooledMetric; args: unknown[] }
 
 const port = parentPort!;
 const ready = initBackend((workerData as { backend?: string }).backend);
 
-port.on('message', async (msg: TrainMessage | { type: 'close' }) => {
+port.on('message', async (msg: TrainMessage | MetricMessage | { type: 'close' }) => {
   if (msg.type === 'close') { port.close(); return; }
   const { id } = msg;
+  if (msg.type === 'metric') {
+    try {
+      const fn = POOLED_METRICS[msg.name] as (...args: unknown[]) => unknown;
+      port.postMessage({ type: 'result', id, value: fn(...msg.args) });
+    } catch (e) {
+      port.postMessage({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
+    }
+    return;
+  }
   try {
     const backend = await ready;
     port.postMessage({ type: 'backend', id, backend });

@@ -210,6 +210,11 @@ export interface CrossValidationOptions {
 export interface ShatteringOptions extends CrossValidationOptions {
   /** Largest number of dichotomies to evaluate; beyond, a seeded random subset. Default 100. */
   maxDichotomies?: number;
+  /**
+   * Evaluate exactly these dichotomies (positive sides, each P/2 distinct conditions) instead of
+   * choosing them; the value is their mean accuracy. Default: chosen as above.
+   */
+  dichotomies?: number[][];
 }
 
 export interface ShatteringResult {
@@ -243,7 +248,14 @@ export function shatteringDimensionality(samples: MatrixLike, conditions: ArrayL
   const { classifier, folds, seed } = cvOptions(options, d);
   const max = options.maxDichotomies ?? 100;
   if (!Number.isInteger(max) || max < 1) throw new Error(`options.maxDichotomies: received ${max}; accepted: an integer >= 1`);
-  const dichotomies = balancedDichotomies(d.P, max, seed);
+  const dichotomies = options.dichotomies ?? balancedDichotomies(d.P, max, seed);
+  if (options.dichotomies) {
+    if (!Array.isArray(dichotomies) || !dichotomies.length) throw new Error('options.dichotomies: received an empty list; accepted: one or more positive sides');
+    for (const side of dichotomies) {
+      const ok = Array.isArray(side) && side.length === d.P / 2 && new Set(side).size === side.length && side.every((c) => Number.isInteger(c) && c >= 0 && c < d.P);
+      if (!ok) throw new Error(`options.dichotomies: received [${side}]; accepted: ${d.P / 2} distinct conditions in 0..${d.P - 1}`);
+    }
+  }
   const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
   const accuracies = dichotomies.map((side) => {
     const set = new Set(side);

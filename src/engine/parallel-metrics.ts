@@ -1,0 +1,30 @@
+/**
+ * Metrics spread over worker threads. The metric functions themselves stay pure and synchronous
+ * (src/metrics); this module only splits their independent parts over a `WorkerPool` and merges
+ * the results, which are identical to the single-threaded call.
+ */
+import type { Matrix } from '../types.js';
+import { labelledSamples, shatteringDimensionality, type ShatteringOptions, type ShatteringResult } from '../metrics/decoding.js';
+import { balancedDichotomies, countBalancedDichotomies } from '../metrics/dichotomy.js';
+import type { WorkerPool } from './pool.js';
+
+/**
+ * `shatteringDimensionality` with its dichotomies dealt round-robin to the pool's workers (each
+ * dichotomy's cross-validation is independent of the others, so the accuracies are the same
+ * numbers in the same order). Without a pool, or with one dichotomy, it runs in this thread.
+ */
+export async function shatteringDimensionalityParallel(samples: Matrix, conditions: ArrayLike<number>, options: ShatteringOptions, pool: WorkerPool | null): Promise<ShatteringResult> {
+  const cond = Int32Array.from(conditions);
+  const d = labelledSamples(samples, cond);
+  if (d.P % 2 || d.P < 2) return shatteringDimensionality(samples, cond, options); // rejects with the usual message
+  const all = options.dichotomies ?? balancedDichotomies(d.P, options.maxDichotomies ?? 100, options.seed ?? 0);
+  if (!pool || pool.size < 2 || all.length < 2) return shatteringDimensionality(samples, cond, { ...options, dichotomies: all });
+  const parts = Array.from({ length: Math.min(pool.size, all.length) }, (_, w) => all.filter((_d, i) => i % pool.size === w));
+  const results = await Promise.all(parts.map((dichotomies) => pool.metric('shatteringDimensionality', samples, cond, { ...options, dichotomies })));
+  const accuracies = all.map((_d, i) => results[i % pool.size].accuracies[Math.floor(i / pool.size)]);
+  return {
+    value: accuracies.reduce((s, v) => s + v, 0) / accuracies.length,
+    classifier: results[0].classifier, folds: results[0].folds, dichotomies: all, accuracies,
+    exhaustive: all.length === countBalancedDichotomies(d.P),
+  };
+}
