@@ -52,7 +52,7 @@ function compile(wat: string): Promise<WebAssembly.Module> {
   return m;
 }
 
-/** Loss per network of one batch and step, float64. */
+/** log(1 + eˣ) without overflow: the BCE of logit l and target t is softplus(l) − l·t. */
 const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
 
 export class KernelEnsemble {
@@ -61,7 +61,6 @@ export class KernelEnsemble {
   readonly H: number;
   readonly K: number;
   private readonly lay: KernelLayout;
-  private readonly mem: WebAssembly.Memory;
   private readonly fwd: (rows: number) => void;
   private readonly bwd: (rows: number) => void;
   /** Views of the regions (re-made if the memory ever grows; it does not). */
@@ -77,7 +76,6 @@ export class KernelEnsemble {
   private constructor(shape: KernelShape, instance: WebAssembly.Instance, mem: WebAssembly.Memory) {
     this.S = shape.S; this.N = shape.N; this.H = shape.H; this.K = shape.K;
     this.lay = kernelLayout(shape);
-    this.mem = mem;
     this.fwd = instance.exports.forward as (rows: number) => void;
     this.bwd = instance.exports.backward as (rows: number) => void;
     const { lay } = this;
@@ -131,11 +129,6 @@ export class KernelEnsemble {
   /** Row r of the minibatch buffer (N values; the caller copies an input into it). */
   input(r: number): Float32Array {
     return this.X.subarray(r * this.lay.Np, r * this.lay.Np + this.N);
-  }
-
-  /** The largest number of rows per step or evaluation chunk. */
-  get rows(): number {
-    return this.lay.R;
   }
 
   /**
@@ -230,10 +223,5 @@ export class KernelEnsemble {
       for (let k = 0; k < K; k++) b2[k] = this.b2[s * K + k];
       return { N, H, K, W, b1, J, b2 };
     });
-  }
-
-  /** Bytes of WebAssembly memory this ensemble holds. */
-  get bytes(): number {
-    return this.mem.buffer.byteLength;
   }
 }
