@@ -21,6 +21,8 @@ export interface PipelineContext {
   seed: number;
   /** Options to pass to `train()`: the backend and the progress hook. */
   train: TrainOptions;
+  /** Worker threads (--workers): pass to `geometry({ workers })` to spread the decoding metrics too. */
+  workers: number;
 }
 
 export interface Pipeline {
@@ -83,6 +85,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     quick: options.quick ?? false,
     seed,
     train: { backend: options.backend, engine: options.engine, onSteps: options.onSteps, workers: options.workers },
+    workers: options.workers ?? 1,
   };
   // Everything that can be rejected is rejected before training: runs, backend, output folder.
   const built = pipeline.runs(ctx);

@@ -3,7 +3,14 @@ import { WorkerPool } from '../src/engine/pool.js';
 import { shatteringDimensionalityParallel } from '../src/engine/parallel-metrics.js';
 import { ccgp, shatteringDimensionality } from '../src/metrics/decoding.js';
 import { Rng } from '../src/random.js';
-import type { Matrix } from '../src/types.js';
+import type { Matrix, StreamRecord } from '../src/types.js';
+import { lastValueFrom, toArray } from 'rxjs';
+import { trainRuns } from '../src/operators/train.js';
+import { probe } from '../src/operators/probe.js';
+import { geometry } from '../src/operators/geometry.js';
+import { sweepRuns } from '../src/sources/sweep.js';
+import { alignedParity } from '../src/sources/aligned-parity.js';
+import { initBackend } from '../src/engine/backend.js';
 
 /** 8 conditions × 40 noisy samples in 12 dimensions. */
 function problem(): { samples: Matrix; conditions: Int32Array } {
@@ -40,5 +47,25 @@ describe('metrics on a worker pool', () => {
     expect(await pool.metric('ccgp', samples, conditions, pos, { classifier: 'ridge' })).toEqual(ccgp(samples, conditions, pos, { classifier: 'ridge' }));
     await expect(pool.metric('ccgp', samples, conditions, [0, 1, 2], {})).rejects.toThrow(/positive/);
     await expect(shatteringDimensionalityParallel(samples, conditions, { dichotomies: [[0, 1, 2]] }, pool)).rejects.toThrow(/options.dichotomies.*\[0,1,2\].*4 distinct conditions/);
+  });
+});
+
+describe('geometry({ workers })', () => {
+  it('emits the same rows in the same order as in one thread', async () => {
+    await initBackend();
+    const runs = sweepRuns({
+      seed: 2, grid: { activation: ['tanh', 'relu'] as const }, seeds: 2,
+      run: (p, s) => ({
+        task: alignedParity({ d: 3, k: 3, alignment: 0.5, N: 16, sigma: 0.5, seed: s.task }),
+        network: { activation: p.activation, width: 12 },
+        training: { lr: 0.2, batch: 40, samples: 400, epochs: 2, checkpoints: { steps: [5] } },
+      }),
+    });
+    const metrics = ['kernel_alignment', 'ps', { name: 'ccgp', classifier: 'svm' }, { name: 'sd', classifier: 'svm', steps: 'final' as const }, { name: 'decodability', classifier: 'ridge' }];
+    const rows = async (workers: number) => (await lastValueFrom(trainRuns(runs).pipe(probe({ samplesPerCondition: 12 }), geometry({ metrics, workers }), toArray())))
+      .filter((r: StreamRecord) => r.kind === 'metric');
+    const [one, two] = [await rows(1), await rows(2)];
+    expect(one.length).toBeGreaterThan(50);
+    expect(two).toEqual(one);
   });
 });

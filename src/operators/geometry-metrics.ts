@@ -25,10 +25,13 @@ import { linearCKA, kernelAlignment, debiasedCKA, rbfCKA } from '../metrics/cka.
 import { gram } from '../metrics/matrix.js';
 import { rdm, compareRdms, RDM_COMPARISONS, RDM_METRICS, type RdmComparison, type RdmMetric } from '../metrics/rdm.js';
 import { parallelismScore } from '../metrics/parallelism.js';
-import { ccgp, decodability, shatteringDimensionality, CCGP_SCHEMES } from '../metrics/decoding.js';
+import { CCGP_SCHEMES } from '../metrics/decoding.js';
 import { participationRatio, sparsity } from '../metrics/spectrum.js';
 import { balancedDichotomies } from '../metrics/dichotomy.js';
 import { CLASSIFIERS, type ClassifierName } from '../metrics/classifiers.js';
+import type { WorkerPool } from '../engine/pool.js';
+import { POOLED_METRICS, type PooledMetric } from '../engine/pooled-metrics.js';
+import { shatteringDimensionalityParallel } from '../engine/parallel-metrics.js';
 
 /** One computed number with its coordinates, before the operator adds run, step and scope. */
 export interface MetricValue {
@@ -45,8 +48,11 @@ type Options = Record<string, unknown>;
 export interface GeometryMetric {
   /** Option names and their validation (throws a ConfigError naming the field); `steps` is common to all. */
   options: Record<string, (field: string, v: unknown) => void>;
-  /** Values for one network's representation. */
-  perRun?(rep: Representation, options: Options): MetricValue[];
+  /**
+   * Values for one network's representation. With a worker pool, the decoding metrics run their
+   * classifier fits on it and return a promise.
+   */
+  perRun?(rep: Representation, options: Options, pool?: WorkerPool | null): MetricValue[] | Promise<MetricValue[]>;
   /** Values for the networks of one ensemble at one step (e.g. on the seed-averaged kernel). */
   perEnsemble?(reps: Representation[], options: Options): MetricValue[];
 }
@@ -85,6 +91,13 @@ function requireSamples(rep: Representation, metric: string): { activity: Matrix
 const classifierOption = (f: string, v: unknown) => { requireOneOf(f, v, CLASSIFIERS); };
 const dichotomyOption = (f: string, v: unknown) => { requireOneOf(f, v, ['targets', 'latents', 'all']); };
 const positiveInt = (min: number) => (f: string, v: unknown) => { requireNumber(f, v, { integer: true, min }); };
+
+/** A pooled metric on the pool when there is one, else here (its result either way, as a promise). */
+function pooled<K extends PooledMetric>(pool: WorkerPool | null | undefined, name: K, ...args: Parameters<(typeof POOLED_METRICS)[K]>): Promise<ReturnType<(typeof POOLED_METRICS)[K]>> {
+  if (pool) return pool.metric(name, ...args);
+  const fn = POOLED_METRICS[name] as (...a: unknown[]) => ReturnType<(typeof POOLED_METRICS)[K]>;
+  return Promise.resolve(fn(...args));
+}
 
 const both = (rep: Representation, f: (ref: Matrix) => number, metric: string): MetricValue[] => [
   { metric, against: 'input', value: f(rep.run.task.means) },
@@ -147,39 +160,39 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   /** CCGP of each dichotomy, on the noisy samples when probed, else on the condition means (centroids). */
   ccgp: {
     options: { dichotomies: dichotomyOption, classifier: classifierOption, scheme: (f, v) => { requireOneOf(f, v, CCGP_SCHEMES); } },
-    perRun(rep, o) {
+    perRun(rep, o, pool) {
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
       const scheme = (o.scheme as 'bernardi') ?? 'bernardi';
       const data = rep.samples ?? { activity: rep.means, conditions: Int32Array.from({ length: rep.means.rows }, (_, i) => i) };
-      return taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
+      return Promise.all(taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
         .filter((d) => d.positive.length >= 2)
-        .map((d) => ({
+        .map(async (d) => ({
           metric: scheme === 'bernardi' ? 'ccgp' : 'ccgp_nearest', dichotomy: d.name, classifier,
-          value: ccgp(data.activity, data.conditions, d.positive, { classifier, scheme }).value,
-        }));
+          value: (await pooled(pool, 'ccgp', data.activity, data.conditions, d.positive, { classifier, scheme })).value,
+        })));
     },
   },
   /** Shattering dimensionality on the noisy samples (cross-validated over balanced dichotomies). */
   sd: {
     options: { classifier: classifierOption, folds: positiveInt(2), maxDichotomies: positiveInt(1) },
-    perRun(rep, o) {
+    async perRun(rep, o, pool) {
       const s = requireSamples(rep, 'sd');
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
-      const r = shatteringDimensionality(s.activity, s.conditions, { classifier, folds: o.folds as number, maxDichotomies: o.maxDichotomies as number });
+      const r = await shatteringDimensionalityParallel(s.activity, s.conditions, { classifier, folds: o.folds as number, maxDichotomies: o.maxDichotomies as number }, pool ?? null);
       return [{ metric: 'sd', classifier, value: r.value }];
     },
   },
   /** Cross-validated linear decodability of each target from the noisy samples. */
   decodability: {
     options: { classifier: classifierOption, folds: positiveInt(2) },
-    perRun(rep, o) {
+    perRun(rep, o, pool) {
       const s = requireSamples(rep, 'decodability');
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
       const t = rep.run.task.targets;
-      return Array.from({ length: t.cols }, (_, k) => ({
+      return Promise.all(Array.from({ length: t.cols }, async (_, k) => ({
         metric: 'decodability', dichotomy: `target${k}`, classifier,
-        value: decodability(s.activity, s.conditions, Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]), { classifier, folds: o.folds as number }).value,
-      }));
+        value: (await pooled(pool, 'decodability', s.activity, s.conditions, Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]), { classifier, folds: o.folds as number })).value,
+      })));
     },
   },
   /** Participation ratio of the condition means (default) or of the noisy samples (`on: 'samples'`). */

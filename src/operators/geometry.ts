@@ -4,9 +4,10 @@
  * and step (`scope = 'ensemble'`, `run_id` = the ensemble id), once all of the ensemble's
  * representations for that step have arrived.
  */
-import type { OperatorFunction } from 'rxjs';
+import { defer, finalize, from, mergeMap, type OperatorFunction } from 'rxjs';
 import type { MetricRow, Representation, StreamRecord } from '../types.js';
-import { ConfigError, requireOneOf } from '../errors.js';
+import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
+import { WorkerPool } from '../engine/pool.js';
 import { mapKind } from './records.js';
 import { GEOMETRY_METRICS, type GeometryMetric, type MetricValue } from './geometry-metrics.js';
 
@@ -21,6 +22,12 @@ export interface GeometryOptions {
   metrics?: MetricRequest[];
   /** Also compute ensemble-level values (on seed-averaged kernels) where a metric defines them. Default true. */
   ensemble?: boolean;
+  /**
+   * Worker threads for the decoding metrics' classifier fits (ccgp, sd, decodability; SD split by
+   * dichotomy). Default 1: everything in this thread. The numbers do not depend on it, and rows
+   * keep their order.
+   */
+  workers?: number;
 }
 
 interface ResolvedMetric {
@@ -64,13 +71,24 @@ function row(rep: Representation, scope: MetricRow['scope'], v: MetricValue): Me
 export function geometry(options: GeometryOptions = {}): OperatorFunction<StreamRecord, StreamRecord> {
   const metrics = resolve(options.metrics ?? ['kernel_alignment']);
   const withEnsemble = options.ensemble ?? true;
-  const pending = new Map<string, Representation[]>();
-  return mapKind('representation', (rep) => {
+  const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
+  const decoding = metrics.some((m) => ['ccgp', 'sd', 'decodability'].includes(m.name));
+  return (source) => defer(() => {
+    // One pool per subscription, only when there is classifier work to spread.
+    const pool = workers > 1 && decoding ? new WorkerPool(workers) : null;
+    const pending = new Map<string, Representation[]>();
+    return source.pipe(
+      mapKind('representation', (rep) => from(metricRows(rep, pool, pending)).pipe(mergeMap((rows) => rows))),
+      finalize(() => { void pool?.close(); }),
+    );
+  });
+
+  async function metricRows(rep: Representation, pool: WorkerPool | null, pending: Map<string, Representation[]>): Promise<MetricRow[]> {
     const rows: MetricRow[] = [];
     const active = metrics.filter((m) => !m.finalOnly || rep.final);
-    for (const { metric, options: opts } of active) {
-      if (metric.perRun) for (const v of metric.perRun(rep, opts)) rows.push(row(rep, 'run', v));
-    }
+    // Every metric of the representation at once (their fits share the pool), rows in request order.
+    const values = await Promise.all(active.map(({ metric, options: opts }) => (metric.perRun ? metric.perRun(rep, opts, pool) : [])));
+    for (const vs of values) for (const v of vs) rows.push(row(rep, 'run', v));
     if (withEnsemble && rep.ensemble_size > 1) {
       const key = `${rep.ensemble_id}\u0000${rep.step}\u0000${rep.layer}`;
       const group = pending.get(key) ?? [];
@@ -86,5 +104,5 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
       }
     }
     return rows;
-  });
+  }
 }
