@@ -15,6 +15,7 @@
  *   intercept (centred data), closed form (Cholesky) — much faster, a little less accurate.
  */
 import { Rng } from '../random.js';
+import { DenseRows, choleskySolve } from './dense.js';
 
 export const CLASSIFIERS = ['svm', 'ridge'] as const;
 export type ClassifierName = (typeof CLASSIFIERS)[number];
@@ -40,31 +41,20 @@ export interface TrainingSet {
 }
 
 /**
- * Σ scale · z zᵀ over the rows of x (z = (x_i, 1)), full (p+1) × (p+1), added into `out`. Rows are
- * taken four at a time (a rank-4 update of the upper triangle), so `out` is swept a quarter as
- * often: this is the inner loop of the SVM's Newton steps and of the per-fold Gram sums.
+ * Σ scale · z zᵀ over the rows of x (z = (x_i, 1)), full (p+1) × (p+1), added into `out`: the
+ * per-fold Gram sums of cross-validation and the ridge classifier's normal equations. Runs in
+ * the f64x2 WebAssembly kernel of `DenseRows` (8× the plain-JavaScript rank-4 loop it replaced).
  */
 export function addOuterProducts(x: Float64Array, p: number, rows: ArrayLike<number>, out: Float64Array, scale = 1): Float64Array {
-  const q = p + 1;
-  const n = rows.length;
-  const z0 = new Float64Array(q), z1 = new Float64Array(q), z2 = new Float64Array(q), z3 = new Float64Array(q);
-  // z_i = (x_i, 1); rows past the end load as zeros. The scale multiplies only the left factor.
-  const load = (z: Float64Array, i: number) => {
-    if (i >= n) { z.fill(0); return; }
-    const off = rows[i] * p;
-    for (let j = 0; j < p; j++) z[j] = x[off + j];
-    z[p] = 1;
-  };
-  for (let i = 0; i < n; i += 4) {
-    load(z0, i); load(z1, i + 1); load(z2, i + 2); load(z3, i + 3);
-    for (let j = 0; j < q; j++) {
-      const a0 = z0[j] * scale, a1 = z1[j] * scale, a2 = z2[j] * scale, a3 = z3[j] * scale;
-      const o = j * q;
-      for (let k = j; k < q; k++) out[o + k] += a0 * z0[k] + a1 * z1[k] + a2 * z2[k] + a3 * z3[k];
-    }
+  const dense = new DenseRows(x, p, rows);
+  try {
+    dense.gram.set(out);
+    dense.addOuter(Int32Array.from({ length: rows.length }, (_, i) => i), scale);
+    out.set(dense.gram);
+    return out;
+  } finally {
+    dense.dispose();
   }
-  for (let j = 0; j < q; j++) for (let k = 0; k < j; k++) out[j * q + k] = out[k * q + j];
-  return out;
 }
 
 export interface SvmOptions {
@@ -109,6 +99,17 @@ const DUAL_FIRST_PASSES = 30;
  * ‖∇f‖ ≤ tol · max(min(#positive, #negative), 1) / n · ‖∇f(0)‖, or after 100 Newton steps.
  */
 function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
+  // The training rows in WebAssembly memory: the margin passes and the Gram updates of every
+  // Newton step run there (f64x2); S = Σ_active z zᵀ is its `gram`.
+  const dense = new DenseRows(t.x, t.p, t.rows);
+  try {
+    return newtonIterations(t, options, dense);
+  } finally {
+    dense.dispose();
+  }
+}
+
+function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows): LinearModel {
   const { x, p, rows, y } = t;
   const C = options.C ?? 1;
   const n = rows.length;
@@ -120,12 +121,9 @@ function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
   const sign = Float64Array.from({ length: n }, (_, i) => (y[i] > 0 ? 1 : -1));
   const margin = new Float64Array(n); // y_i v·z_i
   const computeMargins = (vv: Float64Array, out: Float64Array) => {
-    for (let i = 0; i < n; i++) {
-      const off = rows[i] * p;
-      let f = vv[p];
-      for (let j = 0; j < p; j++) f += vv[j] * x[off + j];
-      out[i] = sign[i] * f;
-    }
+    dense.v.set(vv);
+    const f = dense.dots();
+    for (let i = 0; i < n; i++) out[i] = sign[i] * f[i];
   };
 
   // ‖∇f(0)‖ fixes the stopping scale whatever the starting point: at v = 0 every margin is 0.
@@ -149,7 +147,7 @@ function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
   // whose status changed (after the first steps only a few do), instead of being rebuilt every
   // step. The gradient then costs O(q²), not a pass over the data: with y² = 1,
   //   ∇f = v − 2C Σ_active y_i (1 − y_i v·z_i) z_i = v − 2C (r − S v).
-  const S = new Float64Array(q * q);
+  const S = dense.gram;
   const r = new Float64Array(q);
   const isActive = new Uint8Array(n);
   let built = false;
@@ -162,7 +160,6 @@ function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
       r[p] += c;
     }
   };
-  const rowsOf = (list: number[]) => list.map((i) => rows[i]);
   for (let iter = 0; iter < 100; iter++) {
     active.length = inactive.length = entering.length = leaving.length = 0;
     for (let i = 0; i < n; i++) {
@@ -178,15 +175,15 @@ function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
       addSigned(active, 1);
       if (t.zz && inactive.length < active.length) {
         S.set(t.zz);
-        addOuterProducts(x, p, rowsOf(inactive), S, -1);
+        dense.addOuter(inactive, -1);
       } else {
         S.fill(0);
-        addOuterProducts(x, p, rowsOf(active), S, 1);
+        dense.addOuter(active, 1);
       }
       built = true;
     } else if (changes) {
-      addOuterProducts(x, p, rowsOf(entering), S, 1);
-      addOuterProducts(x, p, rowsOf(leaving), S, -1);
+      dense.addOuter(entering, 1);
+      dense.addOuter(leaving, -1);
       addSigned(entering, 1);
       addSigned(leaving, -1);
     }
@@ -303,30 +300,6 @@ function svmDualCoordinateDescent(t: TrainingSet, options: SvmOptions): { model:
 export interface RidgeOptions {
   /** L2 penalty. Default 1. */
   alpha?: number;
-}
-
-/** Solve A z = r in place for symmetric positive definite A (n × n, row-major), by Cholesky. */
-function choleskySolve(A: Float64Array, r: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / L[j * n + j];
-    }
-  }
-  const z = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = r[i];
-    for (let k = 0; k < i; k++) s -= L[i * n + k] * z[k];
-    z[i] = s / L[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = z[i];
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * z[k];
-    z[i] = s / L[i * n + i];
-  }
-  return z;
 }
 
 /**

@@ -1,11 +1,15 @@
-// The part of the WebAssembly JS API the kernel uses: Node has it, but this version of @types/node
+// The part of the WebAssembly JS API geomstream uses (engine/kernel, metrics/dense): Node has it, but this version of @types/node
 // does not declare it, and the DOM library (which does) would bring browser globals with it.
 declare namespace WebAssembly {
   interface Module { readonly __module: unique symbol }
-  interface Instance { readonly exports: Record<string, unknown> }
+  class Instance {
+    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
   class Memory {
     constructor(descriptor: { initial: number; maximum?: number; shared?: boolean });
     readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
   }
   function compile(bytes: ArrayBuffer | Uint8Array): Promise<Module>;
   function instantiate(module: Module, imports?: Record<string, Record<string, unknown>>): Promise<Instance>;
