@@ -225,20 +225,39 @@ function exactStep(v: Float64Array, d: Float64Array, margin: Float64Array, dz: F
   let a0 = 0, a1 = 0;
   for (let j = 0; j < v.length; j++) { a0 -= v[j] * d[j]; a1 += d[j] * d[j]; }
   // Terms active just after s = 0, and the breakpoints s > 0 where a term switches.
-  const events: Array<[number, number]> = [];
+  const keys = new Float64Array(n), ids = new Int32Array(n);
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const e0 = 1 - margin[i], g = dz[i];
     const activeNow = e0 > 0 || (e0 === 0 && g > 0);
     if (activeNow) { a0 += 2 * C * e0 * g; a1 += 2 * C * g * g; }
     if (g !== 0) {
       const at = -e0 / g;
-      if (at > 0) events.push([at, i]);
+      if (at > 0) { keys[m] = at; ids[m++] = i; }
     }
   }
-  events.sort((a, b) => a[0] - b[0]);
-  for (const [at, i] of events) {
+  // Breakpoints in increasing order from a binary min-heap: the root is usually passed after a
+  // few of them, so heapifying (O(m)) and popping those few beats sorting all m.
+  const sift = (k: number) => {
+    for (;;) {
+      const l = 2 * k + 1, r = l + 1;
+      let s = k;
+      if (l < m && keys[l] < keys[s]) s = l;
+      if (r < m && keys[r] < keys[s]) s = r;
+      if (s === k) return;
+      const tk = keys[k]; keys[k] = keys[s]; keys[s] = tk;
+      const ti = ids[k]; ids[k] = ids[s]; ids[s] = ti;
+      k = s;
+    }
+  };
+  for (let k = (m >> 1) - 1; k >= 0; k--) sift(k);
+  while (m > 0) {
+    const at = keys[0], i = ids[0];
     const root = -a0 / a1;
     if (root <= at) return root;
+    m--;
+    keys[0] = keys[m]; ids[0] = ids[m];
+    sift(0);
     // Term i switches at s = at: entering when dz_i > 0, leaving when dz_i < 0.
     const e0 = 1 - margin[i], g = dz[i], sgn = g > 0 ? 1 : -1;
     a0 += sgn * 2 * C * e0 * g;
