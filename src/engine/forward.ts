@@ -6,21 +6,14 @@
  */
 import type { Matrix, NetworkParams } from '../types.js';
 import type { Activation } from './activations.js';
+import { affine } from '../metrics/dense.js';
 
 /** f(X Wᵀ + b) for the rows of X (n × inputs), W outputs × inputs: returns n × outputs. */
 function layer(X: Matrix, W: ArrayLike<number>, b: ArrayLike<number>, outputs: number, act: Activation): Matrix & { data: Float64Array } {
-  const n = X.rows, inputs = X.cols;
-  const out = new Float64Array(n * outputs);
-  for (let r = 0; r < n; r++) {
-    const xo = r * inputs;
-    for (let i = 0; i < outputs; i++) {
-      let z = b[i];
-      const wo = i * inputs;
-      for (let j = 0; j < inputs; j++) z += W[wo + j] * X.data[xo + j];
-      out[r * outputs + i] = act.f(z);
-    }
-  }
-  return { rows: n, cols: outputs, data: out };
+  const x = X.data instanceof Float64Array ? X.data : Float64Array.from(X.data);
+  const out = affine(x, X.rows, X.cols, W, outputs, b);
+  for (let i = 0; i < out.length; i++) out[i] = act.f(out[i]);
+  return { rows: X.rows, cols: outputs, data: out };
 }
 
 /** Number of hidden layers of a network. */

@@ -107,6 +107,49 @@ const WAT = `(module
         (f64.load (i32.add (local.get $b) (i32.shl (local.get $e) (i32.const 3)))))))
       (else (local.get $s))))
 
+  ;; out[r, i] = b[i] + X[r, :]·W[i, :] for r < n, i < m (X n × k, W m × k, row-major): an affine
+  ;; layer X Wᵀ + b, two output units at a time so each row of X is loaded once per pair.
+  (func (export "affine") (param $X i32) (param $n i32) (param $k i32) (param $W i32) (param $m i32) (param $b i32) (param $out i32)
+    (local $r i32) (local $i i32) (local $j i32) (local $ke i32) (local $xr i32) (local $w0 i32) (local $w1 i32)
+    (local $a0 v128) (local $a1 v128) (local $x v128) (local $s0 f64) (local $s1 f64) (local $o i32)
+    (local.set $ke (i32.and (local.get $k) (i32.const -2)))
+    (loop $rs
+      (local.set $xr (i32.add (local.get $X) (i32.shl (i32.mul (local.get $r) (local.get $k)) (i32.const 3))))
+      (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (local.get $m)) (i32.const 3))))
+      (local.set $i (i32.const 0))
+      (loop $is
+        (local.set $w0 (i32.add (local.get $W) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 3))))
+        (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $m))
+          (then
+            (local.set $w1 (i32.add (local.get $w0) (i32.shl (local.get $k) (i32.const 3))))
+            (local.set $a0 (v128.const i64x2 0 0))
+            (local.set $a1 (v128.const i64x2 0 0))
+            (local.set $j (i32.const 0))
+            (block $je
+              (br_if $je (i32.eqz (local.get $ke)))
+              (loop $js
+                (local.set $x (v128.load (i32.add (local.get $xr) (i32.shl (local.get $j) (i32.const 3)))))
+                (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $x) (v128.load (i32.add (local.get $w0) (i32.shl (local.get $j) (i32.const 3)))))))
+                (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $x) (v128.load (i32.add (local.get $w1) (i32.shl (local.get $j) (i32.const 3)))))))
+                (br_if $js (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 2))) (local.get $ke)))))
+            (local.set $s0 (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
+            (local.set $s1 (f64.add (f64x2.extract_lane 0 (local.get $a1)) (f64x2.extract_lane 1 (local.get $a1))))
+            (if (i32.ne (local.get $ke) (local.get $k))
+              (then
+                (local.set $s0 (f64.add (local.get $s0) (f64.mul (f64.load (i32.add (local.get $xr) (i32.shl (local.get $ke) (i32.const 3)))) (f64.load (i32.add (local.get $w0) (i32.shl (local.get $ke) (i32.const 3)))))))
+                (local.set $s1 (f64.add (local.get $s1) (f64.mul (f64.load (i32.add (local.get $xr) (i32.shl (local.get $ke) (i32.const 3)))) (f64.load (i32.add (local.get $w1) (i32.shl (local.get $ke) (i32.const 3)))))))))
+            (f64.store (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 3)))
+              (f64.add (local.get $s0) (f64.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 3))))))
+            (f64.store (i32.add (local.get $o) (i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 3)))
+              (f64.add (local.get $s1) (f64.load (i32.add (local.get $b) (i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 3))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 2))))
+          (else
+            (f64.store (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 3)))
+              (f64.add (call $dot (local.get $xr) (local.get $w0) (local.get $k)) (f64.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 3))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))))
+        (br_if $is (i32.lt_u (local.get $i) (local.get $m))))
+      (br_if $rs (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $n)))))
+
   ;; Solve A z = r for symmetric positive definite A (n × n, row-major): Cholesky A = L Lᵀ in place
   ;; (L in A's lower triangle), then L y = r and Lᵀ z = y. Pivots below 1e-300 are clamped.
   (func (export "cholsolve") (param $A i32) (param $n i32) (param $r i32) (param $z i32)
@@ -167,7 +210,7 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
  * Module instances with their memories, reused: allocating a fresh WebAssembly memory for every
  * fit (a few MB, zero-filled, page-faulted in) cost more than the fit's arithmetic.
  */
-interface Slot { memory: WebAssembly.Memory; fns: { dots: (...a: number[]) => void; outer: (...a: number[]) => void; cholsolve: (...a: number[]) => void } }
+interface Slot { memory: WebAssembly.Memory; fns: { dots: (...a: number[]) => void; outer: (...a: number[]) => void; cholsolve: (...a: number[]) => void; affine: (...a: number[]) => void } }
 const free: Slot[] = [];
 
 function acquire(bytes: number): Slot {
@@ -254,6 +297,26 @@ export function choleskySolve(A: Float64Array, r: Float64Array, n: number): Floa
     new Float64Array(buf, rr, n).set(r.subarray(0, n));
     slot.fns.cholsolve(a, n, rr, z);
     return new Float64Array(buf, z, n).slice();
+  } finally {
+    free.push(slot);
+  }
+}
+
+/**
+ * X Wᵀ + b in float64: X n × k, W m × k (row-major, any numeric array, e.g. a network's float32
+ * weights), b of length m; returns n × m. The probe's forward pass (engine/forward.ts).
+ */
+export function affine(X: Float64Array, n: number, k: number, W: ArrayLike<number>, m: number, b: ArrayLike<number>): Float64Array {
+  if (n === 0 || m === 0) return new Float64Array(n * m);
+  const x = 0, w = align16(8 * n * k), bb = w + align16(8 * m * k), out = bb + align16(8 * m);
+  const slot = acquire(out + align16(8 * n * m));
+  try {
+    const buf = slot.memory.buffer;
+    new Float64Array(buf, x, n * k).set(X.subarray(0, n * k));
+    new Float64Array(buf, w, m * k).set(W as ArrayLike<number>);
+    new Float64Array(buf, bb, m).set(b as ArrayLike<number>);
+    slot.fns.affine(x, n, k, w, m, bb, out);
+    return new Float64Array(buf, out, n * m).slice();
   } finally {
     free.push(slot);
   }

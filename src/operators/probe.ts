@@ -3,7 +3,7 @@
  * noise-free mean (P × H) and, when asked, for noisy samples of every condition, in float64.
  */
 import type { OperatorFunction } from 'rxjs';
-import type { Representation, StreamRecord, WeightSnapshot } from '../types.js';
+import type { Representation, StreamRecord, Task, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
 import { resolveActivation } from '../engine/activations.js';
 import { depthOf, hiddenActivity } from '../engine/forward.js';
@@ -30,6 +30,23 @@ function checkLayer(v: unknown): void {
   requireNumber('layer', v, { integer: true, min: 1 });
 }
 
+/**
+ * The probe's noisy samples of a run: the same at every checkpoint (seeded by the run's data seed),
+ * so the last few runs' batches are kept rather than drawn again at each checkpoint.
+ */
+const batches = new Map<string, ReturnType<Task['sampleBalanced']>>();
+function probeBatch(task: Task, perCondition: number, dataSeed: number): ReturnType<Task['sampleBalanced']> {
+  const key = `${task.id}\u0000${perCondition}\u0000${dataSeed}`;
+  let batch = batches.get(key);
+  if (!batch) {
+    batch = task.sampleBalanced(perCondition, deriveSeed(dataSeed, 'probe'));
+    batches.set(key, batch);
+    // Keep at most 64 (Map iterates in insertion order: the oldest goes first).
+    if (batches.size > 64) batches.delete(batches.keys().next().value!);
+  }
+  return batch;
+}
+
 /** The representation of one snapshot at one hidden layer (default: the last; exported for direct use and tests). */
 export function representationOf(s: WeightSnapshot, options: Omit<ProbeOptions, 'layer'> & { layer?: number | 'last' } = {}): Representation {
   const perCondition = requireNumber('samplesPerCondition', options.samplesPerCondition ?? 0, { integer: true, min: 0 });
@@ -41,7 +58,7 @@ export function representationOf(s: WeightSnapshot, options: Omit<ProbeOptions, 
   const means = hiddenActivity(s.params, act, task.means, layer);
   let samples: Representation['samples'] = null;
   if (perCondition > 0) {
-    const batch = task.sampleBalanced(perCondition, deriveSeed(s.run.data_seed, 'probe'));
+    const batch = probeBatch(task, perCondition, s.run.data_seed);
     const activity = hiddenActivity(s.params, act, { rows: batch.n, cols: task.N, data: batch.x }, layer);
     samples = { activity, conditions: batch.conditions };
   }
