@@ -23,7 +23,7 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
 };
 
 describe('the f64x2 kernels', () => {
-  it('compute margins and Gram updates as the plain loops do, for any shape and row subset', () => {
+  it('compute margins, weighted row sums and Gram updates as the plain loops do, for any shape and row subset', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 1000 }), fc.double({ min: -2, max: 2, noNaN: true }), (p, n, seed, scale) => {
       const rng = new Rng(seed);
       const total = n + 5;
@@ -33,6 +33,11 @@ describe('the f64x2 kernels', () => {
       try {
         d.v.set(rng.fillNormal(new Float64Array(p + 1), 1));
         close(d.dots(), ref.dots(x, p, rows, d.v), 1e-12);
+        const c = rng.fillNormal(new Float64Array(n), 1);
+        d.weights.set(c);
+        const want = new Float64Array(p + 1);
+        rows.forEach((r, i) => { for (let j = 0; j < p; j++) want[j] += c[i] * x[r * p + j]; want[p] += c[i]; });
+        close(d.weightedSum(), want, 1e-12);
         const which = Array.from({ length: rng.int(n) + 1 }, () => rng.int(n));
         d.gram.fill(0);
         d.addOuter(which, scale);

@@ -129,12 +129,8 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
   // ‖∇f(0)‖ fixes the stopping scale whatever the starting point: at v = 0 every margin is 0.
   let g0 = 0;
   {
-    const g = new Float64Array(q);
-    for (let i = 0; i < n; i++) {
-      const off = rows[i] * p;
-      for (let j = 0; j < p; j++) g[j] -= 2 * C * sign[i] * x[off + j];
-      g[p] -= 2 * C * sign[i];
-    }
+    for (let i = 0; i < n; i++) dense.weights[i] = -2 * C * sign[i];
+    const g = dense.weightedSum();
     for (let j = 0; j < q; j++) g0 += g[j] * g[j];
     g0 = Math.sqrt(g0);
   }
@@ -171,8 +167,8 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
     const changes = entering.length + leaving.length;
     if (!built || changes > Math.min(active.length, inactive.length)) {
       // Build afresh: from the precomputed total minus the inactive rows when those are fewer.
-      r.fill(0);
-      addSigned(active, 1);
+      for (let i = 0; i < n; i++) dense.weights[i] = isActive[i] ? sign[i] : 0;
+      r.set(dense.weightedSum());
       if (t.zz && inactive.length < active.length) {
         S.set(t.zz);
         dense.addOuter(inactive, -1);
@@ -330,45 +326,54 @@ export function fitRidge(t: TrainingSet, options: RidgeOptions = {}): LinearMode
   const { x, p, rows, y } = t;
   const alpha = options.alpha ?? 1;
   const n = rows.length;
-  const mean = new Float64Array(p);
-  let ym = 0;
-  for (let i = 0; i < n; i++) {
-    const off = rows[i] * p;
-    for (let j = 0; j < p; j++) mean[j] += x[off + j] / n;
-    ym += (y[i] > 0 ? 1 : -1) / n;
-  }
-  const yc = Float64Array.from({ length: n }, (_, i) => (y[i] > 0 ? 1 : -1) - ym);
-  const row = (i: number, j: number) => x[rows[i] * p + j] - mean[j];
-  let w: Float64Array;
-  if (n >= p) {
-    // Centred normal equations from Σ z zᵀ (precomputed, or computed here): Xcᵀ Xc = Σ x xᵀ − n x̄ x̄ᵀ.
-    const q = p + 1;
-    const zz = t.zz ?? addOuterProducts(x, p, rows, new Float64Array(q * q));
-    const A = new Float64Array(p * p);
-    for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) A[j * p + k] = zz[j * q + k] - n * mean[j] * mean[k];
-    for (let j = 0; j < p; j++) A[j * p + j] += alpha;
-    const r = new Float64Array(p);
-    for (let i = 0; i < n; i++) {
-      const off = rows[i] * p;
-      for (let j = 0; j < p; j++) r[j] += (x[off + j] - mean[j]) * yc[i];
+  // The training rows in WebAssembly memory for the column sums (and the Gram matrix if not given).
+  const dense = new DenseRows(x, p, rows);
+  try {
+    dense.weights.fill(1 / n);
+    const mean = dense.weightedSum().slice(0, p);
+    let ym = 0;
+    for (let i = 0; i < n; i++) ym += (y[i] > 0 ? 1 : -1) / n;
+    const yc = Float64Array.from({ length: n }, (_, i) => (y[i] > 0 ? 1 : -1) - ym);
+    let w: Float64Array;
+    if (n >= p) {
+      // Centred normal equations from Σ z zᵀ (precomputed, or computed here): Xcᵀ Xc = Σ x xᵀ − n x̄ x̄ᵀ,
+      // and Xcᵀ yc = Σ yc_i x_i − x̄ Σ yc_i.
+      const q = p + 1;
+      let zz = t.zz;
+      if (!zz) {
+        dense.gram.fill(0);
+        dense.addOuter(Int32Array.from({ length: n }, (_, i) => i));
+        zz = dense.gram;
+      }
+      const A = new Float64Array(p * p);
+      for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) A[j * p + k] = zz[j * q + k] - n * mean[j] * mean[k];
+      for (let j = 0; j < p; j++) A[j * p + j] += alpha;
+      dense.weights.set(yc);
+      const s = dense.weightedSum();
+      const r = new Float64Array(p);
+      for (let j = 0; j < p; j++) r[j] = s[j] - mean[j] * s[p];
+      w = choleskySolve(A, r, p);
+    } else {
+      // Fewer samples than features: the dual, an n × n system on the centred rows.
+      const row = (i: number, j: number) => x[rows[i] * p + j] - mean[j];
+      const K = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let l = i; l < n; l++) {
+        let s = 0;
+        for (let j = 0; j < p; j++) s += row(i, j) * row(l, j);
+        K[i * n + l] = s;
+        K[l * n + i] = s;
+      }
+      for (let i = 0; i < n; i++) K[i * n + i] += alpha;
+      const a = choleskySolve(K, yc, n);
+      w = new Float64Array(p);
+      for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) w[j] += a[i] * row(i, j);
     }
-    w = choleskySolve(A, r, p);
-  } else {
-    const K = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let l = i; l < n; l++) {
-      let s = 0;
-      for (let j = 0; j < p; j++) s += row(i, j) * row(l, j);
-      K[i * n + l] = s;
-      K[l * n + i] = s;
-    }
-    for (let i = 0; i < n; i++) K[i * n + i] += alpha;
-    const a = choleskySolve(K, yc, n);
-    w = new Float64Array(p);
-    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) w[j] += a[i] * row(i, j);
+    let b = ym;
+    for (let j = 0; j < p; j++) b -= mean[j] * w[j];
+    return { w, b };
+  } finally {
+    dense.dispose();
   }
-  let b = ym;
-  for (let j = 0; j < p; j++) b -= mean[j] * w[j];
-  return { w, b };
 }
 
 /** Fit the named classifier (`init` warm-starts the SVM's primal solver). */

@@ -3,7 +3,7 @@
  * classifiers make over it most — margins (z_i·v for every row) and Gram updates (S += s·Σ z zᵀ
  * over a subset of rows), z_i = (x_i, 1) — in WebAssembly SIMD (f64x2).
  *
- * Why: these loops, and the Cholesky solve of each Newton step (`choleskySolve`, also here), are
+ * (also `weightedSum`, Σ c_i z_i.) Why: these loops, and the Cholesky solve of each Newton step (`choleskySolve`, also here), are
  * most of a linear SVM fit, and plain JavaScript ran them at ~1 GFLOP/s; the f64x2 kernels run the
  * margins ~6× and the Gram updates ~8× faster (measured on 4000 × 128).
  * The module is assembled once (by `wabt`) when this file is first imported. The arithmetic is
@@ -88,6 +88,34 @@ const WAT = `(module
             (br_if $ks (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 2))) (local.get $q))))
           (br_if $js (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $q))))
         (br_if $ts (i32.lt_u (local.tee $t (i32.add (local.get $t) (i32.const 4))) (local.get $m))))))
+
+  ;; out[j] = Σ_i c[i]·Z[i, j] for j < p, out[p] = Σ_i c[i] (a weighted sum of the rows z_i = (x_i, 1)).
+  (func (export "tdots") (param $Z i32) (param $n i32) (param $p i32) (param $c i32) (param $out i32)
+    (local $i i32) (local $j i32) (local $pe i32) (local $row i32) (local $ci f64) (local $cv v128) (local $o i32) (local $sum f64)
+    (local.set $pe (i32.and (local.get $p) (i32.const -2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (i32.add (local.get $p) (i32.const 1)) (i32.const 3)))
+    (block $done
+      (br_if $done (i32.eqz (local.get $n)))
+      (loop $rows
+        (local.set $ci (f64.load (i32.add (local.get $c) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $sum (f64.add (local.get $sum) (local.get $ci)))
+        (local.set $cv (f64x2.splat (local.get $ci)))
+        (local.set $row (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $i) (local.get $p)) (i32.const 3))))
+        (local.set $j (i32.const 0))
+        (block $je
+          (br_if $je (i32.eqz (local.get $pe)))
+          (loop $js
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3))))
+            (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o))
+              (f64x2.mul (local.get $cv) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))))
+            (br_if $js (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 2))) (local.get $pe)))))
+        (if (i32.ne (local.get $pe) (local.get $p))
+          (then
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $pe) (i32.const 3))))
+            (f64.store (local.get $o) (f64.add (f64.load (local.get $o))
+              (f64.mul (local.get $ci) (f64.load (i32.add (local.get $row) (i32.shl (local.get $pe) (i32.const 3)))))))))
+        (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n)))))
+    (f64.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 3))) (local.get $sum)))
 
   ;; Σ_{k<len} a[k]·b[k] (f64x2 over pairs, then the odd tail).
   (func $dot (param $a i32) (param $b i32) (param $len i32) (result f64)
@@ -210,7 +238,7 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
  * Module instances with their memories, reused: allocating a fresh WebAssembly memory for every
  * fit (a few MB, zero-filled, page-faulted in) cost more than the fit's arithmetic.
  */
-interface Slot { memory: WebAssembly.Memory; fns: { dots: (...a: number[]) => void; outer: (...a: number[]) => void; cholsolve: (...a: number[]) => void; affine: (...a: number[]) => void } }
+interface Slot { memory: WebAssembly.Memory; fns: { dots: (...a: number[]) => void; outer: (...a: number[]) => void; cholsolve: (...a: number[]) => void; affine: (...a: number[]) => void; tdots: (...a: number[]) => void } }
 const free: Slot[] = [];
 
 function acquire(bytes: number): Slot {
@@ -235,8 +263,11 @@ export class DenseRows {
   /** `dots` reads its vector (length q) from here and writes the n results to `out`. */
   readonly v: Float64Array;
   readonly out: Float64Array;
+  /** `weightedSum` reads its n weights from here and writes the q results to `sum`. */
+  readonly weights: Float64Array;
+  readonly sum: Float64Array;
   private readonly idx: Int32Array;
-  private readonly at: { Z: number; v: number; out: number; S: number; zs: number; idx: number };
+  private readonly at: { Z: number; v: number; out: number; S: number; zs: number; idx: number; c: number; sum: number };
   private slot: Slot | null;
 
   /** Copy rows `rows` of the n × p matrix x (row-major). Call `dispose()` when done, to reuse the memory. */
@@ -245,7 +276,7 @@ export class DenseRows {
     this.n = n; this.p = p; this.q = q;
     let bytes = 0;
     const take = (b: number) => { const o = bytes; bytes += align16(b); return o; };
-    this.at = { Z: take(8 * n * p), v: take(8 * qp), out: take(8 * n), S: take(8 * (q * q + 2)), zs: take(8 * 4 * qp), idx: take(4 * n) };
+    this.at = { Z: take(8 * n * p), v: take(8 * qp), out: take(8 * n), S: take(8 * (q * q + 2)), zs: take(8 * 4 * qp), idx: take(4 * n), c: take(8 * n), sum: take(8 * qp) };
     this.slot = acquire(bytes);
     const buf = this.slot.memory.buffer;
     const Z = new Float64Array(buf, this.at.Z, n * p);
@@ -254,6 +285,8 @@ export class DenseRows {
     this.out = new Float64Array(buf, this.at.out, n);
     this.gram = new Float64Array(buf, this.at.S, q * q);
     this.idx = new Int32Array(buf, this.at.idx, n);
+    this.weights = new Float64Array(buf, this.at.c, n);
+    this.sum = new Float64Array(buf, this.at.sum, q);
   }
 
   private get fns(): Slot['fns'] {
@@ -265,6 +298,12 @@ export class DenseRows {
   dots(): Float64Array {
     this.fns.dots(this.at.Z, this.n, this.p, this.at.v, this.at.out);
     return this.out;
+  }
+
+  /** sum = Σ_i weights[i]·z_i over every row held (set `weights` first): q values, the last Σ weights. */
+  weightedSum(): Float64Array {
+    this.fns.tdots(this.at.Z, this.n, this.p, this.at.c, this.at.sum);
+    return this.sum;
   }
 
   /** gram += scale · Σ z_i z_iᵀ over the rows i in `which` (indices into the rows held); keeps it symmetric. */
