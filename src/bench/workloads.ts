@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { trainEnsemble } from '../engine/training.js';
-import { shatteringDimensionalityParallel } from '../engine/parallel-metrics.js';
+import { shareMatrix, shatteringDimensionalityParallel } from '../engine/parallel-metrics.js';
 import type { WorkerPool } from '../engine/pool.js';
 import { sweepRuns } from '../sources/sweep.js';
 import { alignedParity } from '../sources/aligned-parity.js';
@@ -127,7 +127,8 @@ export function writeMetricsProblem(problem: ReturnType<typeof metricsProblem>, 
  * dimensionality split by dichotomy; the numbers are the same.
  */
 export async function allMetrics(problem: ReturnType<typeof metricsProblem>, classifier: 'svm' | 'ridge' = 'svm', pool: WorkerPool | null = null): Promise<Record<string, number>> {
-  const { means, inputs, targets, samples, conditions } = problem;
+  const { means, inputs, targets, conditions } = problem;
+  const samples = pool ? shareMatrix(problem.samples) : problem.samples;
   const t = targets.map((r) => r.map((v) => 2 * v - 1));
   const out: Record<string, number> = {};
   for (const [name, ref] of [['input', inputs], ['target', t]] as const) {

@@ -8,6 +8,7 @@ import { defer, finalize, from, mergeMap, type OperatorFunction } from 'rxjs';
 import type { MetricRow, Representation, StreamRecord } from '../types.js';
 import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
 import { WorkerPool } from '../engine/pool.js';
+import { shareMatrix } from '../engine/parallel-metrics.js';
 import { mapKind } from './records.js';
 import { GEOMETRY_METRICS, type GeometryMetric, type MetricValue } from './geometry-metrics.js';
 
@@ -85,6 +86,8 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
 
   async function metricRows(rep: Representation, pool: WorkerPool | null, pending: Map<string, Representation[]>): Promise<MetricRow[]> {
     const rows: MetricRow[] = [];
+    // The samples go to every pooled job of this representation: share them instead of copying.
+    if (pool && rep.samples) rep = { ...rep, samples: { ...rep.samples, activity: shareMatrix(rep.samples.activity) } };
     const active = metrics.filter((m) => !m.finalOnly || rep.final);
     // Every metric of the representation at once (their fits share the pool), rows in request order.
     const values = await Promise.all(active.map(({ metric, options: opts }) => (metric.perRun ? metric.perRun(rep, opts, pool) : [])));
