@@ -1,6 +1,7 @@
 /**
- * A training worker thread: owns its own tensor backend and trains the ensembles it is sent,
- * posting their events back. Started by `WorkerPool` (pool.ts); never imported by the main thread.
+ * A worker thread of `WorkerPool` (pool.ts): trains the ensembles it is sent, on its own tensor
+ * backend (loaded at its first ensemble), posting their events back; or runs a pooled metric
+ * (pooled-metrics.ts) and posts its result. Never imported by the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from './backend.js';
@@ -12,7 +13,7 @@ interface TrainMessage { type: 'train'; id: number; runs: PortableRun[] }
 interface MetricMessage { type: 'metric'; id: number; name: PooledMetric; args: unknown[] }
 
 const port = parentPort!;
-const ready = initBackend((workerData as { backend?: string }).backend);
+let ready: ReturnType<typeof initBackend> | null = null;
 
 port.on('message', async (msg: TrainMessage | MetricMessage | { type: 'close' }) => {
   if (msg.type === 'close') { port.close(); return; }
@@ -27,7 +28,7 @@ port.on('message', async (msg: TrainMessage | MetricMessage | { type: 'close' })
     return;
   }
   try {
-    const backend = await ready;
+    const backend = await (ready ??= initBackend((workerData as { backend?: string }).backend));
     port.postMessage({ type: 'backend', id, backend });
     const runs = msg.runs.map(reviveRun);
     const engine = (workerData as { engine?: string }).engine;

@@ -48,6 +48,8 @@ type Options = Record<string, unknown>;
 export interface GeometryMetric {
   /** Option names and their validation (throws a ConfigError naming the field); `steps` is common to all. */
   options: Record<string, (field: string, v: unknown) => void>;
+  /** True for the decoding metrics, whose classifier fits run on the operator's worker pool when it has one. */
+  pooled?: boolean;
   /**
    * Values for one network's representation. With a worker pool, the decoding metrics run their
    * classifier fits on it and return a promise.
@@ -159,6 +161,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   },
   /** CCGP of each dichotomy, on the noisy samples when probed, else on the condition means (centroids). */
   ccgp: {
+    pooled: true,
     options: { dichotomies: dichotomyOption, classifier: classifierOption, scheme: (f, v) => { requireOneOf(f, v, CCGP_SCHEMES); } },
     perRun(rep, o, pool) {
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
@@ -174,6 +177,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   },
   /** Shattering dimensionality on the noisy samples (cross-validated over balanced dichotomies). */
   sd: {
+    pooled: true,
     options: { classifier: classifierOption, folds: positiveInt(2), maxDichotomies: positiveInt(1) },
     async perRun(rep, o, pool) {
       const s = requireSamples(rep, 'sd');
@@ -184,6 +188,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   },
   /** Cross-validated linear decodability of each target from the noisy samples. */
   decodability: {
+    pooled: true,
     options: { classifier: classifierOption, folds: positiveInt(2) },
     perRun(rep, o, pool) {
       const s = requireSamples(rep, 'decodability');

@@ -73,7 +73,7 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
   const metrics = resolve(options.metrics ?? ['kernel_alignment']);
   const withEnsemble = options.ensemble ?? true;
   const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
-  const decoding = metrics.some((m) => ['ccgp', 'sd', 'decodability'].includes(m.name));
+  const decoding = metrics.some((m) => m.metric.pooled);
   return (source) => defer(() => {
     // One pool per subscription, only when there is classifier work to spread.
     const pool = workers > 1 && decoding ? new WorkerPool(workers) : null;
@@ -86,9 +86,9 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
 
   async function metricRows(rep: Representation, pool: WorkerPool | null, pending: Map<string, Representation[]>): Promise<MetricRow[]> {
     const rows: MetricRow[] = [];
-    // The samples go to every pooled job of this representation: share them instead of copying.
-    if (pool && rep.samples) rep = { ...rep, samples: { ...rep.samples, activity: shareMatrix(rep.samples.activity) } };
     const active = metrics.filter((m) => !m.finalOnly || rep.final);
+    // The samples go to every pooled job of this representation: share them instead of copying.
+    if (pool && rep.samples && active.some((m) => m.metric.pooled)) rep = { ...rep, samples: { ...rep.samples, activity: shareMatrix(rep.samples.activity) } };
     // Every metric of the representation at once (their fits share the pool), rows in request order.
     const values = await Promise.all(active.map(({ metric, options: opts }) => (metric.perRun ? metric.perRun(rep, opts, pool) : [])));
     for (const vs of values) for (const v of vs) rows.push(row(rep, 'run', v));
