@@ -4,12 +4,12 @@
  * and step (`scope = 'ensemble'`, `run_id` = the ensemble id), once all of the ensemble's
  * representations for that step have arrived.
  */
-import { defer, finalize, from, mergeMap, type OperatorFunction } from 'rxjs';
+import { defer, finalize, type OperatorFunction } from 'rxjs';
 import type { MetricRow, Representation, StreamRecord } from '../types.js';
 import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
 import { WorkerPool } from '../engine/pool.js';
 import { shareMatrix } from '../engine/parallel-metrics.js';
-import { mapKind } from './records.js';
+import { mapKindAsync } from './records.js';
 import { GEOMETRY_METRICS, type GeometryMetric, type MetricValue } from './geometry-metrics.js';
 
 /**
@@ -79,19 +79,19 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
     const pool = workers > 1 && decoding ? new WorkerPool(workers) : null;
     const pending = new Map<string, Representation[]>();
     return source.pipe(
-      mapKind('representation', (rep) => from(metricRows(rep, pool, pending)).pipe(mergeMap((rows) => rows))),
+      mapKindAsync('representation', (rep) => metricRows(rep, pool, pending)),
       finalize(() => { void pool?.close(); }),
     );
   });
 
-  async function metricRows(rep: Representation, pool: WorkerPool | null, pending: Map<string, Representation[]>): Promise<MetricRow[]> {
-    const rows: MetricRow[] = [];
+  /**
+   * The rows of one representation: its per-run values (synchronous without a pool, a promise
+   * with one) and, when it completes its ensemble's group, the ensemble values (synchronous, so
+   * groups form in stream order whatever the pool's timing).
+   */
+  function metricRows(rep: Representation, pool: WorkerPool | null, pending: Map<string, Representation[]>): MetricRow[] | Promise<MetricRow[]> {
     const active = metrics.filter((m) => !m.finalOnly || rep.final);
-    // The samples go to every pooled job of this representation: share them instead of copying.
-    if (pool && rep.samples && active.some((m) => m.metric.pooled)) rep = { ...rep, samples: { ...rep.samples, activity: shareMatrix(rep.samples.activity) } };
-    // Every metric of the representation at once (their fits share the pool), rows in request order.
-    const values = await Promise.all(active.map(({ metric, options: opts }) => (metric.perRun ? metric.perRun(rep, opts, pool) : [])));
-    for (const vs of values) for (const v of vs) rows.push(row(rep, 'run', v));
+    const ensembleRows: MetricRow[] = [];
     if (withEnsemble && rep.ensemble_size > 1) {
       const key = `${rep.ensemble_id}\u0000${rep.step}\u0000${rep.layer}`;
       const group = pending.get(key) ?? [];
@@ -102,10 +102,15 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
         // The ensemble row's loss is the members' mean loss.
         const mean = { ...rep, loss: group.reduce((s, r) => s + r.loss, 0) / group.length };
         for (const { metric, options: opts } of active) {
-          if (metric.perEnsemble) for (const v of metric.perEnsemble(group, opts)) rows.push(row(mean, 'ensemble', v));
+          if (metric.perEnsemble) for (const v of metric.perEnsemble(group, opts)) ensembleRows.push(row(mean, 'ensemble', v));
         }
       }
     }
-    return rows;
+    // The samples go to every pooled job of this representation: share them instead of copying.
+    const shared = pool && rep.samples && active.some((m) => m.metric.pooled) ? { ...rep, samples: { ...rep.samples, activity: shareMatrix(rep.samples.activity) } } : rep;
+    const values = active.map(({ metric, options: opts }) => (metric.perRun ? metric.perRun(shared, opts, pool) : []));
+    const assemble = (vs: MetricValue[][]) => [...vs.flatMap((v) => v.map((x) => row(rep, 'run', x))), ...ensembleRows];
+    // Every metric of the representation at once (their fits share the pool), rows in request order.
+    return values.some((v) => v instanceof Promise) ? Promise.all(values).then(assemble) : assemble(values as MetricValue[][]);
   }
 }
