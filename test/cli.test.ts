@@ -23,6 +23,12 @@ describe('geomstream run', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'tanh-vs-relu', 'manifest.json'), 'utf8'));
     expect(manifest.complete).toBe(true);
   });
+  it('says so, with exit code 3, when a pipeline stalls instead of exiting silently', () => {
+    const res = cli('run', 'test/stalled-pipeline.ts', '--out', out, '--no-progress');
+    expect(res.status).toBe(3);
+    expect(res.stderr).toMatch(/the pipeline stopped before finishing, with nothing left to wait on.*manifest says complete: false/);
+    expect(JSON.parse(readFileSync(join(out, 'stalled', 'manifest.json'), 'utf8')).complete).toBe(false);
+  });
   it('rejects a missing pipeline file and a bad option with the field and what is accepted', () => {
     const missing = cli('run', 'pipelines/nope.ts', '--out', out);
     expect(missing.status).toBe(2);

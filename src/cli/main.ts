@@ -64,16 +64,28 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   }, cliProgress.Presets.shades_classic);
   let barStarted = false;
   let summary;
+  let outDir = opts.out;
+  // If the pipeline's stream ever waits on nothing (a bug in an operator), Node would exit with
+  // code 13 and no word; say what happened and where the partial results are.
+  const stalled = () => {
+    if (barStarted) bar.stop();
+    process.stderr.write(`geomstream: the pipeline stopped before finishing, with nothing left to wait on (a stalled stream, a bug); ` +
+      `what was written is in ${outDir}, its manifest says complete: false\n`);
+    process.exitCode = 3;
+  };
+  process.once('beforeExit', stalled);
   try {
     summary = await runPipeline(pipeline, {
       out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, engine: opts.engine, workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots,
       onStart: ({ runs, networkSteps, dir }) => {
+        outDir = dir;
         process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
         if (opts.progress) { bar.start(networkSteps, 0); barStarted = true; }
       },
       onSteps: (n) => { if (barStarted) bar.increment(n); },
     });
   } finally {
+    process.off('beforeExit', stalled);
     if (barStarted) bar.stop();
   }
   const seconds = (performance.now() - started) / 1000;
