@@ -48,6 +48,43 @@ describe('the f64x2 kernels', () => {
     }), { numRuns: 60 });
   });
 
+  it('runs dual coordinate-descent passes as the plain loop does', () => {
+    for (const [n, p] of [[30, 5], [12, 1], [40, 16]]) {
+      const rng = new Rng(n + p);
+      const x = rng.fillNormal(new Float64Array(n * p), 1);
+      const rows = Array.from({ length: n }, (_, i) => i);
+      const sign = Float64Array.from({ length: n }, () => (rng.uniform() < 0.5 ? 1 : -1));
+      const diag = 0.5;
+      const qd = Float64Array.from({ length: n }, (_, i) => { let s = 1 + diag; for (let j = 0; j < p; j++) s += x[i * p + j] ** 2; return s; });
+      const d = new DenseRows(x, p, rows);
+      d.alpha.fill(0); d.v.fill(0); d.sign.set(sign); d.qd.set(qd);
+      // the reference: Hsieh et al.'s pass, in plain JavaScript
+      const alpha = new Float64Array(n), w = new Float64Array(p + 1);
+      for (let pass = 0; pass < 5; pass++) {
+        const order = Array.from({ length: n }, (_, i) => (i * 7 + pass) % n);
+        let hi = -Infinity, lo = Infinity;
+        for (const i of order) {
+          let f = w[p];
+          for (let j = 0; j < p; j++) f += w[j] * x[i * p + j];
+          const G = sign[i] * f - 1 + diag * alpha[i];
+          const pg = alpha[i] === 0 ? Math.min(G, 0) : G;
+          hi = Math.max(hi, pg); lo = Math.min(lo, pg);
+          if (pg !== 0) {
+            const old = alpha[i];
+            alpha[i] = Math.max(old - G / qd[i], 0);
+            const dd = (alpha[i] - old) * sign[i];
+            for (let j = 0; j < p; j++) w[j] += dd * x[i * p + j];
+            w[p] += dd;
+          }
+        }
+        expect(d.dualPass(order, diag)).toBeCloseTo(hi - lo, 10);
+        close(d.alpha, alpha, 1e-10);
+        close(d.v, w, 1e-10);
+      }
+      d.dispose();
+    }
+  });
+
   it('reuse memory across instances without carrying anything over', () => {
     const rng = new Rng(3);
     const big = new DenseRows(rng.fillNormal(new Float64Array(300 * 50), 1), 50, Array.from({ length: 300 }, (_, i) => i));

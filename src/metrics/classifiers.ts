@@ -270,46 +270,29 @@ function svmDualCoordinateDescent(t: TrainingSet, options: SvmOptions): { model:
   const { x, p, rows, y } = t;
   const C = options.C ?? 1, tol = options.tol ?? 1e-4, maxIter = options.maxIter ?? 1000;
   const n = rows.length;
-  const w = new Float64Array(p);
-  let wb = 0; // weight of the constant feature 1
-  const alpha = new Float64Array(n);
-  const sign = new Float64Array(n);
-  const qd = new Float64Array(n);
   const diag = 1 / (2 * C);
-  for (let i = 0; i < n; i++) {
-    sign[i] = y[i] > 0 ? 1 : -1;
-    const off = rows[i] * p;
-    let s = 1 + diag;
-    for (let j = 0; j < p; j++) s += x[off + j] * x[off + j];
-    qd[i] = s;
-  }
-  const rng = new Rng(options.seed ?? 0);
-  let converged = false;
-  for (let iter = 0; iter < maxIter; iter++) {
-    const order = rng.permutation(n);
-    let pgMax = -Infinity, pgMin = Infinity;
-    for (let k = 0; k < n; k++) {
-      const i = order[k];
+  // The passes run in the f64x2 kernel (DenseRows.dualPass) on the rows copied there.
+  const dense = new DenseRows(x, p, rows);
+  try {
+    const { alpha, sign, qd, v: w } = dense;
+    alpha.fill(0);
+    w.fill(0);
+    for (let i = 0; i < n; i++) {
+      sign[i] = y[i] > 0 ? 1 : -1;
       const off = rows[i] * p;
-      let f = wb;
-      for (let j = 0; j < p; j++) f += w[j] * x[off + j];
-      const G = sign[i] * f - 1 + diag * alpha[i];
-      const pg = alpha[i] === 0 ? Math.min(G, 0) : G;
-      if (pg > pgMax) pgMax = pg;
-      if (pg < pgMin) pgMin = pg;
-      if (pg !== 0) {
-        const old = alpha[i];
-        alpha[i] = Math.max(old - G / qd[i], 0);
-        const d = (alpha[i] - old) * sign[i];
-        if (d !== 0) {
-          for (let j = 0; j < p; j++) w[j] += d * x[off + j];
-          wb += d;
-        }
-      }
+      let s = 1 + diag;
+      for (let j = 0; j < p; j++) s += x[off + j] * x[off + j];
+      qd[i] = s;
     }
-    if (pgMax - pgMin <= tol) { converged = true; break; }
+    const rng = new Rng(options.seed ?? 0);
+    let converged = false;
+    for (let iter = 0; iter < maxIter; iter++) {
+      if (dense.dualPass(rng.permutation(n), diag) <= tol) { converged = true; break; }
+    }
+    return { model: { w: w.slice(0, p), b: w[p] }, converged };
+  } finally {
+    dense.dispose();
   }
-  return { model: { w, b: wb }, converged };
 }
 
 export interface RidgeOptions {

@@ -118,6 +118,53 @@ const WAT = `(module
         (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n)))))
     (f64.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 3))) (local.get $sum)))
 
+  ;; One pass of dual coordinate descent for the L2-loss linear SVM (Hsieh et al. 2008), over the
+  ;; rows in the order given: w (p + 1 entries, the last for the constant feature) and alpha are
+  ;; updated in place; returns the spread max − min of the projected gradients.
+  (func (export "dualpass") (param $Z i32) (param $n i32) (param $p i32) (param $order i32) (param $alpha i32) (param $sign i32) (param $qd i32) (param $w i32) (param $diag f64) (result f64)
+    (local $k i32) (local $i i32) (local $row i32) (local $j i32) (local $pe i32) (local $at i32)
+    (local $s f64) (local $a f64) (local $G f64) (local $pg f64) (local $d f64) (local $hi f64) (local $lo f64) (local $dv v128) (local $o i32)
+    (local.set $pe (i32.and (local.get $p) (i32.const -2)))
+    (local.set $hi (f64.const -inf))
+    (local.set $lo (f64.const inf))
+    (loop $ks
+      (local.set $i (i32.load (i32.add (local.get $order) (i32.shl (local.get $k) (i32.const 2)))))
+      (local.set $at (i32.shl (local.get $i) (i32.const 3)))
+      (local.set $row (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $i) (local.get $p)) (i32.const 3))))
+      (local.set $s (f64.load (i32.add (local.get $sign) (local.get $at))))
+      (local.set $a (f64.load (i32.add (local.get $alpha) (local.get $at))))
+      (local.set $G (f64.add (f64.sub (f64.mul (local.get $s)
+          (f64.add (call $dot (local.get $row) (local.get $w) (local.get $p)) (f64.load (i32.add (local.get $w) (i32.shl (local.get $p) (i32.const 3))))))
+        (f64.const 1)) (f64.mul (local.get $diag) (local.get $a))))
+      (local.set $pg (if (result f64) (f64.eq (local.get $a) (f64.const 0)) (then (f64.min (local.get $G) (f64.const 0))) (else (local.get $G))))
+      (local.set $hi (f64.max (local.get $hi) (local.get $pg)))
+      (local.set $lo (f64.min (local.get $lo) (local.get $pg)))
+      (if (f64.ne (local.get $pg) (f64.const 0))
+        (then
+          (local.set $d (f64.max (f64.sub (local.get $a) (f64.div (local.get $G) (f64.load (i32.add (local.get $qd) (local.get $at))))) (f64.const 0)))
+          (f64.store (i32.add (local.get $alpha) (local.get $at)) (local.get $d))
+          (local.set $d (f64.mul (f64.sub (local.get $d) (local.get $a)) (local.get $s)))
+          (if (f64.ne (local.get $d) (f64.const 0))
+            (then
+              (local.set $dv (f64x2.splat (local.get $d)))
+              (local.set $j (i32.const 0))
+              (block $je
+                (br_if $je (i32.eqz (local.get $pe)))
+                (loop $js
+                  (local.set $o (i32.add (local.get $w) (i32.shl (local.get $j) (i32.const 3))))
+                  (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o))
+                    (f64x2.mul (local.get $dv) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))))
+                  (br_if $js (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 2))) (local.get $pe)))))
+              (if (i32.ne (local.get $pe) (local.get $p))
+                (then
+                  (local.set $o (i32.add (local.get $w) (i32.shl (local.get $pe) (i32.const 3))))
+                  (f64.store (local.get $o) (f64.add (f64.load (local.get $o))
+                    (f64.mul (local.get $d) (f64.load (i32.add (local.get $row) (i32.shl (local.get $pe) (i32.const 3)))))))))
+              (local.set $o (i32.add (local.get $w) (i32.shl (local.get $p) (i32.const 3))))
+              (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (local.get $d)))))))
+      (br_if $ks (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (local.get $n))))
+    (f64.sub (local.get $hi) (local.get $lo)))
+
   ;; Σ_{k<len} a[k]·b[k] (f64x2 over pairs, then the odd tail).
   (func $dot (param $a i32) (param $b i32) (param $len i32) (result f64)
     (local $k i32) (local $acc v128) (local $e i32) (local $s f64)
@@ -239,7 +286,7 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
  * Module instances with their memories, reused: allocating a fresh WebAssembly memory for every
  * fit (a few MB, zero-filled, page-faulted in) cost more than the fit's arithmetic.
  */
-interface Slot { memory: WebAssembly.Memory; fns: { dots: (...a: number[]) => void; outer: (...a: number[]) => void; cholsolve: (...a: number[]) => void; affine: (...a: number[]) => void; tdots: (...a: number[]) => void } }
+interface Slot { memory: WebAssembly.Memory; fns: { dots: (...a: number[]) => void; outer: (...a: number[]) => void; cholsolve: (...a: number[]) => void; affine: (...a: number[]) => void; tdots: (...a: number[]) => void; dualpass: (...a: number[]) => number } }
 const free: Slot[] = [];
 
 function acquire(bytes: number): Slot {
@@ -268,7 +315,11 @@ export class DenseRows {
   readonly weights: Float64Array;
   readonly sum: Float64Array;
   private readonly idx: Int32Array;
-  private readonly at: { Z: number; v: number; out: number; S: number; zs: number; idx: number; c: number; sum: number };
+  /** State of `dualPass`: dual variables, ±1 labels, and the diagonal Q_ii + 1/(2C) of each row. */
+  readonly alpha: Float64Array;
+  readonly sign: Float64Array;
+  readonly qd: Float64Array;
+  private readonly at: { Z: number; v: number; out: number; S: number; zs: number; idx: number; c: number; sum: number; alpha: number; sign: number; qd: number };
   private slot: Slot | null;
 
   /** Copy rows `rows` of the n × p matrix x (row-major). Call `dispose()` when done, to reuse the memory. */
@@ -277,7 +328,7 @@ export class DenseRows {
     this.n = n; this.p = p; this.q = q;
     let bytes = 0;
     const take = (b: number) => { const o = bytes; bytes += align16(b); return o; };
-    this.at = { Z: take(8 * n * p), v: take(8 * qp), out: take(8 * n), S: take(8 * (q * q + 2)), zs: take(8 * 4 * qp), idx: take(4 * n), c: take(8 * n), sum: take(8 * qp) };
+    this.at = { Z: take(8 * n * p), v: take(8 * qp), out: take(8 * n), S: take(8 * (q * q + 2)), zs: take(8 * 4 * qp), idx: take(4 * n), c: take(8 * n), sum: take(8 * qp), alpha: take(8 * n), sign: take(8 * n), qd: take(8 * n) };
     this.slot = acquire(bytes);
     const buf = this.slot.memory.buffer;
     const Z = new Float64Array(buf, this.at.Z, n * p);
@@ -288,6 +339,9 @@ export class DenseRows {
     this.idx = new Int32Array(buf, this.at.idx, n);
     this.weights = new Float64Array(buf, this.at.c, n);
     this.sum = new Float64Array(buf, this.at.sum, q);
+    this.alpha = new Float64Array(buf, this.at.alpha, n);
+    this.sign = new Float64Array(buf, this.at.sign, n);
+    this.qd = new Float64Array(buf, this.at.qd, n);
   }
 
   private get fns(): Slot['fns'] {
@@ -305,6 +359,16 @@ export class DenseRows {
   weightedSum(): Float64Array {
     this.fns.tdots(this.at.Z, this.n, this.p, this.at.c, this.at.sum);
     return this.sum;
+  }
+
+  /**
+   * One pass of dual coordinate descent (Hsieh et al. 2008) over the rows in `order`, on the state
+   * in `alpha`, `sign`, `qd` and the weights in `v` (q entries, the last for the constant 1), all
+   * updated in place. Returns the spread of the projected gradients (the stopping test).
+   */
+  dualPass(order: ArrayLike<number>, diag: number): number {
+    for (let t = 0; t < this.n; t++) this.idx[t] = order[t];
+    return this.fns.dualpass(this.at.Z, this.n, this.p, this.at.idx, this.at.alpha, this.at.sign, this.at.qd, this.at.v, diag);
   }
 
   /** gram += scale · Σ z_i z_iᵀ over the rows i in `which` (indices into the rows held); keeps it symmetric. */
