@@ -92,29 +92,15 @@ const WAT = `(module
 
   ;; out[j] = Σ_i c[i]·Z[i, j] for j < p, out[p] = Σ_i c[i] (a weighted sum of the rows z_i = (x_i, 1)).
   (func (export "tdots") (param $Z i32) (param $n i32) (param $p i32) (param $c i32) (param $out i32)
-    (local $i i32) (local $j i32) (local $pe i32) (local $row i32) (local $ci f64) (local $cv v128) (local $o i32) (local $sum f64)
-    (local.set $pe (i32.and (local.get $p) (i32.const -2)))
+    (local $i i32) (local $ci f64) (local $sum f64)
     (memory.fill (local.get $out) (i32.const 0) (i32.shl (i32.add (local.get $p) (i32.const 1)) (i32.const 3)))
     (block $done
       (br_if $done (i32.eqz (local.get $n)))
       (loop $rows
         (local.set $ci (f64.load (i32.add (local.get $c) (i32.shl (local.get $i) (i32.const 3)))))
         (local.set $sum (f64.add (local.get $sum) (local.get $ci)))
-        (local.set $cv (f64x2.splat (local.get $ci)))
-        (local.set $row (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $i) (local.get $p)) (i32.const 3))))
-        (local.set $j (i32.const 0))
-        (block $je
-          (br_if $je (i32.eqz (local.get $pe)))
-          (loop $js
-            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3))))
-            (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o))
-              (f64x2.mul (local.get $cv) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))))
-            (br_if $js (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 2))) (local.get $pe)))))
-        (if (i32.ne (local.get $pe) (local.get $p))
-          (then
-            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $pe) (i32.const 3))))
-            (f64.store (local.get $o) (f64.add (f64.load (local.get $o))
-              (f64.mul (local.get $ci) (f64.load (i32.add (local.get $row) (i32.shl (local.get $pe) (i32.const 3)))))))))
+        (call $axpy (local.get $out)
+          (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $i) (local.get $p)) (i32.const 3))) (local.get $p) (local.get $ci))
         (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n)))))
     (f64.store (i32.add (local.get $out) (i32.shl (local.get $p) (i32.const 3))) (local.get $sum)))
 
@@ -122,9 +108,8 @@ const WAT = `(module
   ;; rows in the order given: w (p + 1 entries, the last for the constant feature) and alpha are
   ;; updated in place; returns the spread max − min of the projected gradients.
   (func (export "dualpass") (param $Z i32) (param $n i32) (param $p i32) (param $order i32) (param $alpha i32) (param $sign i32) (param $qd i32) (param $w i32) (param $diag f64) (result f64)
-    (local $k i32) (local $i i32) (local $row i32) (local $j i32) (local $pe i32) (local $at i32)
-    (local $s f64) (local $a f64) (local $G f64) (local $pg f64) (local $d f64) (local $hi f64) (local $lo f64) (local $dv v128) (local $o i32)
-    (local.set $pe (i32.and (local.get $p) (i32.const -2)))
+    (local $k i32) (local $i i32) (local $row i32) (local $at i32) (local $o i32)
+    (local $s f64) (local $a f64) (local $G f64) (local $pg f64) (local $d f64) (local $hi f64) (local $lo f64)
     (local.set $hi (f64.const -inf))
     (local.set $lo (f64.const inf))
     (loop $ks
@@ -146,24 +131,29 @@ const WAT = `(module
           (local.set $d (f64.mul (f64.sub (local.get $d) (local.get $a)) (local.get $s)))
           (if (f64.ne (local.get $d) (f64.const 0))
             (then
-              (local.set $dv (f64x2.splat (local.get $d)))
-              (local.set $j (i32.const 0))
-              (block $je
-                (br_if $je (i32.eqz (local.get $pe)))
-                (loop $js
-                  (local.set $o (i32.add (local.get $w) (i32.shl (local.get $j) (i32.const 3))))
-                  (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o))
-                    (f64x2.mul (local.get $dv) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))))))
-                  (br_if $js (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 2))) (local.get $pe)))))
-              (if (i32.ne (local.get $pe) (local.get $p))
-                (then
-                  (local.set $o (i32.add (local.get $w) (i32.shl (local.get $pe) (i32.const 3))))
-                  (f64.store (local.get $o) (f64.add (f64.load (local.get $o))
-                    (f64.mul (local.get $d) (f64.load (i32.add (local.get $row) (i32.shl (local.get $pe) (i32.const 3)))))))))
+              (call $axpy (local.get $w) (local.get $row) (local.get $p) (local.get $d))
               (local.set $o (i32.add (local.get $w) (i32.shl (local.get $p) (i32.const 3))))
               (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (local.get $d)))))))
       (br_if $ks (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (local.get $n))))
     (f64.sub (local.get $hi) (local.get $lo)))
+
+  ;; y[k] += a·x[k] for k < len (f64x2 over pairs, then the odd tail).
+  (func $axpy (param $y i32) (param $x i32) (param $len i32) (param $a f64)
+    (local $k i32) (local $e i32) (local $av v128) (local $o i32)
+    (local.set $e (i32.and (local.get $len) (i32.const -2)))
+    (local.set $av (f64x2.splat (local.get $a)))
+    (block $done
+      (br_if $done (i32.eqz (local.get $e)))
+      (loop $ks
+        (local.set $o (i32.add (local.get $y) (i32.shl (local.get $k) (i32.const 3))))
+        (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o))
+          (f64x2.mul (local.get $av) (v128.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 3)))))))
+        (br_if $ks (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 2))) (local.get $e)))))
+    (if (i32.ne (local.get $e) (local.get $len))
+      (then
+        (local.set $o (i32.add (local.get $y) (i32.shl (local.get $e) (i32.const 3))))
+        (f64.store (local.get $o) (f64.add (f64.load (local.get $o))
+          (f64.mul (local.get $a) (f64.load (i32.add (local.get $x) (i32.shl (local.get $e) (i32.const 3))))))))))
 
   ;; Σ_{k<len} a[k]·b[k] (f64x2 over pairs, then the odd tail).
   (func $dot (param $a i32) (param $b i32) (param $len i32) (result f64)
