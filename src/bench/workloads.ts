@@ -6,12 +6,13 @@
 import { writeFileSync } from 'node:fs';
 import { trainEnsemble } from '../engine/training.js';
 import { shareMatrix, shatteringDimensionalityParallel } from '../engine/parallel-metrics.js';
+import { pooled } from '../engine/pooled-metrics.js';
 import type { WorkerPool } from '../engine/pool.js';
 import { sweepRuns } from '../sources/sweep.js';
 import { alignedParity } from '../sources/aligned-parity.js';
 import { Rng } from '../random.js';
 import {
-  linearCKA, debiasedCKA, rbfCKA, rdm, compareRdms, parallelismScore, ccgp, decodability,
+  linearCKA, debiasedCKA, rbfCKA, rdm, compareRdms, parallelismScore,
   participationRatio, sparsity, conditionFolds, balancedDichotomies,
 } from '../metrics/index.js';
 import type { Matrix } from '../types.js';
@@ -139,15 +140,14 @@ export async function allMetrics(problem: ReturnType<typeof metricsProblem>, cla
   }
   out['rsa_kendall/input'] = compareRdms(rdm(means), rdm(inputs), 'kendall');
   const pending: Array<Promise<void>> = [];
-  const later = (key: string, value: Promise<{ value: number }> | { value: number }) => pending.push(Promise.resolve(value).then((r) => { out[key] = r.value; }));
+  const later = (key: string, value: Promise<{ value: number }>) => pending.push(value.then((r) => { out[key] = r.value; }));
   later('sd', shatteringDimensionalityParallel(samples, conditions, { classifier, folds: 5, seed: 0 }, pool));
   for (let k = 0; k < targets[0].length; k++) {
     const pos = targets.map((r, p) => (r[k] > 0.5 ? p : -1)).filter((p) => p >= 0);
     const labels = targets.map((r) => r[k]);
     out[`ps/target${k}`] = parallelismScore(means, pos).value;
-    later(`ccgp/target${k}`, pool ? pool.metric('ccgp', samples, conditions, pos, { classifier }) : ccgp(samples, conditions, pos, { classifier }));
-    const dOpts = { classifier, folds: 5, seed: 0 };
-    later(`decodability/target${k}`, pool ? pool.metric('decodability', samples, conditions, labels, dOpts) : decodability(samples, conditions, labels, dOpts));
+    later(`ccgp/target${k}`, pooled(pool, 'ccgp', samples, conditions, pos, { classifier }));
+    later(`decodability/target${k}`, pooled(pool, 'decodability', samples, conditions, labels, { classifier, folds: 5, seed: 0 }));
   }
   await Promise.all(pending);
   out.participation_ratio = participationRatio(samples);

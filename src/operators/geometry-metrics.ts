@@ -30,7 +30,7 @@ import { participationRatio, sparsity } from '../metrics/spectrum.js';
 import { balancedDichotomies } from '../metrics/dichotomy.js';
 import { CLASSIFIERS, type ClassifierName } from '../metrics/classifiers.js';
 import type { WorkerPool } from '../engine/pool.js';
-import { POOLED_METRICS, type PooledMetric } from '../engine/pooled-metrics.js';
+import { pooled } from '../engine/pooled-metrics.js';
 import { shatteringDimensionalityParallel } from '../engine/parallel-metrics.js';
 
 /** One computed number with its coordinates, before the operator adds run, step and scope. */
@@ -93,13 +93,6 @@ function requireSamples(rep: Representation, metric: string): { activity: Matrix
 const classifierOption = (f: string, v: unknown) => { requireOneOf(f, v, CLASSIFIERS); };
 const dichotomyOption = (f: string, v: unknown) => { requireOneOf(f, v, ['targets', 'latents', 'all']); };
 const positiveInt = (min: number) => (f: string, v: unknown) => { requireNumber(f, v, { integer: true, min }); };
-
-/** A pooled metric on the pool when there is one, else here (its result either way, as a promise). */
-function pooled<K extends PooledMetric>(pool: WorkerPool | null | undefined, name: K, ...args: Parameters<(typeof POOLED_METRICS)[K]>): Promise<ReturnType<(typeof POOLED_METRICS)[K]>> {
-  if (pool) return pool.metric(name, ...args);
-  const fn = POOLED_METRICS[name] as (...a: unknown[]) => ReturnType<(typeof POOLED_METRICS)[K]>;
-  return Promise.resolve(fn(...args));
-}
 
 const both = (rep: Representation, f: (ref: Matrix) => number, metric: string): MetricValue[] => [
   { metric, against: 'input', value: f(rep.run.task.means) },
