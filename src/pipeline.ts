@@ -9,7 +9,7 @@ import type { RunSpec, StreamRecord } from './types.js';
 import { ConfigError } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
-import { engineChoice, kernelUnsupported } from './engine/training.js';
+import { engineChoice, kernelUnsupported, trainsOnKernel } from './engine/training.js';
 import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard } from './sinks/results.js';
 import type { TrainOptions } from './operators/train.js';
 
@@ -106,7 +106,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const dir = join(options.out ?? 'results', pipeline.name);
   await prepareResultsDir(dir, 'out', shard);
   options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir });
-  const kernelRuns = engine === 'tfjs' || backend === 'tensorflow' ? 0 : runs.filter((r) => !kernelUnsupported(r)).length;
+  const kernelRuns = runs.filter((r) => trainsOnKernel(engine, r, backend)).length;
   process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs.length} runs train on the SIMD kernel, ${runs.length - kernelRuns} on tfjs (engine ${engine})\n`);
   const records = from(runs).pipe(pipeline.process(ctx));
   return lastValueFrom(records.pipe(writeResults({

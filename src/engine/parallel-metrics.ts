@@ -28,10 +28,11 @@ export function shareMatrix<M extends Matrix>(m: M): M {
  */
 export async function shatteringDimensionalityParallel(samples: Matrix, conditions: ArrayLike<number>, options: ShatteringOptions, pool: WorkerPool | null): Promise<ShatteringResult> {
   const cond = Int32Array.from(conditions);
+  if (!pool || pool.size < 2) return shatteringDimensionality(samples, cond, options);
   const d = labelledSamples(samples, cond);
   if (d.P % 2 || d.P < 2) return shatteringDimensionality(samples, cond, options); // rejects with the usual message
   const all = options.dichotomies ?? balancedDichotomies(d.P, options.maxDichotomies ?? 100, options.seed ?? 0);
-  if (!pool || pool.size < 2 || all.length < 2) return shatteringDimensionality(samples, cond, { ...options, dichotomies: all });
+  if (all.length < 2) return shatteringDimensionality(samples, cond, { ...options, dichotomies: all });
   const parts = Array.from({ length: Math.min(pool.size, all.length) }, (_, w) => all.filter((_d, i) => i % pool.size === w));
   const shared = shareMatrix(samples);
   const results = await Promise.all(parts.map((dichotomies) => pool.metric('shatteringDimensionality', shared, cond, { ...options, dichotomies })));

@@ -68,6 +68,15 @@ export function kernelUnsupported(run: RunSpec, act: Activation = resolveActivat
   return null;
 }
 
+/**
+ * Whether a run trains on the kernel: with 'kernel' always (a run it cannot train is an error,
+ * see `kernelUnsupported`), with 'auto' when the kernel can train it and the backend is not
+ * tensorflow (native TensorFlow trains those itself), with 'tfjs' never.
+ */
+export function trainsOnKernel(choice: EngineChoice, run: RunSpec, backend: string, act?: Activation): boolean {
+  return choice === 'kernel' || (choice === 'auto' && backend !== 'tensorflow' && !kernelUnsupported(run, act));
+}
+
 /** What `trainEnsemble` needs of an engine. Rows are indices into the training set. */
 interface TrainingEngine {
   readonly name: EngineName;
@@ -204,7 +213,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   const choice = engineChoice(options.engine);
   const unsupported = kernelUnsupported(first, act);
   if (choice === 'kernel' && unsupported) throw new ConfigError('engine', 'kernel', `'tfjs' or 'auto' for ${unsupported}`);
-  const useKernel = choice === 'kernel' || (choice === 'auto' && !unsupported && tf.getBackend() !== 'tensorflow');
+  const useKernel = trainsOnKernel(choice, first, tf.getBackend(), act);
 
   const S = runs.length;
   const N = task.N, K = task.K, H = network.width;

@@ -9,7 +9,7 @@
  * The module is assembled once (by `wabt`) when this file is first imported. The arithmetic is
  * the same float64 sums in another order (pairs of lanes), so results agree to rounding.
  */
-import wabtInit from 'wabt';
+import { assembleWat } from '../wasm.js';
 
 const WAT = `(module
   (import "env" "memory" (memory 1))
@@ -260,15 +260,7 @@ const WAT = `(module
       (br_if $bs (i32.gt_u (local.get $i) (i32.const 0)))))
 )`;
 
-const wabt = await wabtInit();
-const compiled: WebAssembly.Module = await (() => {
-  const parsed = wabt.parseWat('dense.wat', WAT, { simd: true, bulk_memory: true });
-  try {
-    return WebAssembly.compile(parsed.toBinary({}).buffer);
-  } finally {
-    parsed.destroy();
-  }
-})();
+const compiled: WebAssembly.Module = await assembleWat('dense.wat', WAT);
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 

@@ -10,8 +10,9 @@
  * all gradients from the parameters before the step. The output layer (B·S·K values) is computed
  * here in JavaScript, in float64: the loss per network and step, and g.
  */
-import wabtInit from 'wabt';
 import type { NetworkParams, Readout } from '../../types.js';
+import { assembleWat } from '../../wasm.js';
+import { bceWithLogits } from '../forward.js';
 import type { Activation } from '../activations.js';
 import { kernelLayout, trainingKernelWat, type KernelActivation, type KernelLayout, type KernelShape } from './wat.js';
 
@@ -30,30 +31,18 @@ export function kernelActivation(act: Activation): KernelActivation | null {
   }
 }
 
-let wabt: ReturnType<typeof wabtInit> | null = null;
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
 /** Assemble (once per text) and compile a kernel module. */
 function compile(wat: string): Promise<WebAssembly.Module> {
   let m = modules.get(wat);
   if (!m) {
-    wabt ??= wabtInit();
-    m = wabt.then((w) => {
-      const parsed = w.parseWat('kernel.wat', wat, { simd: true });
-      try {
-        return WebAssembly.compile(parsed.toBinary({}).buffer);
-      } finally {
-        parsed.destroy();
-      }
-    });
+    m = assembleWat('kernel.wat', wat);
     modules.set(wat, m);
     m.catch(() => modules.delete(wat));
   }
   return m;
 }
-
-/** log(1 + eˣ) without overflow: the BCE of logit l and target t is softplus(l) − l·t. */
-const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
 
 export class KernelEnsemble {
   readonly S: number;
@@ -148,7 +137,7 @@ export class KernelEnsemble {
         let sum = 0;
         for (let k = 0; k < K; k++) {
           const at = (i * S + s) * K + k, l = L[at], t = y[i * K + k];
-          sum += softplus(l) - l * t;
+          sum += bceWithLogits(l, t);
           G[at] = scale * (1 / (1 + Math.exp(-l)) - t);
         }
         losses[s] += sum;
@@ -195,7 +184,7 @@ export class KernelEnsemble {
         for (let s = 0; s < S; s++) {
           for (let k = 0; k < K; k++) {
             const l = L[(i * S + s) * K + k], t = y[(start + i) * K + k];
-            loss[s] += softplus(l) - l * t;
+            loss[s] += bceWithLogits(l, t);
             accuracy[s] += (l > 0 ? 1 : 0) === t ? 1 : 0;
           }
         }
