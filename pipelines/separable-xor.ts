@@ -30,7 +30,7 @@ export default definePipeline({
   process: (ctx) => pipe(
     train(ctx.train),
     probe({ samplesPerCondition: 25 }),
-    geometry({ metrics: ['kernel_alignment', 'ps', { name: 'decodability', classifier: 'ridge', steps: 'final' }], workers: ctx.workers }),
+    geometry({ metrics: ['kernel_alignment', 'ps', { name: 'decodability', classifier: 'ridge', steps: 'final' }], pool: ctx.pool }),
   ),
   summary: {
     title: 'Final target alignment, PS and decodability of XOR per (eps, sigma), mean over seeds',

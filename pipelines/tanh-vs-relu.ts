@@ -55,7 +55,7 @@ export default definePipeline({
         { name: 'ccgp', classifier: 'svm', steps: 'final' }, // Bernardi et al.'s scheme, each target
         { name: 'sd', classifier: 'ridge', steps: 'final' }, // all 35 balanced dichotomies, 5-fold CV
       ],
-      workers: ctx.workers, // the classifier fits of CCGP and SD on worker threads too
+      pool: ctx.pool, // the classifier fits of CCGP and SD share the training workers
     }),
   ),
   summary: {

@@ -4,7 +4,7 @@
  */
 import type { CheckpointSchedule, NetworkConfig, TrainingConfig } from './types.js';
 import { ConfigError, requireNumber, requireOneOf } from './errors.js';
-import { resolveActivation, type ActivationSpec } from './engine/activations.js';
+import { resolveActivation, type ActivationSpec } from './activations.js';
 
 /** Network options as a user writes them: every field optional. */
 export interface NetworkOptions {

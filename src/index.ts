@@ -1,6 +1,8 @@
 /**
  * `geomstream`: sources, operators, sinks and the run API. The pure metrics are in
- * `geomstream/metrics` (re-exported here too).
+ * `geomstream/metrics` (re-exported here too); DuckDB views, summaries and the report are in
+ * `geomstream/query`, so importing this entry point loads no DuckDB. Engine internals (ensembles,
+ * the training loop, Parquet encoding, folder preparation) are not exported.
  */
 export type * from './types.js';
 export { ConfigError } from './errors.js';
@@ -19,21 +21,19 @@ export { geometry, type GeometryOptions, type MetricRequest } from './operators/
 export { GEOMETRY_METRICS, signedTargets, taskDichotomies, type GeometryMetric, type MetricValue } from './operators/geometry-metrics.js';
 export { weightDynamics, neuronRows, fieldRows, type WeightDynamicsOptions, type FieldOptions } from './operators/weight-dynamics.js';
 
-export { writeResults, prepareResultsDir, FORMATS, SCHEMA_VERSION, type ResultsOptions, type ResultsSummary, type ResultFormat } from './sinks/results.js';
-export { writeParquet, encodeParquet } from './sinks/parquet.js';
+export { writeResults, FORMATS, SCHEMA_VERSION, type ResultsOptions, type ResultsSummary, type ResultFormat } from './sinks/results.js';
+export { writeParquet } from './sinks/parquet.js';
 export { ArrowStreamFile } from './sinks/arrow-ipc.js';
 export { NdjsonFile } from './sinks/ndjson.js';
 export { metricsTable, runsTable, snapshotsTable, neuronsTable, fieldTable } from './sinks/tables.js';
 
 export { initBackend, BACKENDS, type BackendName } from './engine/backend.js';
-export { resolveActivation, ACTIVATION_NAMES, erf, normalCdf, type Activation, type ActivationSpec, type ActivationName } from './engine/activations.js';
-export { Ensemble, initialParams } from './engine/ensemble.js';
-export { trainEnsemble, ENGINES, type EngineChoice, type EngineName, type TrainEvent, type CheckpointEvent } from './engine/training.js';
-export { hiddenActivity, evaluate } from './engine/forward.js';
+export { resolveActivation, ACTIVATION_NAMES, type Activation, type ActivationSpec, type ActivationName } from './activations.js';
+export { ENGINES, type EngineChoice, type EngineName } from './engine/training.js';
+export { hiddenActivity } from './engine/forward.js';
+export { WorkerPool } from './parallel/pool.js';
 
-export { definePipeline, runPipeline, networkSteps, selectShard, type Pipeline, type PipelineContext, type RunPipelineOptions } from './pipeline.js';
+export { definePipeline, runPipeline, networkSteps, selectShard, MAX_WORKERS, type Pipeline, type PipelineContext, type RunPipelineOptions } from './pipeline.js';
 export type { Shard } from './sinks/results.js';
-export { queryResults, formatTable } from './cli/query.js';
-export { report } from './cli/report.js';
 
 export * from './metrics/index.js';

@@ -6,12 +6,13 @@
 import { from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
 import { join } from 'node:path';
 import type { RunSpec, StreamRecord } from './types.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, requireNumber } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
-import { engineChoice, kernelUnsupported, trainsOnKernel } from './engine/training.js';
+import { engineChoice, kernelUnsupported, trainsOnKernel, type EngineChoice } from './engine/training.js';
 import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard } from './sinks/results.js';
 import type { TrainOptions } from './operators/train.js';
+import { WorkerPool } from './parallel/pool.js';
 
 /** What a pipeline's functions receive. */
 export interface PipelineContext {
@@ -21,8 +22,14 @@ export interface PipelineContext {
   seed: number;
   /** Options to pass to `train()`: the backend and the progress hook. */
   train: TrainOptions;
-  /** Worker threads (--workers): pass to `geometry({ workers })` to spread the decoding metrics too. */
+  /** Worker threads (--workers). */
   workers: number;
+  /**
+   * The pipeline's one worker pool (null with one worker), already in `train`: pass it to
+   * `geometry({ pool: ctx.pool })` so the decoding metrics' classifier fits share it. Set once the
+   * run is validated, before `process` is called.
+   */
+  pool: WorkerPool | null;
 }
 
 export interface Pipeline {
@@ -65,10 +72,13 @@ export interface RunPipelineOptions {
   formats?: ResultFormat[];
   snapshots?: boolean;
   /** Called once the runs are known, with the total number of network-steps. */
-  onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string }) => void;
+  onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string; engine: EngineChoice; kernelRuns: number }) => void;
   /** Called with network-steps done, as training proceeds. */
   onSteps?: (n: number) => void;
 }
+
+/** The most worker threads a pipeline may ask for. */
+export const MAX_WORKERS = 64;
 
 /** Total SGD updates × networks over a list of runs (for progress reporting). */
 export function networkSteps(runs: RunSpec[]): number {
@@ -81,11 +91,13 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     throw new ConfigError('pipeline', pipeline?.name ?? typeof pipeline, 'an object from definePipeline({ name, runs, process })');
   }
   const seed = options.seed ?? pipeline.seed ?? 0;
+  const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: MAX_WORKERS });
   const ctx: PipelineContext = {
     quick: options.quick ?? false,
     seed,
-    train: { backend: options.backend, engine: options.engine, onSteps: options.onSteps, workers: options.workers },
-    workers: options.workers ?? 1,
+    train: { backend: options.backend, engine: options.engine, onSteps: options.onSteps, workers },
+    workers,
+    pool: null,
   };
   // Everything that can be rejected is rejected before training: runs, backend, output folder.
   const built = pipeline.runs(ctx);
@@ -105,18 +117,22 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const backend = await initBackend(options.backend);
   const dir = join(options.out ?? 'results', pipeline.name);
   await prepareResultsDir(dir, 'out', shard);
-  options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir });
   const kernelRuns = runs.filter((r) => trainsOnKernel(engine, r, backend)).length;
-  process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs.length} runs train on the SIMD kernel, ${runs.length - kernelRuns} on tfjs (engine ${engine})\n`);
-  const records = from(runs).pipe(pipeline.process(ctx));
-  return lastValueFrom(records.pipe(writeResults({
+  options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir, engine, kernelRuns });
+  if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
+  try {
+    const records = from(runs).pipe(pipeline.process(ctx));
+    return await lastValueFrom(records.pipe(writeResults({
     dir,
     pipeline: pipeline.name,
     formats: options.formats,
     snapshots: options.snapshots,
     configuration: { seed, quick: ctx.quick, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
     shard,
-  })));
+    })));
+  } finally {
+    await ctx.pool?.close();
+  }
 }
 
 /**

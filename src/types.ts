@@ -7,7 +7,7 @@
  * operator transforms the kind it knows and passes the others through unchanged (a `RunRecord`
  * emitted by `train` travels past `probe` and `geometry` to the results sink).
  */
-import type { ActivationSpec } from './engine/activations.js';
+import type { ActivationSpec } from './activations.js';
 
 /** A dense row-major matrix. Metrics accept this or `number[][]`. */
 export interface Matrix {

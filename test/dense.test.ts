@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DenseRows, affine, choleskySolve } from '../src/metrics/dense.js';
+import { DenseRows, affine, choleskySolve } from '../src/kernels/dense.js';
 import { Rng } from '../src/random.js';
 
 /** The plain float64 loops the kernels replace. */

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runPipeline, queryResults, type ResultsSummary } from '../src/index.js';
+import { runPipeline, type ResultsSummary } from '../src/index.js';
+import { queryResults } from '../src/query.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 
 const probe = spawnSync('python3', ['-c', 'import pyarrow, polars, pandas, duckdb'], { encoding: 'utf8' });

@@ -4,7 +4,7 @@ import { initialParams } from '../src/engine/ensemble.js';
 import { KernelEnsemble, kernelActivation } from '../src/engine/kernel/ensemble.js';
 import { kernelLayout } from '../src/engine/kernel/wat.js';
 import { trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';
-import { ACTIVATION_NAMES, resolveActivation, type ActivationSpec } from '../src/engine/activations.js';
+import { ACTIVATION_NAMES, resolveActivation, type ActivationSpec } from '../src/activations.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';
 import { sweepRuns } from '../src/sources/sweep.js';
 import { runPipeline, definePipeline } from '../src/pipeline.js';

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { WorkerPool } from '../src/engine/pool.js';
-import { shatteringDimensionalityParallel } from '../src/engine/parallel-metrics.js';
+import { WorkerPool } from '../src/parallel/pool.js';
+import { shatteringDimensionalityParallel } from '../src/parallel/metrics.js';
 import { ccgp, shatteringDimensionality } from '../src/metrics/decoding.js';
 import { Rng } from '../src/random.js';
 import type { Matrix, StreamRecord } from '../src/types.js';

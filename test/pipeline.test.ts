@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { pipe } from 'rxjs';
-import { runPipeline, queryResults, definePipeline, alignedParity, sweep, train, probe, geometry,
-  resolveActivation, hiddenActivity, linearCKA, type ResultsSummary } from '../src/index.js';
+import { runPipeline, definePipeline, alignedParity, sweep, train, probe, geometry, resolveActivation, hiddenActivity, linearCKA, type ResultsSummary } from '../src/index.js';
+import { queryResults } from '../src/query.js';
 import { signedTargets } from '../src/operators/geometry-metrics.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 

@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPipeline, queryResults, type Pipeline } from '../src/index.js';
+import { runPipeline, type Pipeline } from '../src/index.js';
+import { queryResults } from '../src/query.js';
 
 const out = mkdtempSync(join(tmpdir(), 'geomstream-pipelines-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend.js';
 import { Ensemble, initialParams } from '../src/engine/ensemble.js';
 import { trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';
-import { resolveActivation, type ActivationSpec } from '../src/engine/activations.js';
+import { resolveActivation, type ActivationSpec } from '../src/activations.js';
 import { evaluate } from '../src/engine/forward.js';
 import { checkpointSteps } from '../src/config.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';

@@ -6,8 +6,10 @@ import { pipe } from 'rxjs';
 import {
   neuronAxes, projectNeuron, readoutError, expectedLoss, expectedGradient, expectedGradientField, gaussHermite, smoothing,
 } from '../src/metrics/index.js';
-import { resolveActivation, normalCdf } from '../src/engine/activations.js';
-import { definePipeline, runPipeline, queryResults, sweep, train, unstructured, weightDynamics } from '../src/index.js';
+import { resolveActivation } from '../src/activations.js';
+import { normalCdf } from '../src/maths/special.js';
+import { definePipeline, runPipeline, sweep, train, unstructured, weightDynamics } from '../src/index.js';
+import { queryResults } from '../src/query.js';
 import type { Matrix } from '../src/types.js';
 
 const m = (rows: number[][]): Matrix => ({ rows: rows.length, cols: rows[0].length, data: Float64Array.from(rows.flat()) });
@@ -63,7 +65,7 @@ describe('the expected-gradient field', () => {
   for (const name of ['tanh', 'relu', 'softplus'] as const) {
     it(`equals minus a finite-difference gradient of the expected loss (${name})`, () => {
       const act = resolveActivation(name);
-      const sm = smoothing(act.f, act.df, { relu: name === 'relu', normalCdf });
+      const sm = smoothing(act.f, act.df, { relu: name === 'relu' });
       const e = readoutError(J, targets);
       const sigma = 0.7, b = 0.1;
       for (const w of [[0.3, -0.2, 0.5, 0.1], [1.2, 0.4, -0.3, 0.8], [-0.5, 0.9, 0.2, -0.4]]) {
@@ -87,7 +89,7 @@ describe('the expected-gradient field', () => {
   }
   it('for relu, the closed forms agree with quadrature (which converges slowly across the kink)', () => {
     const act = resolveActivation('relu');
-    const closed = smoothing(act.f, act.df, { relu: true, normalCdf });
+    const closed = smoothing(act.f, act.df, { relu: true });
     const quad = smoothing(act.f, act.df, { points: 150 });
     for (const [c, s] of [[0.3, 1], [-0.5, 0.4], [1.2, 2]]) {
       expect(Math.abs(quad.f(c, s) - closed.f(c, s))).toBeLessThan(2e-3);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { initBackend } from '../engine/backend.js';
-import { WorkerPool } from '../engine/pool.js';
+import { WorkerPool } from '../parallel/pool.js';
 import { engineChoice } from '../engine/training.js';
 import { WORKLOADS, flopsPerNetworkStep, runTrain, metricsProblem, writeMetricsProblem, allMetrics, type Workload } from './workloads.js';
 

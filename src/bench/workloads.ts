@@ -5,9 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { trainEnsemble } from '../engine/training.js';
-import { shareMatrix, shatteringDimensionalityParallel } from '../engine/parallel-metrics.js';
-import { pooled } from '../engine/pooled-metrics.js';
-import type { WorkerPool } from '../engine/pool.js';
+import { shareMatrix, shatteringDimensionalityParallel } from '../parallel/metrics.js';
+import { pooled } from '../parallel/metrics.js';
+import type { WorkerPool } from '../parallel/pool.js';
 import { sweepRuns } from '../sources/sweep.js';
 import { alignedParity } from '../sources/aligned-parity.js';
 import { Rng } from '../random.js';

@@ -76,9 +76,12 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   process.once('beforeExit', stalled);
   try {
     summary = await runPipeline(pipeline, {
-      out: opts.out, quick: opts.quick, seed: opts.seed, backend: opts.backend, engine: opts.engine, workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots,
-      onStart: ({ runs, networkSteps, dir }) => {
+      out: opts.out, quick: opts.quick, seed: opts.seed,
+      // The environment is read here, by the CLI only: library calls do what their arguments say.
+      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots,
+      onStart: ({ runs, networkSteps, dir, backend, engine, kernelRuns }) => {
         outDir = dir;
+        process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs} runs train on the SIMD kernel, ${runs - kernelRuns} on tfjs (engine ${engine})\n`);
         process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
         if (opts.progress) { bar.start(networkSteps, 0); barStarted = true; }
       },
@@ -133,7 +136,7 @@ export function program(): Command {
     .option('--engine <name>', 'auto | kernel | tfjs')
     .option('--json', 'one JSON line per workload')
     .option('--workers <n>', 'worker threads for the training workloads, the ensemble split across them (default: the number of cores, at most 4)', parsePositiveInt, Math.min(4, availableParallelism()))
-    .action(async (opts) => { await bench(opts); });
+    .action(async (opts) => { await bench({ ...opts, backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined) }); });
   return cmd;
 }
 

@@ -57,7 +57,7 @@ async function select(requested: string | undefined): Promise<BackendName> {
  * (default: GEOMSTREAM_BACKEND, else the first of tensorflow, wasm, cpu that loads) or a name.
  */
 export function initBackend(requested?: string): Promise<BackendName> {
-  const want = requested ?? process.env.GEOMSTREAM_BACKEND ?? 'auto';
+  const want = requested ?? 'auto';
   if (active && want !== activeRequest && want !== 'auto') {
     return active.then((name) => {
       if (name !== want) throw new ConfigError('backend', want, `'${name}', the backend this process already runs`);

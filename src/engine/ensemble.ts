@@ -18,7 +18,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkConfig, NetworkParams, Readout } from '../types.js';
 import { Rng } from '../random.js';
-import type { Activation } from './activations.js';
+import type { Activation } from '../activations.js';
+import { activationOps, type ActivationOps } from './activation-ops.js';
 
 /**
  * Initial parameters of one network from its seed (science.md §2): W ~ N(0, g_w²/N),
@@ -72,8 +73,10 @@ export class Ensemble {
   /** Adam's moment estimates, per variable (created on the first step). */
   private moments: Map<tf.Variable, { m: tf.Variable; v: tf.Variable }> | null = null;
   private t = 0;
+  private readonly ops: ActivationOps;
 
   constructor(params: NetworkParams[], readonly activation: Activation, readonly readout: Readout, readonly optimizer: Optimizer = 'sgd') {
+    this.ops = activationOps(activation);
     const { N, H, K } = params[0];
     this.S = params.length;
     this.N = N;
@@ -134,14 +137,14 @@ export class Ensemble {
       h1 = (sf.a === 1 && sf.b === 0 ? z1 : tf.add(tf.mul(z1, sf.a), sf.b)) as tf.Tensor2D;
     } else {
       z1 = tf.matMul(x1, this.Wb) as tf.Tensor2D;
-      h1 = this.activation.forward(z1) as tf.Tensor2D;
+      h1 = this.ops.forward(z1) as tf.Tensor2D;
     }
     const hs: tf.Tensor3D[] = [tf.transpose(tf.reshape(h1, [B, this.S, this.H]), [1, 0, 2]) as tf.Tensor3D];
     const zs: tf.Tensor3D[] = [];
     for (const { W, b } of this.deep) {
       const z = tf.add(tf.matMul(hs[hs.length - 1], W as tf.Tensor3D), b) as tf.Tensor3D;
       zs.push(z);
-      hs.push(this.activation.forward(z) as tf.Tensor3D);
+      hs.push(this.ops.forward(z) as tf.Tensor3D);
     }
     const logits = tf.add(tf.matMul(hs[hs.length - 1], this.J as tf.Tensor3D), this.b2) as tf.Tensor3D;
     return { z1, h1, zs, hs, logits };
@@ -208,7 +211,7 @@ export class Ensemble {
     let dh = tf.matMul(g, this.readoutT()) as tf.Tensor3D;
     const deep: Array<{ dW: tf.Tensor; db: tf.Tensor }> = [];
     for (let l = this.deep.length - 1; l >= 0; l--) {
-      const dz = tf.mul(dh, this.activation.derivative(zs[l], hs[l + 1])) as tf.Tensor3D;
+      const dz = tf.mul(dh, this.ops.derivative(zs[l], hs[l + 1])) as tf.Tensor3D;
       deep[l] = { dW: tf.matMul(hs[l], dz, true, false), db: tf.sum(dz, 1, true) };
       dh = tf.matMul(dz, this.deep[l].W as tf.Tensor3D, false, true) as tf.Tensor3D;
     }
@@ -220,14 +223,14 @@ export class Ensemble {
 
   /** The fused first-layer form, for one-layer networks whose activation has one. */
   private fused() {
-    return this.deep.length ? undefined : this.activation.fusedForm;
+    return this.deep.length ? undefined : this.ops.fusedForm;
   }
 
   /** f′ at the first layer: from u = g(c·z) on the fused path (z1 holds u there), else from z and h. */
   private firstDerivative(z1: tf.Tensor2D, h1: tf.Tensor2D): tf.Tensor {
     const sf = this.fused();
     if (sf) return sf.g === 'relu' ? tf.sign(z1) : tf.mul(tf.mul(z1, tf.sub(1, z1)), sf.a * sf.c);
-    return this.activation.derivative(z1, h1);
+    return this.ops.derivative(z1, h1);
   }
 
   /** Pairs of (variable, its gradient) from `grads`. */

@@ -5,8 +5,8 @@
  *   h = f(W x + b1),   logits = J h + b2,   loss = mean over samples and outputs of BCE(sigmoid(logits), y)
  */
 import type { Matrix, NetworkParams } from '../types.js';
-import type { Activation } from './activations.js';
-import { affine } from '../metrics/dense.js';
+import type { Activation } from '../activations.js';
+import { affine } from '../kernels/dense.js';
 
 /** f(X Wᵀ + b) for the rows of X (n × inputs), W outputs × inputs: returns n × outputs. */
 function layer(X: Matrix, W: ArrayLike<number>, b: ArrayLike<number>, outputs: number, act: Activation): Matrix & { data: Float64Array } {

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkParams, RunSpec } from '../types.js';
 import { Rng, canonicalJson } from '../random.js';
 import { ConfigError } from '../errors.js';
-import { resolveActivation, type Activation } from './activations.js';
+import { resolveActivation, type Activation } from '../activations.js';
 import { checkpointSteps, stepsPerEpoch } from '../config.js';
 import { Ensemble, initialParams } from './ensemble.js';
 import { KernelEnsemble, kernelActivation } from './kernel/ensemble.js';
@@ -55,7 +55,7 @@ export interface TrainEnsembleOptions {
 
 /** The engine choice from an option or GEOMSTREAM_ENGINE, validated. */
 export function engineChoice(requested?: string): EngineChoice {
-  const want = requested ?? process.env.GEOMSTREAM_ENGINE ?? 'auto';
+  const want = requested ?? 'auto';
   if (!(ENGINES as readonly string[]).includes(want)) throw new ConfigError('engine', want, ENGINES.map((e) => `'${e}'`).join(', '));
   return want as EngineChoice;
 }

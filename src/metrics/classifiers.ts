@@ -15,7 +15,7 @@
  *   intercept (centred data), closed form (Cholesky) — much faster, a little less accurate.
  */
 import { Rng } from '../random.js';
-import { DenseRows, choleskySolve } from './dense.js';
+import { DenseRows, choleskySolve } from '../kernels/dense.js';
 
 export const CLASSIFIERS = ['svm', 'ridge'] as const;
 export type ClassifierName = (typeof CLASSIFIERS)[number];

@@ -4,6 +4,7 @@
  * active set, and the expected gradient field on the (inter, intra) plane. Pure functions: the
  * activation enters as scalar functions f and f′.
  */
+import { normalCdf } from '../maths/special.js';
 import type { Matrix } from '../types.js';
 
 /** Row i of a row-major matrix, as a view. */
@@ -154,9 +155,9 @@ const SQRT_2PI = Math.sqrt(2 * Math.PI);
  * Noise smoothing by Gauss–Hermite quadrature (`points` nodes, default 60) for any f, f′; ReLU
  * has the closed forms E[relu] = cΦ(c/s) + sφ(c/s), E[relu′] = Φ(c/s), E[relu′ ξ] = φ(c/s).
  */
-export function smoothing(f: (x: number) => number, df: (x: number) => number, options: { relu?: boolean; points?: number; normalCdf?: (x: number) => number } = {}): Smoothing {
-  if (options.relu && options.normalCdf) {
-    const Phi = options.normalCdf;
+export function smoothing(f: (x: number) => number, df: (x: number) => number, options: { relu?: boolean; points?: number } = {}): Smoothing {
+  if (options.relu) {
+    const Phi = normalCdf;
     const phi = (t: number) => Math.exp(-0.5 * t * t) / SQRT_2PI;
     return {
       f: (c, s) => (s > 0 ? c * Phi(c / s) + s * phi(c / s) : Math.max(c, 0)),

@@ -29,9 +29,9 @@ import { CCGP_SCHEMES } from '../metrics/decoding.js';
 import { participationRatio, sparsity } from '../metrics/spectrum.js';
 import { balancedDichotomies } from '../metrics/dichotomy.js';
 import { CLASSIFIERS, type ClassifierName } from '../metrics/classifiers.js';
-import type { WorkerPool } from '../engine/pool.js';
-import { pooled } from '../engine/pooled-metrics.js';
-import { shatteringDimensionalityParallel } from '../engine/parallel-metrics.js';
+import type { WorkerPool } from '../parallel/pool.js';
+import { pooled } from '../parallel/metrics.js';
+import { shatteringDimensionalityParallel } from '../parallel/metrics.js';
 
 /** One computed number with its coordinates, before the operator adds run, step and scope. */
 export interface MetricValue {

@@ -7,8 +7,8 @@
 import { defer, finalize, type OperatorFunction } from 'rxjs';
 import type { MetricRow, Representation, StreamRecord } from '../types.js';
 import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
-import { WorkerPool } from '../engine/pool.js';
-import { shareMatrix } from '../engine/parallel-metrics.js';
+import { WorkerPool } from '../parallel/pool.js';
+import { shareMatrix } from '../parallel/metrics.js';
 import { mapKindAsync } from './records.js';
 import { GEOMETRY_METRICS, type GeometryMetric, type MetricValue } from './geometry-metrics.js';
 
@@ -29,6 +29,8 @@ export interface GeometryOptions {
    * keep their order.
    */
   workers?: number;
+  /** A worker pool to use instead of one of this operator's own (see `TrainOptions.pool`); the caller closes it. */
+  pool?: WorkerPool | null;
 }
 
 interface ResolvedMetric {
@@ -76,11 +78,12 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
   const decoding = metrics.some((m) => m.metric.pooled);
   return (source) => defer(() => {
     // One pool per subscription, only when there is classifier work to spread.
-    const pool = workers > 1 && decoding ? new WorkerPool(workers) : null;
+    const own = !options.pool && workers > 1 && decoding ? new WorkerPool(workers) : null;
+    const pool = decoding ? options.pool ?? own : null;
     const pending = new Map<string, Representation[]>();
     return source.pipe(
       mapKindAsync('representation', (rep) => metricRows(rep, pool, pending)),
-      finalize(() => { void pool?.close(); }),
+      finalize(() => { void own?.close(); }),
     );
   });
 

@@ -5,7 +5,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Representation, StreamRecord, Task, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
-import { resolveActivation } from '../engine/activations.js';
+import { resolveActivation } from '../activations.js';
 import { depthOf, hiddenActivity } from '../engine/forward.js';
 import { deriveSeed } from '../random.js';
 import { mapKind } from './records.js';

@@ -12,7 +12,7 @@ import { concatMap, defer, finalize, from, mergeMap, Observable, of, type Operat
 import type { RunRecord, RunSpec, StreamRecord, WeightSnapshot } from '../types.js';
 import { initBackend } from '../engine/backend.js';
 import { ensembleKey, trainEnsemble, type TrainEvent } from '../engine/training.js';
-import { WorkerPool } from '../engine/pool.js';
+import { WorkerPool } from '../parallel/pool.js';
 import { requireNumber } from '../errors.js';
 import { networkConfig, trainingConfig } from '../config.js';
 
@@ -23,7 +23,7 @@ export interface TrainOptions {
   maxEnsemble?: number;
   /** Backend to initialise ('auto' default; see `initBackend`). */
   backend?: string;
-  /** Training engine: 'auto' (default; GEOMSTREAM_ENGINE overrides), 'kernel' or 'tfjs' (see engine/training.ts). */
+  /** Training engine: 'auto' (default), 'kernel' or 'tfjs' (see engine/training.ts). */
   engine?: string;
   /** Progress hook, called with the number of network-steps done since the last call. */
   onSteps?: (networkSteps: number) => void;
@@ -33,6 +33,11 @@ export interface TrainOptions {
    * from different ensembles interleaves.
    */
   workers?: number;
+  /**
+   * A worker pool to train in instead of one of this operator's own (`workers` is then the pool's
+   * size). `runPipeline` passes the pipeline's one pool here and to `geometry`; the caller closes it.
+   */
+  pool?: WorkerPool | null;
 }
 
 /** Group consecutive run specs that can share an ensemble; other records pass through alone. */
@@ -134,7 +139,14 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
  */
 export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord, StreamRecord> {
   const max = options.maxEnsemble ?? Infinity;
-  const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
+  const shared = options.pool ?? null;
+  const workers = shared ? shared.size : requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
+  if (shared && workers > 1) {
+    return (source) => source.pipe(
+      groupEnsembles(max, options.ensemble ?? true),
+      mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, shared)) : of(item)), workers),
+    );
+  }
   if (workers === 1) {
     return (source) =>
       source.pipe(

@@ -7,7 +7,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { FieldRow, NeuronRow, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
-import { resolveActivation, normalCdf } from '../engine/activations.js';
+import { resolveActivation } from '../activations.js';
 import { neuronAxes, projectNeuron, readoutError, expectedGradientField, smoothing } from '../metrics/weight-space.js';
 import { mapKind } from './records.js';
 
@@ -71,7 +71,7 @@ export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
   const { H, b1 } = s.params;
   const task = s.run.task;
   const act = resolveActivation(s.run.network.activation);
-  const sm = smoothing(act.f, act.df, { relu: act.name === 'relu', normalCdf });
+  const sm = smoothing(act.f, act.df, { relu: act.name === 'relu' });
   const size = f.size ?? 21;
   const out: FieldRow[] = [];
   for (const i of f.neurons ?? [0, 1, 2, 3]) {

@@ -8,7 +8,7 @@ import {
   type DataType, type Vector,
 } from 'apache-arrow';
 import type { FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, WeightSnapshot } from '../types.js';
-import { resolveActivation } from '../engine/activations.js';
+import { resolveActivation } from '../activations.js';
 import { canonicalJson } from '../random.js';
 
 /** Column order and types of the metrics table. */

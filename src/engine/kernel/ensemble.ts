@@ -13,7 +13,7 @@
 import type { NetworkParams, Readout } from '../../types.js';
 import { assembleWat } from '../../wasm.js';
 import { bceWithLogits } from '../forward.js';
-import type { Activation } from '../activations.js';
+import type { Activation } from '../../activations.js';
 import { kernelLayout, trainingKernelWat, type KernelActivation, type KernelLayout, type KernelShape } from './wat.js';
 
 /** How the kernel computes an activation, or null when it does not (the tfjs engine trains those). */

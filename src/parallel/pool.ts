@@ -7,17 +7,11 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunSpec } from '../types.js';
-import type { POOLED_METRICS, PooledMetric } from './pooled-metrics.js';
-import type { TrainEvent } from './training.js';
+import type { TrainEvent } from '../engine/training.js';
+import type { JobMessage, POOLED_METRICS, PooledMetric, ReplyMessage as Message } from './jobs.js';
 import { portableRun } from './portable.js';
 
-type Message =
-  | { type: 'backend'; id: number; backend: string }
-  | { type: 'steps'; id: number; n: number }
-  | { type: 'event'; id: number; event: TrainEvent }
-  | { type: 'done'; id: number }
-  | { type: 'result'; id: number; value: unknown }
-  | { type: 'error'; id: number; message: string };
+const post = (w: Worker, m: JobMessage) => w.postMessage(m);
 
 /**
  * The worker script: the compiled .js next to this module, or (running from the TypeScript
@@ -101,7 +95,7 @@ export class WorkerPool {
     let finished = false;
     try {
       slot.worker.ref();
-      slot.worker.postMessage({ type: 'train', id, runs: runs.map(portableRun) });
+      post(slot.worker, { type: 'train', id, runs: runs.map(portableRun) });
       for (;;) {
         if (!queue.length) await new Promise<void>((r) => { wake = r; });
         const m = queue.shift()!;
@@ -125,7 +119,7 @@ export class WorkerPool {
   }
 
   /**
-   * One of the pooled metric functions (pooled-metrics.ts) on a free worker, its arguments copied
+   * One of the pooled metric functions (jobs.ts) on a free worker, its arguments copied
    * to it. Resolves with its result; an error (or a crashed worker) rejects only this call.
    */
   async metric<K extends PooledMetric>(name: K, ...args: Parameters<(typeof POOLED_METRICS)[K]>): Promise<ReturnType<(typeof POOLED_METRICS)[K]>> {
@@ -143,7 +137,7 @@ export class WorkerPool {
             else if (m.type === 'error') reject(new Error(m.message));
           },
         });
-        slot.worker.postMessage({ type: 'metric', id, name, args });
+        post(slot.worker, { type: 'metric', id, name, args });
       });
     } finally {
       this.jobs.delete(id);

@@ -1,21 +1,18 @@
 /**
  * A worker thread of `WorkerPool` (pool.ts): trains the ensembles it is sent, on its own tensor
  * backend (loaded at its first ensemble), posting their events back; or runs a pooled metric
- * (pooled-metrics.ts) and posts its result. Never imported by the main thread.
+ * (jobs.ts) and posts its result. Never imported by the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from './backend.js';
-import { trainEnsemble } from './training.js';
-import { reviveRun, type PortableRun } from './portable.js';
-import { POOLED_METRICS, type PooledMetric } from './pooled-metrics.js';
-
-interface TrainMessage { type: 'train'; id: number; runs: PortableRun[] }
-interface MetricMessage { type: 'metric'; id: number; name: PooledMetric; args: unknown[] }
+import { initBackend } from '../engine/backend.js';
+import { trainEnsemble } from '../engine/training.js';
+import { reviveRun } from './portable.js';
+import { POOLED_METRICS, type JobMessage } from './jobs.js';
 
 const port = parentPort!;
 let ready: ReturnType<typeof initBackend> | null = null;
 
-port.on('message', async (msg: TrainMessage | MetricMessage | { type: 'close' }) => {
+port.on('message', async (msg: JobMessage | { type: 'close' }) => {
   if (msg.type === 'close') { port.close(); return; }
   const { id } = msg;
   if (msg.type === 'metric') {

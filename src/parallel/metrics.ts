@@ -6,7 +6,15 @@
 import type { Matrix } from '../types.js';
 import { labelledSamples, shatteringDimensionality, type ShatteringOptions, type ShatteringResult } from '../metrics/decoding.js';
 import { balancedDichotomies, countBalancedDichotomies } from '../metrics/dichotomy.js';
+import { POOLED_METRICS, type PooledMetric } from './jobs.js';
 import type { WorkerPool } from './pool.js';
+
+/** A pooled metric on the pool's workers when there is a pool, else in this thread; its result as a promise either way. */
+export function pooled<K extends PooledMetric>(pool: WorkerPool | null | undefined, name: K, ...args: Parameters<(typeof POOLED_METRICS)[K]>): Promise<ReturnType<(typeof POOLED_METRICS)[K]>> {
+  if (pool) return pool.metric(name, ...args);
+  const fn = POOLED_METRICS[name] as (...a: unknown[]) => ReturnType<(typeof POOLED_METRICS)[K]>;
+  return Promise.resolve(fn(...args));
+}
 
 /**
  * The same matrix with its data in a SharedArrayBuffer: passed to the pool's workers it is shared,

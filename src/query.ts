@@ -1,0 +1,7 @@
+/**
+ * `geomstream/query`: a results folder as DuckDB views (`runs`, `metrics`, `final`, `neurons`,
+ * `field`), the summary tables, and the HTML report. Separate from the root entry point because it
+ * loads DuckDB's native addon.
+ */
+export { queryResults, formatTable } from './cli/query.js';
+export { report } from './cli/report.js';
