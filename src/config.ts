@@ -2,9 +2,9 @@
  * Network and training configurations: defaults (science.md §2, the authors' code) and validation.
  * Everything is checked here, before any training starts, with errors that name the field.
  */
-import type { CheckpointSchedule, NetworkConfig, TrainingConfig } from './types.js';
+import type { CheckpointSchedule, NetworkConfig, RunSpec, TrainingConfig } from './types.js';
 import { ConfigError, requireNumber, requireOneOf } from './errors.js';
-import { resolveActivation, type ActivationSpec } from './activations.js';
+import { resolveActivation, type Activation, type ActivationSpec } from './activations.js';
 
 /** Network options as a user writes them: every field optional. */
 export interface NetworkOptions {
@@ -120,4 +120,17 @@ export function checkpointSteps(s: CheckpointSchedule, total: number): number[] 
     for (let i = 0; i < n; i++) out.add(Math.round(Math.exp((Math.log(total) * i) / Math.max(1, n - 1))));
   }
   return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * The activation of a run's network: from its configuration, or for an ingested run from what
+ * the user said (`--activation`, `network.activation`). An ingested run without one cannot be
+ * probed: a ConfigError says so.
+ */
+export function activationOf(run: RunSpec): Activation {
+  const spec = run.network?.activation;
+  if (spec == null) {
+    throw new ConfigError('network.activation', null, `an activation name for run ${run.run_id} (read from ${run.source_path}): needed to compute hidden activity from weights`);
+  }
+  return resolveActivation(spec, 'network.activation');
 }

@@ -5,7 +5,7 @@
  */
 import { from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
 import { join } from 'node:path';
-import type { RunSpec, StreamRecord } from './types.js';
+import type { TrainedRunSpec as RunSpec, StreamRecord } from './types.js';
 import { ConfigError, requireNumber } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';

@@ -2,6 +2,8 @@
  * The records that flow through a geomstream pipeline.
  *
  *   Task ─► RunSpec ─► train ─► WeightSnapshot ─► probe ─► Representation ─► geometry ─► MetricRow ─► sinks
+ *   checkpoint files ─► fromCheckpoints ─► WeightSnapshot ┘                 │
+ *   activation files ─► fromActivations ─► Representation ──────────────────┘
  *
  * Every record carries a `kind` tag so that one stream can carry several record types: each
  * operator transforms the kind it knows and passes the others through unchanged (a `RunRecord`
@@ -29,14 +31,19 @@ export interface SampleBatch {
   conditions: Int32Array;
 }
 
+/** The task families: the three of docs/science.md, and 'external' (targets, and perhaps inputs, given by the user). */
+export type TaskFamily = 'aligned-parity' | 'separable-xor' | 'unstructured' | 'external';
+
 /**
  * A task: P conditions, each with a noise-free input mean (length N), a target vector
  * (K binary labels) and its latent variables. Samples are `mu_p + sigma * noise`.
+ * An 'external' task (activations of a model geomstream did not train) may have no inputs: then
+ * N = 0 and `means` is P × 0; and it has no sampler (`sigma` null; `sample` throws).
  */
 export interface Task {
   /** Stable identity: the family and every parameter, including the task seed. */
   id: string;
-  family: 'aligned-parity' | 'separable-xor' | 'unstructured';
+  family: TaskFamily;
   /** The family's parameters (d, k, c, N, sigma, eps, ...), as written to runs.parquet. */
   params: Record<string, Scalar>;
   /** Number of conditions. */
@@ -45,8 +52,9 @@ export interface Task {
   N: number;
   /** Number of binary targets (network outputs). */
   K: number;
-  sigma: number;
-  /** Condition means, P × N, float64. */
+  /** Input noise scale; null for an external task (its samples, if any, come with it). */
+  sigma: number | null;
+  /** Condition means, P × N, float64 (P × 0 for an external task given without inputs). */
   means: Matrix;
   /** Targets, P × K, 0/1. */
   targets: Matrix;
@@ -98,25 +106,60 @@ export interface TrainingConfig {
   optimizer: 'sgd' | 'adam';
 }
 
+/** Where a run's records come from: geomstream's trainer, checkpoint files, or activation files. */
+export type RecordSource = 'trained' | 'checkpoints' | 'activations';
+
+interface RunBase {
+  kind: 'run-spec';
+  run_id: string;
+  ensemble_id: string;
+  /** The sweep coordinates that produced this run (written to runs.parquet as columns). */
+  coords: Record<string, Scalar>;
+  task: Task;
+  /** Where the records come from (the `source` column of runs.parquet). */
+  source: RecordSource;
+}
+
 /**
  * One network to train: a task, a network configuration, a training configuration and seeds.
  * Runs that differ only in `seed` share `ensemble_id`, training data and minibatch order, and
  * train together as one ensemble.
  */
-export interface RunSpec {
-  kind: 'run-spec';
-  run_id: string;
-  ensemble_id: string;
+export interface TrainedRunSpec extends RunBase {
+  source: 'trained';
+  source_path: null;
   /** Seeds the network's initialisation. */
   seed: number;
   /** Seeds the training samples and the minibatch order (shared by the ensemble). */
   data_seed: number;
-  /** The sweep coordinates that produced this run (written to runs.parquet as columns). */
-  coords: Record<string, Scalar>;
-  task: Task;
   network: NetworkConfig;
   training: TrainingConfig;
 }
+
+/** What is known of a network geomstream did not train: its activation (to probe weights) and shape. */
+export interface ObservedNetwork {
+  /** Null when only activations were given. */
+  activation: ActivationSpec | null;
+  width: number;
+  depth: number;
+}
+
+/**
+ * A network geomstream did not train, read from files: no seeds, no training configuration
+ * (null in runs.parquet, never invented).
+ */
+export interface IngestedRunSpec extends RunBase {
+  source: 'checkpoints' | 'activations';
+  /** The file or folder read (the `source_path` column of runs.parquet). */
+  source_path: string;
+  seed: null;
+  data_seed: null;
+  network: ObservedNetwork | null;
+  training: null;
+}
+
+/** A run: trained by geomstream, or read from another program's files. */
+export type RunSpec = TrainedRunSpec | IngestedRunSpec;
 
 /** Network parameters of one network, float32, row-major. W is H × N (row i = neuron i's input weights). */
 export interface NetworkParams {
@@ -137,11 +180,12 @@ export interface Checkpoint {
   run_id: string;
   ensemble_id: string;
   step: number;
-  epoch: number;
-  /** Mean binary cross-entropy over the whole training set at this step. */
-  loss: number;
-  /** Fraction of training-set target bits predicted correctly at this step. */
-  accuracy: number;
+  /** Null for ingested runs (unknown). */
+  epoch: number | null;
+  /** Mean binary cross-entropy over the whole training set at this step (null for ingested runs). */
+  loss: number | null;
+  /** Fraction of training-set target bits predicted correctly at this step (null for ingested runs). */
+  accuracy: number | null;
   run: RunSpec;
   /** How many snapshots of this ensemble were emitted at this step (diverged members are not). */
   ensemble_size: number;
@@ -177,8 +221,8 @@ export interface MetricRow {
   ensemble_id: string;
   scope: MetricScope;
   step: number;
-  epoch: number;
-  loss: number;
+  epoch: number | null;
+  loss: number | null;
   layer: number;
   metric: string;
   /** What the representation is compared with ('input', 'target'), or null. */
@@ -195,7 +239,7 @@ export interface NeuronRow {
   kind: 'neuron';
   run_id: string;
   step: number;
-  epoch: number;
+  epoch: number | null;
   layer: number;
   neuron: number;
   /** Projection of the neuron's input weights on its unit inter-class axis (signed). */
@@ -239,11 +283,21 @@ export interface RunRecord {
   steps: number;
   final_loss: number | null;
   final_accuracy: number | null;
-  backend: string;
+  /** The tensor backend that trained it (null for ingested runs). */
+  backend: string | null;
   /** The training engine, 'kernel' or 'tfjs' (null when the run failed before training). */
   engine: string | null;
   wall_time_s: number;
 }
 
+/** A file an ingestion source could not use: one row of errors/part-*.parquet; the stream goes on. */
+export interface ErrorRow {
+  kind: 'error';
+  path: string;
+  /** The checkpoint's step, when it could be read. */
+  step: number | null;
+  error: string;
+}
+
 /** Any record of a pipeline stream. */
-export type StreamRecord = RunSpec | WeightSnapshot | Representation | MetricRow | RunRecord | NeuronRow | FieldRow;
+export type StreamRecord = RunSpec | WeightSnapshot | Representation | MetricRow | RunRecord | NeuronRow | FieldRow | ErrorRow;

@@ -10,7 +10,7 @@ import { sweepRuns } from '../src/sources/sweep.js';
 import { runPipeline, definePipeline } from '../src/pipeline.js';
 import { train } from '../src/operators/train.js';
 import { Rng } from '../src/random.js';
-import type { NetworkParams, RunSpec } from '../src/types.js';
+import type { NetworkParams, TrainedRunSpec as RunSpec } from '../src/types.js';
 import { ConfigError } from '../src/errors.js';
 
 beforeAll(async () => {

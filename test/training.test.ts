@@ -9,7 +9,7 @@ import { checkpointSteps } from '../src/config.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';
 import { sweepRuns } from '../src/sources/sweep.js';
 import { Rng } from '../src/random.js';
-import type { NetworkParams, RunSpec } from '../src/types.js';
+import type { NetworkParams, TrainedRunSpec as RunSpec } from '../src/types.js';
 
 beforeAll(async () => {
   await initBackend();

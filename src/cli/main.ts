@@ -3,6 +3,9 @@
  *
  *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--engine auto|kernel|tfjs] [--workers n] [--shard i/n] [--quick] [--seed n]
  *                                [--format parquet,arrow,ndjson] [--snapshots]
+ *   geomstream analyze <path> --task task.json [--activation NAME | --network net.json] [--map …] [--metrics …]
+ *                     [--samples-per-condition n] [--watch] [--idle-exit s] [--settle ms] [--out results] [--name NAME] [--stream -|PATH]
+ *   geomstream task <task.json> --out <file.safetensors|file.npz> [--samples n] [--seed n]
  *   geomstream report <results-dir>
  *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--engine auto|kernel|tfjs] [--workers n] [--json]
  */
@@ -19,6 +22,17 @@ import { formatTable, queryResults } from './query.js';
 import { bench } from '../bench/bench.js';
 import { report } from './report.js';
 import { WORKLOADS } from '../bench/workloads.js';
+import { analyzeCommand } from './analyze.js';
+import { taskCommand } from './task.js';
+import { readFileSync } from 'node:fs';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function parseNonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`received '${v}'; accepted: a number >= 0`);
+  return n;
+}
 
 /** Load the default export of a pipeline file (TypeScript files need the tsx loader, which the bin registers). */
 export async function loadPipeline(file: string): Promise<Pipeline> {
@@ -104,7 +118,8 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
 
 export function program(): Command {
   const cmd = new Command('geomstream')
-    .description('Representational-geometry experiments on neural networks, as RxJS pipelines, into Arrow and Parquet.');
+    .description('Representational-geometry experiments on neural networks, as RxJS pipelines, into Arrow and Parquet.')
+    .version(VERSION);
   cmd.command('run')
     .description('run a pipeline file and write its results folder, then print its summary')
     .argument('<pipeline>', 'a pipeline file, e.g. pipelines/tanh-vs-relu.ts')
@@ -123,6 +138,30 @@ export function program(): Command {
     .option('--snapshots', 'also write every weight snapshot to snapshots.arrows')
     .option('--no-progress', 'no progress line')
     .action(run);
+  cmd.command('analyze')
+    .description("the geometry of any network's checkpoints (safetensors, .npz) or saved activations (Parquet, Arrow, .npy, .npz), into a results folder")
+    .argument('<path>', 'a file, or a folder of them (each subfolder another run)')
+    .option('--task <file>', 'the task: a task JSON, or the .safetensors/.npz of geomstream task (or one holding targets [P, K], and means [P, N])')
+    .option('--activation <name>', 'the files are checkpoints of a network with this activation (probed on the task means)')
+    .option('--network <file>', 'the same as a JSON file { "activation": … }')
+    .option('--map <pairs>', "checkpoint tensor names, e.g. 'W=fc1.weight,b1=fc1.bias,J=fc2.weight,b2=fc2.bias' (default W, b1, J, b2)")
+    .option('--metrics <list>', "metrics, with options as name:key=value (default kernel_alignment,ps,ccgp)")
+    .option('--samples-per-condition <n>', 'checkpoints: noisy samples per condition to probe, for sd and decodability (default 0)', parseSeed)
+    .option('--watch', 'tail the folder: analyse checkpoints as they are written, until SIGINT/SIGTERM or --idle-exit')
+    .option('--idle-exit <s>', 'with --watch: stop after this many seconds without a new file', parseNonNegative)
+    .option('--settle <ms>', 'with --watch: how long a file that does not look complete must keep its size before it is read (default 1000)', parseNonNegative)
+    .option('--out <dir>', 'parent folder of the results (written to <dir>/<name>)', 'results')
+    .option('--name <name>', "the dataset's name (default: the path's last name)")
+    .option('--stream <path>', "also write every metric row as an Arrow IPC stream ('-': stdout; logs go to stderr)")
+    .option('--no-progress', 'no progress lines')
+    .action(analyzeCommand);
+  cmd.command('task')
+    .description('write a task (means, targets, latents, a seeded training set) as tensors for another trainer')
+    .argument('<task.json>', 'a task JSON, e.g. { "family": "aligned-parity", "d": 3, "k": 3, "alignment": 0.33, "N": 100, "sigma": 1, "seed": 0 }')
+    .option('--out <file>', 'a .safetensors or .npz file')
+    .option('--samples <n>', 'training samples to draw (default 5000)', parsePositiveInt)
+    .option('--seed <n>', 'seed of the training samples (default: derived from the task seed)', parseSeed)
+    .action(taskCommand);
   cmd.command('report')
     .description('an HTML page with SVG figures of a results folder (written to <results-dir>/report.html)')
     .argument('<results-dir>', 'a results folder, e.g. results/tanh-vs-relu')

@@ -8,7 +8,7 @@
  * a network trained on one matches the other to float32 rounding (test/kernel.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NetworkParams, RunSpec } from '../types.js';
+import type { NetworkParams, TrainedRunSpec as RunSpec } from '../types.js';
 import { Rng, canonicalJson } from '../random.js';
 import { ConfigError } from '../errors.js';
 import { resolveActivation, type Activation } from '../activations.js';

@@ -51,6 +51,11 @@ export interface GeometryMetric {
   /** True for the decoding metrics, whose classifier fits run on the operator's worker pool when it has one. */
   pooled?: boolean;
   /**
+   * What the metric needs besides the condition means, with the given options: the task's input
+   * means (`inputs`), noisy samples (`samples`). Checked before any work (`checkMetricNeeds`).
+   */
+  needs?(options: Options): { inputs?: boolean; samples?: boolean };
+  /**
    * Values for one network's representation. With a worker pool, the decoding metrics run their
    * classifier fits on it and return a promise.
    */
@@ -94,10 +99,19 @@ const classifierOption = (f: string, v: unknown) => { requireOneOf(f, v, CLASSIF
 const dichotomyOption = (f: string, v: unknown) => { requireOneOf(f, v, ['targets', 'latents', 'all']); };
 const positiveInt = (min: number) => (f: string, v: unknown) => { requireNumber(f, v, { integer: true, min }); };
 
-const both = (rep: Representation, f: (ref: Matrix) => number, metric: string): MetricValue[] => [
-  { metric, against: 'input', value: f(rep.run.task.means) },
-  { metric, against: 'target', value: f(signedTargets(rep.run.task.targets)) },
-];
+/** The `against` option of the comparison metrics: input and target (default), or one of them. */
+export const AGAINST = ['both', 'input', 'target'] as const;
+const againstOption = (f: string, v: unknown) => { requireOneOf(f, v, AGAINST); };
+const againstNeeds = (o: Options) => ({ inputs: (o.against ?? 'both') !== 'target' });
+
+/** A comparison metric's rows against the task's inputs and/or targets (option `against`). */
+const both = (rep: Representation, f: (ref: Matrix) => number, metric: string, o: Options): MetricValue[] => {
+  const against = (o.against as (typeof AGAINST)[number]) ?? 'both';
+  return [
+    ...(against === 'target' ? [] : [{ metric, against: 'input', value: f(rep.run.task.means) }]),
+    ...(against === 'input' ? [] : [{ metric, against: 'target', value: f(signedTargets(rep.run.task.targets)) }]),
+  ];
+};
 
 export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   /**
@@ -106,9 +120,10 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
    * ensemble on the seed-averaged hidden kernel.
    */
   kernel_alignment: {
-    options: {},
-    perRun: (rep) => both(rep, (ref) => linearCKA(rep.means, ref), 'kernel_alignment'),
-    perEnsemble(reps) {
+    options: { against: againstOption },
+    needs: againstNeeds,
+    perRun: (rep, o) => both(rep, (ref) => linearCKA(rep.means, ref), 'kernel_alignment', o),
+    perEnsemble(reps, o) {
       const task = reps[0].run.task;
       const P = task.P;
       const mean = new Float64Array(P * P);
@@ -117,33 +132,38 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
         for (let i = 0; i < mean.length; i++) mean[i] += k.data[i] / reps.length;
       }
       const K = { rows: P, cols: P, data: mean };
+      const against = (o.against as (typeof AGAINST)[number]) ?? 'both';
       return [
-        { metric: 'kernel_alignment', against: 'input', value: kernelAlignment(K, gram(task.means)) },
-        { metric: 'kernel_alignment', against: 'target', value: kernelAlignment(K, gram(signedTargets(task.targets))) },
+        ...(against === 'target' ? [] : [{ metric: 'kernel_alignment', against: 'input', value: kernelAlignment(K, gram(task.means)) }]),
+        ...(against === 'input' ? [] : [{ metric: 'kernel_alignment', against: 'target', value: kernelAlignment(K, gram(signedTargets(task.targets))) }]),
       ];
     },
   },
   /** Debiased linear CKA (Song et al.'s unbiased HSIC) against input and target features. */
   debiased_cka: {
-    options: {},
-    perRun: (rep) => both(rep, (ref) => debiasedCKA(rep.means, ref), 'debiased_cka'),
+    options: { against: againstOption },
+    needs: againstNeeds,
+    perRun: (rep, o) => both(rep, (ref) => debiasedCKA(rep.means, ref), 'debiased_cka', o),
   },
   /** RBF CKA (bandwidth `threshold` × median distance, default 1) against input and target features. */
   rbf_cka: {
-    options: { threshold: (f, v) => { requireNumber(f, v, { min: 0, exclusiveMin: true }); } },
-    perRun: (rep, o) => both(rep, (ref) => rbfCKA(rep.means, ref, { threshold: (o.threshold as number) ?? 1 }), 'rbf_cka'),
+    options: { threshold: (f, v) => { requireNumber(f, v, { min: 0, exclusiveMin: true }); }, against: againstOption },
+    needs: againstNeeds,
+    perRun: (rep, o) => both(rep, (ref) => rbfCKA(rep.means, ref, { threshold: (o.threshold as number) ?? 1 }), 'rbf_cka', o),
   },
   /** RSA: the RDM of the hidden condition means compared with the input and target RDMs. */
   rsa: {
     options: {
       rdm: (f, v) => { requireOneOf(f, v, RDM_METRICS); },
       compare: (f, v) => { requireOneOf(f, v, RDM_COMPARISONS); },
+      against: againstOption,
     },
+    needs: againstNeeds,
     perRun(rep, o) {
       const metric = (o.rdm as RdmMetric) ?? 'euclidean';
       const method = (o.compare as RdmComparison) ?? 'spearman';
       const hidden = rdm(rep.means, metric);
-      return both(rep, (ref) => compareRdms(hidden, rdm(ref, metric), method), 'rsa');
+      return both(rep, (ref) => compareRdms(hidden, rdm(ref, metric), method), 'rsa', o);
     },
   },
   /** Parallelism score of each balanced target (or latent, or every balanced) dichotomy, on the condition means. */
@@ -172,6 +192,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   sd: {
     pooled: true,
     options: { classifier: classifierOption, folds: positiveInt(2), maxDichotomies: positiveInt(1) },
+    needs: () => ({ samples: true }),
     async perRun(rep, o, pool) {
       const s = requireSamples(rep, 'sd');
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
@@ -183,6 +204,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   decodability: {
     pooled: true,
     options: { classifier: classifierOption, folds: positiveInt(2) },
+    needs: () => ({ samples: true }),
     perRun(rep, o, pool) {
       const s = requireSamples(rep, 'decodability');
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
@@ -196,6 +218,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   /** Participation ratio of the condition means (default) or of the noisy samples (`on: 'samples'`). */
   participation_ratio: {
     options: { on: (f, v) => { requireOneOf(f, v, ['means', 'samples']); } },
+    needs: (o) => ({ samples: o.on === 'samples' }),
     perRun: (rep, o) => [{
       metric: 'participation_ratio',
       value: participationRatio(o.on === 'samples' ? requireSamples(rep, 'participation_ratio').activity : rep.means),
@@ -206,12 +229,12 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
     options: { threshold: (f, v) => { requireNumber(f, v); }, absolute: (f, v) => { if (typeof v !== 'boolean') throw new ConfigError(f, v, 'true or false'); } },
     perRun: (rep, o) => [{ metric: 'sparsity', value: sparsity(rep.means, { threshold: o.threshold as number, absolute: o.absolute as boolean }) }],
   },
-  /** Training-set loss and accuracy of the snapshot, as rows. */
+  /** Training-set loss and accuracy of the snapshot, as rows (none for ingested runs, which have neither). */
   training: {
     options: {},
     perRun: (rep) => [
-      { metric: 'loss', against: 'target', value: rep.loss },
-      { metric: 'accuracy', against: 'target', value: rep.accuracy },
+      ...(rep.loss === null ? [] : [{ metric: 'loss', against: 'target', value: rep.loss }]),
+      ...(rep.accuracy === null ? [] : [{ metric: 'accuracy', against: 'target', value: rep.accuracy }]),
     ],
   },
 };

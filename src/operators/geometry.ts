@@ -62,6 +62,23 @@ function resolve(requests: MetricRequest[]): ResolvedMetric[] {
   return out;
 }
 
+/**
+ * Check, before any work, that every requested metric has what it needs: the task's input means
+ * (`has.inputs`: false for an external task given without inputs) and noisy samples
+ * (`has.samples`). Throws a ConfigError naming the metric, what it needs, and how to proceed.
+ */
+export function checkMetricNeeds(requests: MetricRequest[], has: { inputs: boolean; samples: boolean }): void {
+  for (const [i, m] of resolve(requests).entries()) {
+    const needs = m.metric.needs?.(m.options) ?? {};
+    if (needs.inputs && !has.inputs) {
+      throw new ConfigError(`metrics[${i}]`, m.name, `metrics that do not compare with the task's inputs: the task has no input means (give them in the task file, or ask for { name: '${m.name}', against: 'target' })`);
+    }
+    if (needs.samples && !has.samples) {
+      throw new ConfigError(`metrics[${i}]`, m.name, `metrics that need no noisy samples: '${m.name}' cross-validates on samples of every condition (probe them with samplesPerCondition, or give several rows per condition)`);
+    }
+  }
+}
+
 function row(rep: Representation, scope: MetricRow['scope'], v: MetricValue): MetricRow {
   return {
     kind: 'metric', run_id: scope === 'run' ? rep.run_id : rep.ensemble_id, ensemble_id: rep.ensemble_id, scope,
@@ -103,7 +120,7 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
       if (group.length === rep.ensemble_size) {
         pending.delete(key);
         // The ensemble row's loss is the members' mean loss.
-        const mean = { ...rep, loss: group.reduce((s, r) => s + r.loss, 0) / group.length };
+        const mean = { ...rep, loss: group.some((r) => r.loss === null) ? null : group.reduce((s, r) => s + r.loss!, 0) / group.length };
         for (const { metric, options: opts } of active) {
           if (metric.perEnsemble) for (const v of metric.perEnsemble(group, opts)) ensembleRows.push(row(mean, 'ensemble', v));
         }

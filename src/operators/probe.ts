@@ -5,7 +5,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Representation, StreamRecord, Task, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
-import { resolveActivation } from '../activations.js';
+import { activationOf } from '../config.js';
 import { depthOf, hiddenActivity } from '../engine/forward.js';
 import { deriveSeed } from '../random.js';
 import { mapKind } from './records.js';
@@ -53,12 +53,13 @@ export function representationOf(s: WeightSnapshot, options: Omit<ProbeOptions, 
   const depth = depthOf(s.params);
   const layer = options.layer === undefined || options.layer === 'last' ? depth : options.layer;
   if (layer > depth) throw new ConfigError('layer', layer, `a hidden layer from 1 to the network's depth, ${depth} (run ${s.run_id})`);
-  const act = resolveActivation(s.run.network.activation);
+  const act = activationOf(s.run);
   const task = s.run.task;
   const means = hiddenActivity(s.params, act, task.means, layer);
   let samples: Representation['samples'] = null;
   if (perCondition > 0) {
-    const batch = probeBatch(task, perCondition, s.run.data_seed);
+    // Ingested runs have no data seed: their probe samples come from the task's own seed.
+    const batch = probeBatch(task, perCondition, s.run.data_seed ?? task.seed);
     const activity = hiddenActivity(s.params, act, { rows: batch.n, cols: task.N, data: batch.x }, layer);
     samples = { activity, conditions: batch.conditions };
   }

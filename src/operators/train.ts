@@ -9,11 +9,11 @@
  * go on; an ensemble that throws is recorded as `status = 'failed'`, and later ensembles go on.
  */
 import { concatMap, defer, finalize, from, mergeMap, Observable, of, type OperatorFunction } from 'rxjs';
-import type { RunRecord, RunSpec, StreamRecord, WeightSnapshot } from '../types.js';
+import type { RunRecord, TrainedRunSpec as RunSpec, StreamRecord, WeightSnapshot } from '../types.js';
 import { initBackend } from '../engine/backend.js';
 import { ensembleKey, trainEnsemble, type TrainEvent } from '../engine/training.js';
 import { WorkerPool } from '../parallel/pool.js';
-import { requireNumber } from '../errors.js';
+import { ConfigError, requireNumber } from '../errors.js';
 import { networkConfig, trainingConfig } from '../config.js';
 
 export interface TrainOptions {
@@ -57,6 +57,7 @@ function groupEnsembles(maxSize: number, together: boolean): OperatorFunction<St
             subscriber.next(r);
             return;
           }
+          if (r.source !== 'trained') throw new ConfigError('run.source', r.source, "'trained' (train() trains runs; ingested runs come with their snapshots)");
           // Validate here too, for streams not built by `sweep`.
           networkConfig(r.network as never);
           trainingConfig(r.training);

@@ -7,7 +7,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { FieldRow, NeuronRow, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
-import { resolveActivation } from '../activations.js';
+import { activationOf } from '../config.js';
 import { neuronAxes, projectNeuron, readoutError, expectedGradientField, smoothing } from '../metrics/weight-space.js';
 import { mapKind } from './records.js';
 
@@ -70,7 +70,7 @@ export function neuronRows(s: WeightSnapshot, threshold = 0): NeuronRow[] {
 export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
   const { H, b1 } = s.params;
   const task = s.run.task;
-  const act = resolveActivation(s.run.network.activation);
+  const act = activationOf(s.run);
   const sm = smoothing(act.f, act.df, { relu: act.name === 'relu' });
   const size = f.size ?? 21;
   const out: FieldRow[] = [];
@@ -80,7 +80,7 @@ export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
     const extent = f.extent ?? Math.max(0.5, 1.5 * Math.max(Math.abs(pr.inter), Math.abs(pr.intraComponents[0] ?? 0)));
     const ticks = Array.from({ length: size }, (_, t) => -extent + (2 * extent * t) / (size - 1));
     const e = readoutError(Ji, task.targets);
-    for (const pt of expectedGradientField(axes, b1[i], e, task.means, task.sigma, sm, { inter: ticks, intra: ticks })) {
+    for (const pt of expectedGradientField(axes, b1[i], e, task.means, task.sigma ?? 0, sm, { inter: ticks, intra: ticks })) {
       out.push({ kind: 'field', run_id: s.run_id, step: s.step, neuron: i, inter: pt.inter, intra: pt.intra, d_inter: pt.dInter, d_intra: pt.dIntra });
     }
   }

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RunSpec } from '../types.js';
+import type { TrainedRunSpec as RunSpec } from '../types.js';
 import type { TrainEvent } from '../engine/training.js';
 import type { JobMessage, POOLED_METRICS, PooledMetric, ReplyMessage as Message } from './jobs.js';
 import { portableRun } from './portable.js';

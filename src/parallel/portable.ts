@@ -3,7 +3,7 @@
  * structured cloning drops; the worker rebuilds them from the task's data (the sampler is generic,
  * so the revived task draws exactly the same samples).
  */
-import type { RunSpec, Task } from '../types.js';
+import type { TrainedRunSpec as RunSpec, Task } from '../types.js';
 import { makeTask } from '../sources/task.js';
 
 export type PortableTask = Omit<Task, 'sample' | 'sampleBalanced'>;
@@ -18,6 +18,6 @@ export function reviveRun(run: PortableRun): RunSpec {
   const t = run.task;
   return {
     ...run,
-    task: makeTask({ family: t.family, params: t.params, means: { ...t.means, data: Float64Array.from(t.means.data) }, targets: t.targets, latents: t.latents, sigma: t.sigma, seed: t.seed }),
+    task: makeTask({ family: t.family, params: t.params, means: { ...t.means, data: Float64Array.from(t.means.data) }, targets: t.targets, latents: t.latents, sigma: t.sigma as number, seed: t.seed }),
   };
 }

@@ -6,9 +6,11 @@
  *   <dir>/metrics/part-*.parquet  long format, one part per finished ensemble (or per 200k rows)
  *   <dir>/neurons/part-*.parquet  weight-space dynamics per neuron (from weightDynamics)
  *   <dir>/field/part-*.parquet    expected-gradient fields (from weightDynamics({ field }))
+ *   <dir>/errors/part-*.parquet   files an ingestion source could not use: path, step, error
  *   <dir>/metrics.arrows          the same rows as an Arrow IPC stream   (format 'arrow')
  *   <dir>/metrics.ndjson, runs.ndjson                                   (format 'ndjson')
- *   <dir>/snapshots.arrows        weight snapshots                       (option snapshots)
+ *   <dir>/snapshots.arrows        weight snapshots                       (option snapshots: true or 'arrow')
+ *   <dir>/snapshots/<ensemble>/step-*.safetensors  the same, one file per ensemble and step (snapshots: 'safetensors')
  *   <dir>/manifest.json           schema version, pipeline, configuration, what is complete
  *
  * With `shard: { index: i, count: n }` (deterministic `--shard i/n` runs on several machines into
@@ -23,17 +25,20 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { access, mkdir, readdir, rm, constants } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
+import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError } from '../errors.js';
-import { metricsTable, neuronsTable, fieldTable, runRow, runsTable, snapshotsTable, METRIC_COLUMNS, NEURON_COLUMNS, FIELD_COLUMNS } from './tables.js';
+import { metricsTable, neuronsTable, fieldTable, errorsTable, runRow, runsTable, snapshotsTable, METRIC_COLUMNS, NEURON_COLUMNS, FIELD_COLUMNS, ERROR_COLUMNS } from './tables.js';
 import { writeParquet, type ParquetCompression } from './parquet.js';
 import { ArrowStreamFile } from './arrow-ipc.js';
 import { NdjsonFile } from './ndjson.js';
 import { writeFileAtomic } from './atomic.js';
+import { SnapshotFiles } from './snapshot-files.js';
 
 export const SCHEMA_VERSION = 1;
 export const FORMATS = ['parquet', 'arrow', 'ndjson'] as const;
 export type ResultFormat = (typeof FORMATS)[number];
+export const SNAPSHOT_FORMATS = ['arrow', 'safetensors'] as const;
+export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
 
 export interface ResultsOptions {
   /** The results folder of this pipeline, e.g. `results/tanh-vs-relu`. */
@@ -42,8 +47,11 @@ export interface ResultsOptions {
   pipeline: string;
   /** Formats for the metrics (Parquet is always written: the summary and readers rely on it). Default ['parquet']. */
   formats?: ResultFormat[];
-  /** Also write every weight snapshot to snapshots.arrows. Default false. */
-  snapshots?: boolean;
+  /**
+   * Also write every weight snapshot: true or 'arrow' to snapshots.arrows, 'safetensors' to one
+   * file per ensemble and checkpoint under snapshots/ (the format `analyze` reads). Default false.
+   */
+  snapshots?: boolean | SnapshotFormat;
   /** Parquet codec. Default 'zstd'. */
   compression?: ParquetCompression;
   /** Configuration to record in the manifest (seed, grid, options...). */
@@ -52,6 +60,15 @@ export interface ResultsOptions {
   partRows?: number;
   /** This writer's shard of a sharded pipeline (see the module comment). */
   shard?: Shard;
+  /** Called when the stream ends: how it stopped (e.g. 'end of input', 'idle for 30 s', 'SIGINT'), written to the manifest as `stopped`. */
+  stopReason?: () => string | null;
+  /**
+   * Milliseconds after which rows held in memory are written as a part even mid-run (a watched
+   * folder's runs never end until it stops). Default: parts at run boundaries and every `partRows`.
+   */
+  flushEvery?: number;
+  /** Called with every error row as it arrives (the CLI prints one stderr line each). */
+  onError?: (row: ErrorRow) => void;
 }
 
 /** One of n deterministic slices of a pipeline's ensembles. */
@@ -76,7 +93,7 @@ export interface ResultsSummary {
 }
 
 const OWN_FILES = /^((runs|manifest|metrics|snapshots)(\.shard-\d+-of-\d+)?\.(parquet|json|arrows|ndjson)|report\.html)$/;
-const OWN_FOLDERS = ['metrics', 'neurons', 'field'];
+const OWN_FOLDERS = ['metrics', 'neurons', 'field', 'errors', 'snapshots'];
 
 /**
  * Make sure `dir` can be created and written, and clear the results of a previous run of the same
@@ -123,15 +140,21 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       let snaps: WeightSnapshot[] = [];
       let neurons: NeuronRow[] = [];
       let field: FieldRow[] = [];
+      let errors: ErrorRow[] = [];
+      let errorRows = 0;
       // Next part number of each folder; `partPath` names the next part.
-      const partCounts = { metrics: 0, neurons: 0, field: 0 };
+      const partCounts = { metrics: 0, neurons: 0, field: 0, errors: 0 };
       const partPath = (folder: keyof typeof partCounts) => `${folder}/${part}-${String(partCounts[folder]++).padStart(5, '0')}.parquet`;
       let metricRows = 0;
       let runsDirty = false;
       let backend: string | null = null;
       const arrow = formats.has('arrow') ? new ArrowStreamFile(join(dir, `metrics${suffix}.arrows`)) : null;
       const ndjson = formats.has('ndjson') ? new NdjsonFile(join(dir, `metrics${suffix}.ndjson`)) : null;
-      const snapFile = options.snapshots ? new ArrowStreamFile(join(dir, `snapshots${suffix}.arrows`)) : null;
+      if (options.snapshots !== undefined && typeof options.snapshots !== 'boolean' && !(SNAPSHOT_FORMATS as readonly string[]).includes(options.snapshots)) {
+        throw new ConfigError('snapshots', options.snapshots, `true, false, ${SNAPSHOT_FORMATS.map((f) => `'${f}'`).join(', ')}`);
+      }
+      const snapFile = options.snapshots === true || options.snapshots === 'arrow' ? new ArrowStreamFile(join(dir, `snapshots${suffix}.arrows`)) : null;
+      const snapFiles = options.snapshots === 'safetensors' ? new SnapshotFiles(dir) : null;
       // All writes go through one queue, in order.
       let queue: Promise<void> = Promise.resolve();
       let failed = false;
@@ -158,14 +181,17 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           shard: options.shard ?? null,
           complete,
           error,
+          stopped: complete ? options.stopReason?.() ?? 'end of input' : null,
           updated_at: new Date().toISOString(),
           backend,
           configuration: options.configuration ?? {},
           files: [...files].sort(),
           runs: summary().runs,
           metric_rows: metricRows,
+          error_rows: errorRows,
           columns: {
             metrics: Object.keys(METRIC_COLUMNS), neurons: Object.keys(NEURON_COLUMNS), field: Object.keys(FIELD_COLUMNS),
+            errors: Object.keys(ERROR_COLUMNS),
             runs: runs.length ? Object.keys(runRow(runs[0], pipeline)) : [],
           },
         }, null, 2) + '\n').then(() => { files.add(`manifest${suffix}.json`); });
@@ -191,8 +217,14 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           enqueue(async () => { await writeParquet(table, join(dir, name), options.compression); files.add(name); });
         if (neurons.length) write(partPath('neurons'), neuronsTable(neurons));
         if (field.length) write(partPath('field'), fieldTable(field));
+        if (errors.length) {
+          const n = errors.length;
+          write(partPath('errors'), errorsTable(errors));
+          enqueue(async () => { errorRows += n; });
+        }
         neurons = [];
         field = [];
+        errors = [];
       };
 
       const flushSnapshots = () => {
@@ -216,14 +248,25 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       };
 
       enqueue(() => writeManifest(false));
+      let timer: NodeJS.Timeout | null = null;
+      const armTimer = () => {
+        if (options.flushEvery === undefined || timer) return;
+        timer = setTimeout(() => { timer = null; flushMetrics(); flushOther(); flushSnapshots(); }, options.flushEvery);
+      };
       const sub = source.subscribe({
         next(r) {
+          if (r.kind === 'metric' || r.kind === 'neuron' || r.kind === 'field') armTimer();
           if (r.kind === 'metric') {
             metrics.push(r);
             if (metrics.length >= partRows) flushMetrics();
           } else if (r.kind === 'neuron' || r.kind === 'field') {
             if (r.kind === 'neuron') neurons.push(r); else field.push(r);
             if (neurons.length + field.length >= partRows) flushOther();
+          } else if (r.kind === 'error') {
+            options.onError?.(r);
+            errors.push(r);
+            // Errors are rare and each one matters: written at once, so a crash keeps them.
+            flushOther();
           } else if (r.kind === 'run') {
             // An ensemble's run records arrive together, after all its rows: a natural part
             // boundary (with several workers, rows of other ensembles may be in the part too).
@@ -236,9 +279,11 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           } else {
             flushRuns();
             if (r.kind === 'snapshot' && snapFile) snaps.push(r);
+            if (r.kind === 'snapshot' && snapFiles) enqueue(async () => { await snapFiles.add(r); for (const f of snapFiles.written.splice(0)) files.add(f); });
           }
         },
         error(e) {
+          if (timer) clearTimeout(timer);
           flushMetrics();
           flushOther();
           flushSnapshots();
@@ -250,6 +295,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           enqueue(async () => { if (!failed) subscriber.error(e); });
         },
         complete() {
+          if (timer) clearTimeout(timer);
           flushMetrics();
           flushOther();
           flushSnapshots();
@@ -269,6 +315,6 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           });
         },
       });
-      return () => sub.unsubscribe();
+      return () => { if (timer) clearTimeout(timer); sub.unsubscribe(); };
     });
 }

@@ -7,7 +7,7 @@ import {
   Bool, Float32, Float64, Int32, List, Field, Table, Utf8, vectorFromArray,
   type DataType, type Vector,
 } from 'apache-arrow';
-import type { FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, WeightSnapshot } from '../types.js';
+import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, WeightSnapshot } from '../types.js';
 import { resolveActivation } from '../activations.js';
 import { canonicalJson } from '../random.js';
 
@@ -46,6 +46,16 @@ function tableOf<R>(rows: R[], columns: Record<string, DataType>): Table {
   return new Table(cols);
 }
 
+/** Column order and types of the errors table (files an ingestion source could not use). */
+export const ERROR_COLUMNS = {
+  path: new Utf8(), step: new Int32(), error: new Utf8(),
+} satisfies Record<keyof Omit<ErrorRow, 'kind'>, DataType>;
+
+/** An errors table from error rows. */
+export function errorsTable(rows: ErrorRow[]): Table {
+  return tableOf(rows, ERROR_COLUMNS);
+}
+
 /** A neurons table from neuron rows. */
 export function neuronsTable(rows: NeuronRow[]): Table {
   return tableOf(rows, NEURON_COLUMNS);
@@ -66,24 +76,32 @@ function inferType(values: Scalar[]): DataType {
   return new Utf8();
 }
 
-/** One row of runs.parquet as plain values (every configuration column, then the outcome). */
+/**
+ * One row of runs.parquet as plain values (every configuration column, then the outcome). Runs
+ * that geomstream did not train (`source` 'checkpoints' or 'activations') have null seeds and
+ * training columns: nothing about their training is known, so nothing is written.
+ */
 export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar> {
   const { run } = rec;
-  const act = resolveActivation(run.network.activation);
+  const trained = run.source === 'trained' ? run : null;
+  const net = run.network;
+  const act = net?.activation != null ? resolveActivation(net.activation) : null;
   const row: Record<string, Scalar> = {
-    run_id: run.run_id, ensemble_id: run.ensemble_id, pipeline, seed: run.seed, data_seed: run.data_seed,
+    run_id: run.run_id, ensemble_id: run.ensemble_id, pipeline, source: run.source, source_path: run.source_path,
+    seed: run.seed, data_seed: run.data_seed,
     task_seed: run.task.seed, task_family: run.task.family, task_id: run.task.id, P: run.task.P, N: run.task.N,
     // Not 'K': DuckDB and pandas users address columns case-insensitively, and 'k' is a task parameter.
     outputs: run.task.K,
   };
   for (const [k, v] of Object.entries(run.task.params)) if (!(k in row)) row[k] = v;
+  const init = trained?.network.init;
+  const training = trained?.training;
   Object.assign(row, {
-    activation: act.label, activation_name: act.name, activation_params: canonicalJson(act.params),
-    width: run.network.width, depth: run.network.depth, readout: run.network.readout,
-    init_weight_scale: run.network.init.weightScale, init_readout_scale: run.network.init.readoutScale,
-    init_bias_scale: run.network.init.biasScale,
-    optimizer: run.training.optimizer, lr: run.training.lr, batch: run.training.batch, epochs: run.training.epochs, samples: run.training.samples,
-    checkpoints: canonicalJson(run.training.checkpoints),
+    activation: act?.label ?? null, activation_name: act?.name ?? null, activation_params: act ? canonicalJson(act.params) : null,
+    width: net?.width ?? null, depth: net?.depth ?? null, readout: trained?.network.readout ?? null,
+    init_weight_scale: init?.weightScale ?? null, init_readout_scale: init?.readoutScale ?? null, init_bias_scale: init?.biasScale ?? null,
+    optimizer: training?.optimizer ?? null, lr: training?.lr ?? null, batch: training?.batch ?? null, epochs: training?.epochs ?? null,
+    samples: training?.samples ?? null, checkpoints: training ? canonicalJson(training.checkpoints) : null,
   });
   for (const [k, v] of Object.entries(run.coords)) if (!(k in row)) row[k] = v;
   Object.assign(row, {
@@ -96,9 +114,12 @@ export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar>
 /** Column types that must not be inferred (a column of all-null or all-integer values would be mistyped). */
 const RUN_TYPES: Record<string, DataType> = {
   diverged_step: new Int32(), error: new Utf8(), steps: new Int32(), final_loss: new Float64(),
-  final_accuracy: new Float64(), wall_time_s: new Float64(), engine: new Utf8(), lr: new Float64(), sigma: new Float64(),
+  final_accuracy: new Float64(), wall_time_s: new Float64(), engine: new Utf8(), backend: new Utf8(), lr: new Float64(), sigma: new Float64(),
   alignment: new Float64(), eps: new Float64(), init_weight_scale: new Float64(), init_readout_scale: new Float64(),
   init_bias_scale: new Float64(), seed: new Int32(), data_seed: new Int32(), task_seed: new Int32(),
+  source: new Utf8(), source_path: new Utf8(), activation: new Utf8(), activation_name: new Utf8(), activation_params: new Utf8(),
+  width: new Int32(), depth: new Int32(), readout: new Utf8(), optimizer: new Utf8(), batch: new Int32(), epochs: new Int32(),
+  samples: new Int32(), checkpoints: new Utf8(),
 };
 
 /** The runs table: one row per run, columns in first-seen order. */

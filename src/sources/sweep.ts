@@ -4,7 +4,7 @@
  * numbers do not change when the grid grows or is sharded.
  */
 import { defer, from, type Observable } from 'rxjs';
-import type { RunSpec, Scalar, Task } from '../types.js';
+import type { TrainedRunSpec as RunSpec, Scalar, Task } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
 import { deriveSeed } from '../random.js';
 import { networkConfig, trainingConfig, type NetworkOptions, type TrainingOptions } from '../config.js';
@@ -69,6 +69,8 @@ export function sweepRuns<G extends Record<string, readonly Scalar[]>>(o: SweepO
     for (const r of replicates) {
       runs.push({
         kind: 'run-spec',
+        source: 'trained',
+        source_path: null,
         run_id: `${ensemble_id},replicate=${r}`,
         ensemble_id,
         seed: deriveSeed(base, point, 'network', r),

@@ -1,0 +1,130 @@
+/**
+ * `geomstream analyze <path>`: checkpoints or saved activations of any network into a results
+ * folder (see src/analysis.ts), with progress and errors on stderr, an optional live Arrow stream
+ * of the metric rows (`--stream -` on stdout), and a summary of the final values at the end.
+ */
+import { readFileSync, createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { analyzeFiles } from '../analysis.js';
+import { ConfigError } from '../errors.js';
+import { readTaskFile } from '../sources/task-file.js';
+import type { MetricRequest } from '../operators/geometry.js';
+import type { ActivationSpec } from '../activations.js';
+import { formatTable, queryResults } from './query.js';
+
+export interface AnalyzeCliOptions {
+  task?: string;
+  activation?: string;
+  network?: string;
+  map?: string;
+  metrics?: string;
+  samplesPerCondition?: number;
+  watch?: boolean;
+  idleExit?: number;
+  settle?: number;
+  out: string;
+  name?: string;
+  stream?: string;
+  progress: boolean;
+}
+
+/** A value of a `name:key=value` metric option: a number when it reads as one, else the text. */
+const optionValue = (v: string): unknown => (v !== '' && Number.isFinite(Number(v)) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v);
+
+/**
+ * `--metrics kernel_alignment:against=target,ps,ccgp:classifier=ridge` → metric requests (a name,
+ * then `:key=value` options).
+ */
+export function parseMetricList(text: string): MetricRequest[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean).map((item) => {
+    const [name, ...opts] = item.split(':');
+    if (!opts.length) return name;
+    const req: Record<string, unknown> & { name: string } = { name };
+    for (const o of opts) {
+      const eq = o.indexOf('=');
+      if (eq <= 0) throw new ConfigError('metrics', item, "name or name:option=value (e.g. 'kernel_alignment:against=target')");
+      req[o.slice(0, eq)] = optionValue(o.slice(eq + 1));
+    }
+    return req as MetricRequest;
+  });
+}
+
+function networkActivation(opts: AnalyzeCliOptions): ActivationSpec | undefined {
+  if (opts.activation && opts.network) throw new ConfigError('network', opts.network, 'either --activation or --network, not both');
+  if (opts.activation) return opts.activation as ActivationSpec;
+  if (!opts.network) return undefined;
+  let net: unknown;
+  try {
+    net = JSON.parse(readFileSync(opts.network, 'utf8'));
+  } catch (e) {
+    throw new ConfigError('network', opts.network, `a JSON file { "activation": … } (${(e as Error).message})`);
+  }
+  const act = (net as { activation?: unknown })?.activation;
+  if (act === undefined) throw new ConfigError('network.activation', undefined, 'an activation name or { name, ...parameters }');
+  return act as ActivationSpec;
+}
+
+/** Run the analyze command; sets the exit code (0 ok, 1 some files could not be used). */
+export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Promise<void> {
+  if (!opts.task) throw new ConfigError('task', undefined, 'a task file (--task task.json, or the .safetensors/.npz written by geomstream task)');
+  const task = readTaskFile(opts.task, 'task');
+  const activation = networkActivation(opts);
+  const metrics = opts.metrics ? parseMetricList(opts.metrics) : undefined;
+  const controller = new AbortController();
+  let signalName: string | null = null;
+  const onSignal = (name: string) => () => {
+    signalName = name;
+    process.stderr.write(`geomstream: ${name}: finishing the current file, then writing the dataset\n`);
+    controller.abort();
+  };
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+  process.once('SIGINT', handlers.SIGINT);
+  process.once('SIGTERM', handlers.SIGTERM);
+  let stream: Writable | undefined;
+  if (opts.stream === '-') stream = process.stdout;
+  else if (opts.stream) stream = createWriteStream(opts.stream);
+  // With the rows on stdout, everything else goes to stderr.
+  const say = (s: string) => (stream === process.stdout ? process.stderr : process.stdout).write(s);
+  let files = 0, errors = 0, rows = 0, lastStep: number | null = null;
+  let lastPrint = 0;
+  const progress = (force = false) => {
+    if (!opts.progress) return;
+    const now = performance.now();
+    if (!force && now - lastPrint < 2000) return;
+    lastPrint = now;
+    process.stderr.write(`geomstream analyze: ${files} checkpoints read, ${errors} rejected, ${rows} metric rows${lastStep === null ? '' : `, last step ${lastStep}`}\n`);
+  };
+  const seenSteps = new Set<string>();
+  try {
+    const summary = await analyzeFiles({
+      path, task, activation, map: opts.map, metrics, samplesPerCondition: opts.samplesPerCondition,
+      watch: opts.watch, idleExit: opts.idleExit, settle: opts.settle, signal: controller.signal,
+      out: opts.out, name: opts.name, stream,
+      onError: (e) => {
+        errors++;
+        process.stderr.write(`geomstream: ${e.path}${e.step === null ? '' : ` (step ${e.step})`}: ${e.error}\n`);
+      },
+      onRecord: (r) => {
+        if (r.kind === 'metric') rows++;
+        if ((r.kind === 'snapshot' || r.kind === 'representation') && !seenSteps.has(`${r.ensemble_id}\u0000${r.step}`)) {
+          seenSteps.add(`${r.ensemble_id}\u0000${r.step}`);
+          files++;
+          lastStep = r.step;
+        }
+        progress();
+      },
+    });
+    progress(true);
+    say(`\n${summary.dir}: ${summary.runs.total} runs, ${summary.metricRows} metric rows, ${errors} files rejected${signalName ? ` (stopped by ${signalName})` : ''}\n`);
+    if (summary.metricRows > 0) {
+      const { columns, rows: table } = await queryResults(summary.dir, `SELECT run_id, step, metric, against, round(avg(value), 4) AS value
+        FROM final WHERE scope = 'run' GROUP BY ALL ORDER BY run_id, metric, against`);
+      say(`\nfinal values (mean over dichotomies)\n\n${formatTable(columns, table)}\n`);
+    }
+    if (errors > 0) process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', handlers.SIGINT);
+    process.off('SIGTERM', handlers.SIGTERM);
+    if (stream && stream !== process.stdout) await new Promise<void>((r) => (stream as Writable).end(r));
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * `fromActivations`: hidden activity saved by another program, read as `Representation`s, so
+ * `geometry` works on it unchanged (CKA/RSA on the condition means; PS; CCGP, SD and
+ * decodability on the samples).
+ *
+ * Files (one or a folder of them; with `watch`, tailed as in sources/watch.ts):
+ * - Parquet or Arrow IPC tables: an integer column `condition`, optional `step`, `layer` and
+ *   `run_id` columns, and the activity as a `list<float>` column `activity` or as the remaining
+ *   numeric columns (one per unit);
+ * - `.npz` with `activity` [n, H] and `conditions` [n] (and optional scalar `step`, `layer`);
+ * - `.npy` with `activity` [n, H], the conditions given as the `conditions` option.
+ * Rows are grouped by (run_id, step, layer); each group is one Representation: the mean activity
+ * per condition (P × H; every condition needs a row) and, when some condition has several rows,
+ * the rows themselves as samples. Missing columns default to: run_id = the name, step = the first
+ * integer of the file name (else 0), layer = 1.
+ */
+import { Observable } from 'rxjs';
+import { basename, extname } from 'node:path';
+import type { Table } from 'apache-arrow';
+import type { ErrorRow, IngestedRunSpec, Matrix, MatrixLike, Representation, RunRecord, StreamRecord, Task } from '../types.js';
+import { ConfigError } from '../errors.js';
+import { readNpy } from '../formats/npy.js';
+import { readNpz } from '../formats/npz.js';
+import { readTable } from '../formats/tables.js';
+import type { Tensor } from '../formats/tensor.js';
+import { externalTask } from './task-file.js';
+import { readyFiles, stepFromName, watchOptions, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
+
+export interface ActivationsOptions extends WatchOptions {
+  /** An activation file, or a folder of them. */
+  path: string;
+  /** The task (from a task file); or give `targets` (and `inputs`) for an external task. */
+  task?: Task;
+  /** Targets, P × K (0/1), when no task is given. */
+  targets?: MatrixLike;
+  /** Input means, P × N, when no task is given (without them, metrics against 'input' are rejected). */
+  inputs?: MatrixLike | null;
+  /** The condition of each row, for `.npy` files (which hold only the activity). */
+  conditions?: ArrayLike<number>;
+  /** Run id when the files have no `run_id` column. Default: the file's or folder's name. */
+  name?: string;
+}
+
+const ACTIVATION_FILE = /\.(parquet|arrow|arrows|feather|npz|npy)$/i;
+
+/** One group of rows: the activity of one run at one step and layer. */
+interface Group { run_id: string; step: number; layer: number; rows: number[][]; conditions: number[] }
+
+const intColumn = (t: Table, name: string): Array<number | null> | null => {
+  const col = t.getChild(name);
+  if (!col) return null;
+  return Array.from({ length: t.numRows }, (_, i) => {
+    const v = col.get(i) as number | bigint | null;
+    return v === null ? null : Number(v);
+  });
+};
+
+/** The groups of an Arrow table (see the module comment). */
+function tableGroups(t: Table, name: string, fileStep: number): Group[] {
+  const cond = intColumn(t, 'condition');
+  if (!cond) throw new ConfigError('condition', `columns ${t.schema.fields.map((f) => f.name).join(', ')}`, "an integer column 'condition'");
+  const steps = intColumn(t, 'step');
+  const layers = intColumn(t, 'layer');
+  const runCol = t.getChild('run_id');
+  const activityCol = t.getChild('activity');
+  const unitNames = activityCol ? [] : t.schema.fields.map((f) => f.name).filter((n) => !['condition', 'step', 'layer', 'run_id'].includes(n));
+  if (!activityCol && !unitNames.length) throw new ConfigError('activity', 'no activity columns', "a list<float> column 'activity' or one numeric column per unit");
+  const units = unitNames.map((n) => t.getChild(n)!);
+  const groups = new Map<string, Group>();
+  for (let i = 0; i < t.numRows; i++) {
+    const c = cond[i];
+    if (c === null) throw new ConfigError(`condition[${i}]`, null, 'an integer condition index');
+    const row = activityCol ? Array.from(activityCol.get(i) as ArrayLike<number>, Number) : units.map((u) => Number(u.get(i)));
+    const run_id = runCol ? String(runCol.get(i)) : name;
+    const step = steps?.[i] ?? fileStep;
+    const layer = layers?.[i] ?? 1;
+    const key = `${run_id}\u0000${step}\u0000${layer}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { run_id, step, layer, rows: [], conditions: [] }));
+    g.rows.push(row);
+    g.conditions.push(c);
+  }
+  return [...groups.values()];
+}
+
+const scalarOf = (t: Tensor | undefined, field: string): number | null => {
+  if (!t) return null;
+  if (t.data.length !== 1) throw new ConfigError(field, `shape [${t.shape.join(', ')}]`, 'a scalar');
+  return Number(t.data[0]);
+};
+
+/** The groups of a .npy or .npz file. */
+function arrayGroups(path: string, bytes: Uint8Array, name: string, fileStep: number, conditions: ArrayLike<number> | undefined): Group[] {
+  let activity: Tensor;
+  let cond: ArrayLike<number> | undefined = conditions;
+  let step = fileStep, layer = 1;
+  if (extname(path).toLowerCase() === '.npz') {
+    const entries = readNpz(bytes);
+    const a = entries.get('activity');
+    if (!a) throw new ConfigError('activity', `entries ${[...entries.keys()].join(', ')}`, "an array 'activity' [n, H] (and 'conditions' [n])");
+    activity = a;
+    const c = entries.get('conditions');
+    if (c) cond = c.data;
+    step = scalarOf(entries.get('step'), 'step') ?? step;
+    layer = scalarOf(entries.get('layer'), 'layer') ?? layer;
+  } else {
+    activity = readNpy(bytes);
+  }
+  if (activity.shape.length !== 2) throw new ConfigError('activity.shape', `[${activity.shape.join(', ')}]`, '[n, H]: one row per sample');
+  if (!cond) throw new ConfigError('conditions', null, "each row's condition: a 'conditions' array in the .npz, or the conditions option for a .npy");
+  const [n, H] = activity.shape;
+  if (cond.length !== n) throw new ConfigError('conditions', `${cond.length} values`, `one per activity row: ${n}`);
+  const rows = Array.from({ length: n }, (_, i) => Array.from(activity.data.subarray(i * H, (i + 1) * H), Number));
+  return [{ run_id: name, step, layer, rows, conditions: Array.from(cond, Number) }];
+}
+
+/** A group's Representation: condition means, and the rows as samples when some condition has several. */
+function representation(g: Group, task: Task, run: IngestedRunSpec): Representation {
+  const P = task.P;
+  const H = g.rows[0]?.length ?? 0;
+  const counts = new Array<number>(P).fill(0);
+  const sums = new Float64Array(P * H);
+  g.rows.forEach((row, i) => {
+    const c = g.conditions[i];
+    if (!Number.isInteger(c) || c < 0 || c >= P) throw new ConfigError(`condition (row ${i})`, c, `an integer in [0, ${P - 1}] (the task has P = ${P} conditions)`);
+    if (row.length !== H) throw new ConfigError(`activity (row ${i})`, `${row.length} units`, `${H} units, as in the first row`);
+    for (let j = 0; j < H; j++) {
+      if (!Number.isFinite(row[j])) throw new ConfigError(`activity (row ${i}, unit ${j})`, row[j], 'a finite number');
+      sums[c * H + j] += row[j];
+    }
+    counts[c]++;
+  });
+  const missing = counts.findIndex((n) => n === 0);
+  if (missing >= 0) throw new ConfigError('condition', `no row of condition ${missing}`, `rows of every condition 0..${P - 1} (run ${g.run_id}, step ${g.step})`);
+  for (let c = 0; c < P; c++) for (let j = 0; j < H; j++) sums[c * H + j] /= counts[c];
+  const means: Matrix = { rows: P, cols: H, data: sums };
+  const samples = counts.some((n) => n > 1)
+    ? { activity: { rows: g.rows.length, cols: H, data: Float64Array.from(g.rows.flat()) }, conditions: Int32Array.from(g.conditions) }
+    : null;
+  return {
+    kind: 'representation', run_id: g.run_id, ensemble_id: g.run_id, step: g.step, epoch: null, loss: null, accuracy: null,
+    layer: g.layer, means, samples, run, ensemble_size: 1, final: false,
+  };
+}
+
+/** Files in step order (from their names), then by path. */
+function activationOrder<F extends FoundFile>(files: F[]): F[] {
+  return files.map((f) => ({ f, s: stepFromName(f.path) ?? Infinity })).sort((a, b) => a.s - b.s || a.f.path.localeCompare(b.f.path)).map((x) => x.f);
+}
+
+/**
+ * Read activation files as `Representation`s (see the module comment), then a `RunRecord` per
+ * run (source 'activations'). Without `watch`, each run's highest step is `final`. A file that
+ * cannot be used becomes one `ErrorRow`; the stream goes on. Options are checked when this is
+ * called, before anything is read.
+ */
+export function fromActivations(options: ActivationsOptions, stop: StopInfo = { reason: '' }): Observable<StreamRecord> {
+  const watch = watchOptions(options);
+  const task = options.task ?? (options.targets ? externalTask({ targets: options.targets, inputs: options.inputs ?? null }) : null);
+  if (!task) throw new ConfigError('task', null, 'a task (a task file) or targets (P × K, 0/1) for the conditions');
+  const base = options.name ?? basename(options.path).replace(ACTIVATION_FILE, '');
+  return new Observable<StreamRecord>((subscriber) => {
+    let cancelled = false;
+    const started = performance.now();
+    const runs = new Map<string, { spec: IngestedRunSpec; last: number }>();
+    const seen = new Set<string>();
+    const held = new Map<string, Representation[]>();
+    (async () => {
+      for await (const f of readyFiles(options.path, (n) => ACTIVATION_FILE.test(n), watch, activationOrder, stop)) {
+        if (cancelled) return;
+        if (f.error !== undefined) { subscriber.next({ kind: 'error', path: f.path, step: null, error: f.error } satisfies ErrorRow); continue; }
+        const fileStep = stepFromName(f.path) ?? 0;
+        const name = f.group === null ? base : `${base}/${f.group}`;
+        try {
+          const ext = extname(f.path).toLowerCase();
+          const groups = ext === '.npy' || ext === '.npz' ? arrayGroups(f.path, f.bytes, name, fileStep, options.conditions) : tableGroups(readTable(f.bytes), name, fileStep);
+          const reps = groups.map((g) => {
+            const key = `${g.run_id}\u0000${g.step}\u0000${g.layer}`;
+            if (seen.has(key)) throw new ConfigError('step', g.step, `one set of rows per run, step and layer: run ${g.run_id} step ${g.step} layer ${g.layer} was already read`);
+            let run = runs.get(g.run_id);
+            if (!run) {
+              const spec: IngestedRunSpec = {
+                kind: 'run-spec', run_id: g.run_id, ensemble_id: g.run_id, coords: {}, task, source: 'activations', source_path: f.path,
+                seed: null, data_seed: null, training: null, network: null,
+              };
+              runs.set(g.run_id, (run = { spec, last: g.step }));
+            }
+            return representation(g, task, run.spec);
+          });
+          for (const g of groups) seen.add(`${g.run_id}\u0000${g.step}\u0000${g.layer}`);
+          for (const r of reps) {
+            const run = runs.get(r.run_id)!;
+            run.last = Math.max(run.last, r.step);
+            if (watch.watch) { subscriber.next(r); continue; }
+            // Without watch, hold each run's latest step back until a later one (or the end) shows whether it is final.
+            const h = held.get(r.run_id) ?? [];
+            if (h.length && h[0].step < r.step) { for (const x of h) subscriber.next(x); h.length = 0; }
+            h.push(r);
+            held.set(r.run_id, h);
+          }
+        } catch (e) {
+          subscriber.next({ kind: 'error', path: f.path, step: null, error: e instanceof Error ? e.message : String(e) } satisfies ErrorRow);
+        }
+      }
+      if (cancelled) return;
+      for (const h of held.values()) for (const r of h) subscriber.next({ ...r, final: r.step === runs.get(r.run_id)!.last });
+      const wall = (performance.now() - started) / 1000;
+      for (const { spec, last } of runs.values()) {
+        subscriber.next({
+          kind: 'run', run: spec, status: 'completed', diverged_step: null, error: null, steps: last,
+          final_loss: null, final_accuracy: null, backend: null, engine: null, wall_time_s: wall,
+        } satisfies RunRecord);
+      }
+      subscriber.complete();
+    })().catch((e) => subscriber.error(e));
+    return () => { cancelled = true; };
+  });
+}

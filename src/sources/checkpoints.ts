@@ -1,0 +1,267 @@
+/**
+ * `fromCheckpoints`: checkpoint files written by another program (PyTorch, JAX, numpy) or by
+ * `geomstream run --snapshots safetensors`, read as `WeightSnapshot`s, so `probe`, `geometry` and
+ * `weightDynamics` work on them unchanged.
+ *
+ * Files: safetensors and .npz, one per checkpoint; a folder of them is one run (or one ensemble),
+ * and each direct subfolder another. The step comes from the safetensors header's
+ * `__metadata__.step`, else from the first integer in the file name; files are read in step order.
+ * Tensors (names changed by `map`): `W` [H, N], `b1` [H], `J` [K, H], `b2` [K] — the orientation
+ * of `NetworkParams` and of PyTorch's `nn.Linear.weight` — and hidden layers 2..depth as `W_{l}`
+ * [H, H], `b_{l}` [H]. A leading dimension S on every tensor is an ensemble of S networks: run ids
+ * `<name>/0`…`<name>/S−1` (or the header's `__metadata__.run_ids`, a JSON array).
+ *
+ * A file that cannot be used — unreadable, malformed, a tensor missing, a shape that does not fit
+ * the task, non-finite weights, a step already read — becomes one `ErrorRow` and the stream goes
+ * on. At the end, one `RunRecord` per run (source 'checkpoints'; no training fields).
+ */
+import { Observable } from 'rxjs';
+import { basename, extname } from 'node:path';
+import type { ErrorRow, IngestedRunSpec, NetworkParams, RunRecord, StreamRecord, Task, WeightSnapshot } from '../types.js';
+import type { ActivationSpec } from '../activations.js';
+import { resolveActivation } from '../activations.js';
+import { ConfigError } from '../errors.js';
+import { readSafetensors } from '../formats/safetensors.js';
+import { readNpz } from '../formats/npz.js';
+import type { Tensor } from '../formats/tensor.js';
+import { readHead, readyFiles, stepFromName, watchOptions, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
+
+/** Tensor roles and their default names. `{l}` in a deep-layer name is the layer number, 2..depth. */
+export const DEFAULT_TENSOR_MAP = { W: 'W', b1: 'b1', J: 'J', b2: 'b2', W_l: 'W_{l}', b_l: 'b_{l}' } as const;
+export type TensorRole = keyof typeof DEFAULT_TENSOR_MAP;
+
+export interface CheckpointsOptions extends WatchOptions {
+  /** A checkpoint file, or a folder of them (each direct subfolder: another run or ensemble). */
+  path: string;
+  /** The task the network was trained on (its input means are probed; N and K check the shapes). */
+  task: Task;
+  /** What is known of the network: its activation (required to probe it). */
+  network: { activation: ActivationSpec };
+  /**
+   * Tensor names by role, as an object or as 'W=fc1.weight,b1=fc1.bias,J=fc2.weight,b2=fc2.bias'.
+   * Roles: W, b1, J, b2, and W_l, b_l for hidden layers 2..depth ('{l}' stands for the layer number).
+   */
+  map?: Partial<Record<TensorRole, string>> | string;
+  /** Run-id prefix. Default: the file's or folder's name. */
+  name?: string;
+}
+
+/** Resolve a tensor map (object or 'role=name,…' text) over the defaults; unknown roles are a ConfigError. */
+export function tensorMap(map: CheckpointsOptions['map']): Record<TensorRole, string> {
+  const roles = Object.keys(DEFAULT_TENSOR_MAP) as TensorRole[];
+  let given: Record<string, unknown> = {};
+  if (typeof map === 'string') {
+    for (const part of map.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new ConfigError('map', part, "role=tensor pairs separated by commas, e.g. 'W=fc1.weight,b1=fc1.bias'");
+      given[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    }
+  } else if (map != null) {
+    if (typeof map !== 'object') throw new ConfigError('map', map, 'an object { role: tensor name } or a string role=name,…');
+    given = map as Record<string, unknown>;
+  }
+  const out = { ...DEFAULT_TENSOR_MAP } as Record<TensorRole, string>;
+  for (const [k, v] of Object.entries(given)) {
+    if (!roles.includes(k as TensorRole)) throw new ConfigError(`map.${k}`, v, `the roles ${roles.join(', ')}`);
+    if (typeof v !== 'string' || !v) throw new ConfigError(`map.${k}`, v, 'a tensor name');
+    out[k as TensorRole] = v;
+  }
+  return out;
+}
+
+const CHECKPOINT_FILE = /\.(safetensors|npz)$/i;
+
+/** A checkpoint's tensors and metadata from its bytes (throws a ConfigError for a malformed file). */
+function parseCheckpoint(path: string, bytes: Uint8Array): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  if (extname(path).toLowerCase() === '.npz') return { tensors: readNpz(bytes), metadata: {} };
+  return readSafetensors(bytes);
+}
+
+/** The step of a checkpoint: `__metadata__.step`, else the first integer of the file name. */
+function stepOf(path: string, metadata: Record<string, string>): number {
+  const meta = metadata.step;
+  if (meta !== undefined) {
+    const n = Number(meta);
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError('__metadata__.step', meta, 'a non-negative integer');
+    return n;
+  }
+  const fromName = stepFromName(path);
+  if (fromName === null) throw new ConfigError('step', basename(path), 'a __metadata__.step entry or an integer in the file name');
+  return fromName;
+}
+
+/** The step without reading the whole file (for ordering); null when it cannot be told yet. */
+function peekStep(path: string): number | null {
+  if (extname(path).toLowerCase() === '.safetensors') {
+    try {
+      const head = readHead(path, 8);
+      if (head.length === 8) {
+        const len = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
+        if (len <= 1 << 24) {
+          const meta = (JSON.parse(new TextDecoder().decode(readHead(path, 8 + len).subarray(8))) as { __metadata__?: { step?: string } }).__metadata__;
+          if (meta?.step !== undefined && Number.isInteger(Number(meta.step))) return Number(meta.step);
+        }
+      }
+    } catch { /* the full read reports it */ }
+  }
+  return stepFromName(path);
+}
+
+/** Files in step order within each group (groups in name order); files without a step last. */
+export function checkpointOrder<F extends FoundFile>(files: F[]): F[] {
+  const keyed = files.map((f) => ({ f, step: peekStep(f.path) ?? Infinity }));
+  keyed.sort((a, b) => (a.f.group ?? '').localeCompare(b.f.group ?? '') || a.step - b.step || a.f.path.localeCompare(b.f.path));
+  return keyed.map((k) => k.f);
+}
+
+const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/**
+ * The networks of one checkpoint: the tensors named by `map`, shapes checked against the task
+ * (N inputs, K outputs) and each other, values finite. Throws a ConfigError naming the tensor.
+ */
+export function checkpointParams(tensors: Map<string, Tensor>, map: Record<TensorRole, string>, task: Pick<Task, 'N' | 'K'>): NetworkParams[] {
+  const get = (role: TensorRole, name: string): Tensor => {
+    const t = tensors.get(name);
+    if (!t) throw new ConfigError(`tensor '${name}' (${role})`, 'missing', `a tensor of that name; the file has ${[...tensors.keys()].join(', ') || 'none'} (rename with --map ${role}=…)`);
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) throw new ConfigError(`tensor '${name}'.dtype`, t.dtype, 'F16, BF16, F32 or F64');
+    return t;
+  };
+  const W = get('W', map.W);
+  if (W.shape.length !== 2 && W.shape.length !== 3) throw new ConfigError(`tensor '${map.W}'.shape`, shapeText(W.shape), `[H, ${task.N}] or, for an ensemble, [S, H, ${task.N}]`);
+  const batched = W.shape.length === 3;
+  const S = batched ? W.shape[0] : 1;
+  const H = W.shape[batched ? 1 : 0];
+  const lead = batched ? [S] : [];
+  const expect = (t: Tensor, name: string, shape: number[]) => {
+    const want = [...lead, ...shape];
+    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      throw new ConfigError(`tensor '${name}'.shape`, shapeText(t.shape), `${shapeText(want)} (task: N = ${task.N} inputs, K = ${task.K} outputs; width H = ${H} from '${map.W}'${batched ? `, ensemble of S = ${S}` : ''})`);
+    }
+    let bad = 0;
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) bad++;
+    if (bad) throw new ConfigError(`tensor '${name}'`, `${bad} non-finite value${bad > 1 ? 's' : ''} (NaN or Inf)`, 'finite weights');
+    return t;
+  };
+  expect(W, map.W, [H, task.N]);
+  const b1 = expect(get('b1', map.b1), map.b1, [H]);
+  const J = expect(get('J', map.J), map.J, [task.K, H]);
+  const b2 = expect(get('b2', map.b2), map.b2, [task.K]);
+  const deep: Array<{ W: Tensor; b: Tensor }> = [];
+  for (let l = 2; tensors.has(map.W_l.replaceAll('{l}', String(l))); l++) {
+    const wn = map.W_l.replaceAll('{l}', String(l)), bn = map.b_l.replaceAll('{l}', String(l));
+    deep.push({ W: expect(get('W_l', wn), wn, [H, H]), b: expect(get('b_l', bn), bn, [H]) });
+  }
+  const slice = (t: Tensor, s: number) => {
+    const n = t.data.length / S;
+    return Float32Array.from(t.data.subarray(s * n, (s + 1) * n));
+  };
+  return Array.from({ length: S }, (_, s) => {
+    const p: NetworkParams = { N: task.N, H, K: task.K, W: slice(W, s), b1: slice(b1, s), J: slice(J, s), b2: slice(b2, s) };
+    if (deep.length) p.layers = deep.map((d) => ({ W: slice(d.W, s), b: slice(d.b, s) }));
+    return p;
+  });
+}
+
+function runIds(metadata: Record<string, string>, name: string, S: number): string[] {
+  if (metadata.run_ids) {
+    try {
+      const ids = JSON.parse(metadata.run_ids) as unknown;
+      if (Array.isArray(ids) && ids.length === S && ids.every((x) => typeof x === 'string')) return ids as string[];
+    } catch { /* fall back to the numbered ids */ }
+    throw new ConfigError('__metadata__.run_ids', metadata.run_ids, `a JSON array of ${S} strings (one per network)`);
+  }
+  return S === 1 ? [name] : Array.from({ length: S }, (_, s) => `${name}/${s}`);
+}
+
+/**
+ * Read checkpoint files as `WeightSnapshot`s (see the module comment), then a `RunRecord` per run.
+ * With `watch`, the folder is tailed (see sources/watch.ts) until `signal` aborts or `idleExit`
+ * seconds pass without a new file; the snapshots of a watched folder are never `final`, since
+ * another could come. Options are checked when this is called, before anything is read.
+ */
+export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { reason: '' }): Observable<StreamRecord> {
+  const map = tensorMap(options.map);
+  resolveActivation(options.network?.activation, 'network.activation'); // validated now, before anything is read
+  const watch = watchOptions(options);
+  const task = options.task;
+  if (!task || typeof task.N !== 'number') throw new ConfigError('task', task, 'a Task (from a task file or a source function)');
+  if (task.N === 0) throw new ConfigError('task', task.id, 'a task with input means (checkpoints are probed on them): give a task file with a family, or means');
+  const base = options.name ?? basename(options.path).replace(/\.(safetensors|npz)$/i, '');
+  return new Observable<StreamRecord>((subscriber) => {
+    let cancelled = false;
+    const started = performance.now();
+    const runs = new Map<string, { spec: IngestedRunSpec; last: number }>();
+    const stepsSeen = new Map<string, Map<number, string>>();
+    const emitError = (path: string, step: number | null, e: unknown) => {
+      const row: ErrorRow = { kind: 'error', path, step, error: e instanceof Error ? e.message : String(e) };
+      subscriber.next(row);
+    };
+    (async () => {
+      const files = readyFiles(options.path, (n) => CHECKPOINT_FILE.test(n), watch, checkpointOrder, stop);
+      // Without watch, the last file of each group is that run's final checkpoint: hold one file back.
+      let held: WeightSnapshot[] = [];
+      const release = (final: boolean) => {
+        for (const s of held) subscriber.next(final ? { ...s, final: true } : s);
+        held = [];
+      };
+      let heldGroup: string | null | undefined;
+      for await (const f of files) {
+        if (cancelled) return;
+        if (f.error !== undefined) { emitError(f.path, stepFromName(f.path), f.error); continue; }
+        // Until the file's own step is read, its name's (for the error row of an unreadable file).
+        let step: number | null = stepFromName(f.path);
+        try {
+          const { tensors, metadata } = parseCheckpoint(f.path, f.bytes);
+          step = stepOf(f.path, metadata);
+          const group = f.group === null ? base : `${base}/${f.group}`;
+          const seen = stepsSeen.get(group) ?? new Map<number, string>();
+          stepsSeen.set(group, seen);
+          if (seen.has(step)) throw new ConfigError('step', step, `one file per step: step ${step} of '${group}' was already read from ${seen.get(step)}`);
+          const params = checkpointParams(tensors, map, task);
+          const ids = runIds(metadata, group, params.length);
+          seen.set(step, f.path);
+          const ensemble_id = metadata.ensemble_id ?? group;
+          const snaps = params.map((p, s): WeightSnapshot => {
+            let run = runs.get(ids[s]);
+            if (!run) {
+              const spec: IngestedRunSpec = {
+                kind: 'run-spec', run_id: ids[s], ensemble_id, coords: {}, task, source: 'checkpoints',
+                source_path: f.group === null ? options.path : `${options.path}/${f.group}`, seed: null, data_seed: null, training: null,
+                network: { activation: options.network.activation, width: p.H, depth: 1 + (p.layers?.length ?? 0) },
+              };
+              run = { spec, last: step! };
+              runs.set(ids[s], run);
+            }
+            run.last = Math.max(run.last, step!);
+            return {
+              kind: 'snapshot', run_id: ids[s], ensemble_id, step: step!, epoch: null, loss: null, accuracy: null, params: p,
+              run: run.spec, ensemble_size: params.length, final: false,
+            };
+          });
+          if (watch.watch) for (const s of snaps) subscriber.next(s);
+          else {
+            if (heldGroup !== undefined && heldGroup !== group) release(true);
+            else release(false);
+            held = snaps;
+            heldGroup = group;
+          }
+        } catch (e) {
+          emitError(f.path, step, e);
+        }
+      }
+      release(true);
+      if (cancelled) return;
+      const wall = (performance.now() - started) / 1000;
+      for (const { spec, last } of runs.values()) {
+        const record: RunRecord = {
+          kind: 'run', run: spec, status: 'completed', diverged_step: null, error: null, steps: last,
+          final_loss: null, final_accuracy: null, backend: null, engine: null, wall_time_s: wall,
+        };
+        subscriber.next(record);
+      }
+      subscriber.complete();
+    })().catch((e) => subscriber.error(e));
+    return () => { cancelled = true; };
+  });
+}

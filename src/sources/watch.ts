@@ -1,0 +1,237 @@
+/**
+ * The file side of the ingestion sources: which files of a path to read, in which order, and —
+ * with `watch` — tailing a folder that another program is writing into.
+ *
+ * A file is taken when it is complete: as soon as its bytes say so (a safetensors file as long as
+ * its header declares; a zip, Parquet or Arrow file ending in its trailer; a .npy as long as its
+ * shape needs), which is at once for a file renamed into place; otherwise once its size and
+ * modification time have not changed for `settle` milliseconds (then a truncated file becomes an
+ * error row). Each path is taken once. Names starting with '.' or ending in .tmp, .part,
+ * .partial or .crdownload are never taken (writers' temporary names).
+ */
+import { openSync, readSync, closeSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ConfigError, requireNumber } from '../errors.js';
+
+export interface WatchOptions {
+  /** Tail the folder: take new files as they appear, until stopped (default false: read what is there, then end). */
+  watch?: boolean;
+  /** With `watch`: end after this many seconds without a new file (default: never; a signal or SIGINT ends it). */
+  idleExit?: number;
+  /** Milliseconds a file's size must stay unchanged before an incomplete-looking file is taken anyway. Default 1000. */
+  settle?: number;
+  /** Milliseconds between two looks at the folder. Default 100. */
+  poll?: number;
+  /** Ends the stream (after the file being read) when aborted; the CLI aborts it on SIGINT and SIGTERM. */
+  signal?: AbortSignal;
+}
+
+export const WATCH_DEFAULTS = { settle: 1000, poll: 100 } as const;
+
+const TEMPORARY = /^\.|\.(tmp|part|partial|crdownload)$/i;
+
+/** A file found under the source path: its path and the subfolder it is in (null at the top). */
+export interface FoundFile {
+  path: string;
+  group: string | null;
+}
+
+/** Validate the watch options (before anything is read). */
+export function watchOptions(o: WatchOptions): Required<Omit<WatchOptions, 'signal' | 'idleExit'>> & Pick<WatchOptions, 'signal' | 'idleExit'> {
+  return {
+    watch: o.watch ?? false,
+    idleExit: o.idleExit === undefined ? undefined : requireNumber('idleExit', o.idleExit, { min: 0 }),
+    settle: requireNumber('settle', o.settle ?? WATCH_DEFAULTS.settle, { min: 0 }),
+    poll: requireNumber('poll', o.poll ?? WATCH_DEFAULTS.poll, { min: 1 }),
+    signal: o.signal,
+  };
+}
+
+/**
+ * The candidate files of `path`: the file itself, or the files of the folder and of its direct
+ * subfolders (each subfolder a group: one run or ensemble), whose names `accept` takes.
+ */
+export function listFiles(path: string, accept: (name: string) => boolean, field = 'path'): FoundFile[] {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new ConfigError(field, path, `an existing file or folder (${(e as Error).message})`);
+  }
+  if (st.isFile()) return [{ path, group: null }];
+  const out: FoundFile[] = [];
+  for (const name of readdirSync(path).sort()) {
+    if (TEMPORARY.test(name)) continue;
+    const p = join(path, name);
+    let s: Stats;
+    try { s = statSync(p); } catch { continue; } // deleted meanwhile
+    if (s.isFile() && accept(name)) out.push({ path: p, group: null });
+    else if (s.isDirectory()) {
+      let inner: string[] = [];
+      try { inner = readdirSync(p).sort(); } catch { continue; }
+      for (const f of inner) if (!TEMPORARY.test(f) && accept(f)) out.push({ path: join(p, f), group: name });
+    }
+  }
+  return out;
+}
+
+/** The first integer in a file's name (e.g. 1200 in 'ckpt-1200.safetensors'), or null. */
+export function stepFromName(path: string): number | null {
+  const m = /\d+/.exec(basename(path));
+  return m ? Number(m[0]) : null;
+}
+
+/** The first `n` bytes of a file (fewer if it is shorter). */
+export function readHead(path: string, n: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      const r = readSync(fd, buf, got, n - got, got);
+      if (r === 0) break;
+      got += r;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(Math.max(0, from), Math.max(0, to)));
+
+/**
+ * Whether a file's bytes look complete for its format, from its size and trailer alone (not a full
+ * parse): see the module comment. Unknown formats: false (the settle time decides).
+ */
+export function looksComplete(name: string, bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.safetensors')) {
+    if (n < 8) return false;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const len = Number(view.getBigUint64(0, true));
+    if (8 + len > n) return false;
+    try {
+      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len))) as Record<string, { data_offsets?: [number, number] }>;
+      let end = 0;
+      for (const [k, v] of Object.entries(header)) if (k !== '__metadata__' && v?.data_offsets) end = Math.max(end, v.data_offsets[1]);
+      return 8 + len + end === n;
+    } catch {
+      return false;
+    }
+  }
+  if (lower.endsWith('.npz')) {
+    // End of central directory record, 22 bytes, at the very end (numpy writes no zip comment).
+    return n >= 22 && bytes[n - 22] === 0x50 && bytes[n - 21] === 0x4b && bytes[n - 20] === 0x05 && bytes[n - 19] === 0x06;
+  }
+  if (lower.endsWith('.parquet')) return n >= 12 && ascii(bytes, 0, 4) === 'PAR1' && ascii(bytes, n - 4, n) === 'PAR1';
+  if (lower.endsWith('.arrow') || lower.endsWith('.feather')) return n >= 12 && ascii(bytes, 0, 6) === 'ARROW1' && ascii(bytes, n - 6, n) === 'ARROW1';
+  if (lower.endsWith('.arrows')) {
+    // The end-of-stream marker: continuation 0xFFFFFFFF then a zero length.
+    return n >= 8 && bytes[n - 8] === 0xff && bytes[n - 7] === 0xff && bytes[n - 6] === 0xff && bytes[n - 5] === 0xff &&
+      bytes[n - 4] === 0 && bytes[n - 3] === 0 && bytes[n - 2] === 0 && bytes[n - 1] === 0;
+  }
+  if (lower.endsWith('.npy')) {
+    if (n < 10 || ascii(bytes, 1, 6) !== 'NUMPY') return false;
+    const major = bytes[6];
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const hl = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+    const start = (major === 1 ? 10 : 12) + hl;
+    if (start > n) return false;
+    const header = ascii(bytes, major === 1 ? 10 : 12, start);
+    const descr = /'descr':\s*'[<>|=]?[a-z](\d+)'/.exec(header);
+    const shape = /'shape':\s*\(([^)]*)\)/.exec(header);
+    if (!descr || !shape) return false;
+    const count = shape[1].split(',').map((s) => s.trim()).filter(Boolean).reduce((p, s) => p * Number(s), 1);
+    return start + count * Number(descr[1]) === n;
+  }
+  return false;
+}
+
+/** A file as the watcher hands it over: its bytes, or the error reading it. */
+export type ReadyFile = FoundFile & ({ bytes: Uint8Array; error?: undefined } | { bytes?: undefined; error: string });
+
+function readWhole(path: string): { bytes: Uint8Array } | { error: string } {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const size = statSync(path).size;
+      const buf = new Uint8Array(size);
+      let got = 0;
+      while (got < size) {
+        const r = readSync(fd, buf, got, size - got, got);
+        if (r === 0) break;
+        got += r;
+      }
+      return { bytes: buf.subarray(0, got) };
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    return { error: `cannot read the file (${(e as Error).message})` };
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
+  const t = setTimeout(done, ms);
+  function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
+  signal?.addEventListener('abort', done, { once: true });
+});
+
+/** How a file source ended (the manifest's `stopped`). */
+export interface StopInfo { reason: string }
+
+/**
+ * The files of `path` as they become ready, each once. Without `watch`: every file there, in the
+ * order `order` gives (e.g. by step), then the end. With `watch`: new files as they complete, in
+ * `order` within each look, until the signal aborts or `idleExit` seconds pass without a new file.
+ * `stop.reason` says which.
+ */
+export async function* readyFiles(path: string, accept: (name: string) => boolean, o: WatchOptions,
+  order: <F extends FoundFile>(files: F[]) => F[], stop: StopInfo = { reason: '' }): AsyncGenerator<ReadyFile> {
+  const opts = watchOptions(o);
+  if (!opts.watch) {
+    for (const f of order(listFiles(path, accept))) {
+      if (opts.signal?.aborted) { stop.reason = 'signal'; return; }
+      yield { ...f, ...readWhole(f.path) } as ReadyFile;
+    }
+    stop.reason = 'end of input';
+    return;
+  }
+  const taken = new Set<string>();
+  const pending = new Map<string, { size: number; mtime: number; since: number }>();
+  let lastNew = performance.now();
+  for (;;) {
+    if (opts.signal?.aborted) { stop.reason = 'signal'; return; }
+    const now = performance.now();
+    const ready: ReadyFile[] = [];
+    const found = listFiles(path, accept).filter((f) => !taken.has(f.path));
+    for (const f of found) {
+      let st: Stats;
+      try { st = statSync(f.path); } catch { pending.delete(f.path); continue; }
+      const seen = pending.get(f.path);
+      const stable = seen && seen.size === st.size && seen.mtime === st.mtimeMs;
+      if (!stable) pending.set(f.path, { size: st.size, mtime: st.mtimeMs, since: now });
+      const settled = stable && now - seen.since >= opts.settle;
+      const read = readWhole(f.path);
+      if ('error' in read) {
+        // Gone between the listing and the read: an error row only if it had settled (else it was a temporary).
+        if (settled) { taken.add(f.path); ready.push({ ...f, ...read }); }
+        continue;
+      }
+      if (looksComplete(f.path, read.bytes) || settled) {
+        taken.add(f.path);
+        pending.delete(f.path);
+        ready.push({ ...f, bytes: read.bytes });
+      }
+    }
+    if (ready.length) lastNew = now;
+    for (const f of order(ready)) yield f as ReadyFile;
+    if (opts.idleExit !== undefined && performance.now() - lastNew >= opts.idleExit * 1000 && pending.size === 0) {
+      stop.reason = `idle for ${opts.idleExit} s`;
+      return;
+    }
+    await sleep(opts.poll, opts.signal);
+  }
+}
