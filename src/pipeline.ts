@@ -10,7 +10,9 @@ import { ConfigError, requireNumber } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
 import { engineChoice, kernelUnsupported, trainsOnKernel, type EngineChoice } from './engine/training.js';
-import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard } from './sinks/results.js';
+import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard, type SnapshotFormat } from './sinks/results.js';
+import { streamMetrics } from './sinks/metric-stream.js';
+import type { Writable } from 'node:stream';
 import type { TrainOptions } from './operators/train.js';
 import { WorkerPool } from './parallel/pool.js';
 
@@ -70,7 +72,10 @@ export interface RunPipelineOptions {
    */
   shard?: Shard;
   formats?: ResultFormat[];
-  snapshots?: boolean;
+  /** Weight snapshots too: true / 'arrow' (snapshots.arrows) or 'safetensors' (one file per ensemble and step). */
+  snapshots?: boolean | SnapshotFormat;
+  /** Also write every metric row to this stream as an Arrow IPC stream, as it is produced. */
+  stream?: Writable;
   /** Called once the runs are known, with the total number of network-steps. */
   onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string; engine: EngineChoice; kernelRuns: number }) => void;
   /** Called with network-steps done, as training proceeds. */
@@ -121,7 +126,8 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir, engine, kernelRuns });
   if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
   try {
-    const records = from(runs).pipe(pipeline.process(ctx));
+    const processed = from(runs).pipe(pipeline.process(ctx));
+    const records = options.stream ? processed.pipe(streamMetrics(options.stream)) : processed;
     return await lastValueFrom(records.pipe(writeResults({
     dir,
     pipeline: pipeline.name,

@@ -153,7 +153,11 @@ export interface IngestedRunSpec extends RunBase {
   /** The file or folder read (the `source_path` column of runs.parquet). */
   source_path: string;
   seed: null;
-  data_seed: null;
+  /**
+   * The seed of the run's data when the files record it (geomstream's own snapshots do, so probe
+   * samples match the original run's); else null, and probes draw from the task's seed.
+   */
+  data_seed: number | null;
   network: ObservedNetwork | null;
   training: null;
 }

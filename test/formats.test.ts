@@ -156,6 +156,16 @@ describe('round trips: write → read gives the same shape and values', () => {
   for (const dtype of NPY_DTYPES) {
     it(`npy ${dtype}`, () => expectSameTensor(readNpy(writeNpy(SAMPLES[dtype])), SAMPLES[dtype]));
   }
+  it('reads from a Node Buffer inside a shared pool (its slice is a view, not a copy)', () => {
+    for (const dtype of ['F32', 'F64', 'I32'] as const) {
+      const file = writeSafetensors({ t: SAMPLES[dtype] });
+      // Small Buffers share one pool ArrayBuffer: this one starts at a non-zero byteOffset.
+      const pooled = Buffer.concat([Buffer.from('junk-junk'), Buffer.from(file)]).subarray(9);
+      expect(pooled.byteOffset).toBeGreaterThan(0);
+      expectSameTensor(readSafetensors(pooled).tensors.get('t')!, SAMPLES[dtype]);
+      expectSameTensor(readNpy(Buffer.concat([Buffer.from('x'), Buffer.from(writeNpy(SAMPLES[dtype]))]).subarray(1)), SAMPLES[dtype]);
+    }
+  });
   it('npz, stored and deflated, every NPY dtype in one archive', () => {
     const all = Object.fromEntries(NPY_DTYPES.map((d) => [`x_${d}`, SAMPLES[d]]));
     for (const compress of [false, true]) {

@@ -17,7 +17,9 @@ import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { runPipeline, type Pipeline } from '../pipeline.js';
 import { ConfigError } from '../errors.js';
-import { FORMATS, type ResultFormat } from '../sinks/results.js';
+import { FORMATS, SNAPSHOT_FORMATS, type ResultFormat, type SnapshotFormat } from '../sinks/results.js';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { formatTable, queryResults } from './query.js';
 import { bench } from '../bench/bench.js';
 import { report } from './report.js';
@@ -66,8 +68,11 @@ function parseSeed(v: string): number {
   return n;
 }
 
-async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: { index: number; count: number }; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean; progress: boolean }) {
+async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: { index: number; count: number }; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean | SnapshotFormat; stream?: string; progress: boolean }) {
   const pipeline = await loadPipeline(file);
+  const outStream: Writable | undefined = opts.stream === '-' ? process.stdout : opts.stream ? createWriteStream(opts.stream) : undefined;
+  // With the rows on stdout, the summary goes to stderr.
+  const log = (text: string) => (outStream === process.stdout ? process.stderr.write(`${text}\n`) : console.log(text));
   const started = performance.now();
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
@@ -92,7 +97,7 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
     summary = await runPipeline(pipeline, {
       out: opts.out, quick: opts.quick, seed: opts.seed,
       // The environment is read here, by the CLI only: library calls do what their arguments say.
-      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots,
+      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots, stream: outStream,
       onStart: ({ runs, networkSteps, dir, backend, engine, kernelRuns }) => {
         outDir = dir;
         process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs} runs train on the SIMD kernel, ${runs - kernelRuns} on tfjs (engine ${engine})\n`);
@@ -107,11 +112,12 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   }
   const seconds = (performance.now() - started) / 1000;
   const r = summary.runs;
-  console.log(`\n${pipeline.name}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs; ` +
+  if (outStream && outStream !== process.stdout) await new Promise<void>((res) => outStream.end(res));
+  log(`\n${pipeline.name}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs; ` +
     `${summary.metricRows} metric rows in ${summary.dir} (${seconds.toFixed(1)} s, backend ${summary.backend})`);
   if (pipeline.summary) {
     const { columns, rows } = await queryResults(summary.dir, pipeline.summary.sql);
-    console.log(`\n${pipeline.summary.title}\n\n${formatTable(columns, rows)}\n`);
+    log(`\n${pipeline.summary.title}\n\n${formatTable(columns, rows)}\n`);
   }
   if (r.failed > 0) process.exitCode = 1;
 }
@@ -135,7 +141,11 @@ export function program(): Command {
     .option('--quick', 'a smaller, faster version of the pipeline')
     .option('--seed <n>', "override the pipeline's base seed", parseSeed)
     .option('--format <list>', `extra formats for the metrics besides Parquet: ${FORMATS.join(',')}`, parseFormats)
-    .option('--snapshots', 'also write every weight snapshot to snapshots.arrows')
+    .option('--snapshots [format]', "also write every weight snapshot: 'arrow' (the default: snapshots.arrows) or 'safetensors' (snapshots/<ensemble>/step-*.safetensors, which analyze reads)", (v: string) => {
+      if (!(SNAPSHOT_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`received '${v}'; accepted: ${SNAPSHOT_FORMATS.join(', ')}`);
+      return v as SnapshotFormat;
+    })
+    .option('--stream <path>', "also write every metric row as an Arrow IPC stream ('-': stdout; the summary then goes to stderr)")
     .option('--no-progress', 'no progress line')
     .action(run);
   cmd.command('analyze')

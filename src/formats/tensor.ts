@@ -118,11 +118,13 @@ export function decodeElements(
   const size = DTYPE_SIZE[dtype];
   const end = offset + count * size;
   if (end > bytes.length) throw new ConfigError(`${name}.data`, `${bytes.length - offset} bytes`, `${count * size} bytes`);
-  // Fast path: a copy (slice) is always aligned, whatever the input's alignment.
+  // Fast path: a copy is always aligned, whatever the input's alignment. (Uint8Array's slice, not
+  // the input's own: a Node Buffer's slice is a view into a shared pool, not a copy.)
   if (littleEndian === LITTLE_ENDIAN_HOST) {
-    if (dtype === 'F32') return new Float32Array(bytes.slice(offset, end).buffer);
-    if (dtype === 'F64') return new Float64Array(bytes.slice(offset, end).buffer);
-    if (dtype === 'I32') return new Int32Array(bytes.slice(offset, end).buffer);
+    const copy = () => Uint8Array.prototype.slice.call(bytes, offset, end).buffer;
+    if (dtype === 'F32') return new Float32Array(copy());
+    if (dtype === 'F64') return new Float64Array(copy());
+    if (dtype === 'I32') return new Int32Array(copy());
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset + offset, count * size);
   const le = littleEndian;

@@ -4,7 +4,8 @@
  * `fromCheckpoints` read, so a run can be analysed again later or elsewhere. Each file stacks the
  * ensemble's networks on a leading dimension (W [S, H, N], b1 [S, H], J [S, K, H], b2 [S, K],
  * W_l / b_l for deeper layers, all F32); `__metadata__` holds the step, the run ids (JSON), the
- * ensemble id, the epoch, the activation label and the task id.
+ * ensemble id, the epoch, the activation label, the task id and the data seed (so that probe
+ * samples drawn from the snapshots are the original run's).
  */
 import { join } from 'node:path';
 import type { WeightSnapshot } from '../types.js';
@@ -43,6 +44,7 @@ export function snapshotFile(members: WeightSnapshot[]): { path: string; bytes: 
   const metadata: Record<string, string> = {
     step: String(first.step), run_ids: JSON.stringify(members.map((m) => m.run_id)), ensemble_id: first.ensemble_id,
     epoch: String(first.epoch), activation: activationOf(first.run).label, task_id: first.run.task.id,
+    ...(first.run.data_seed === null ? {} : { data_seed: String(first.run.data_seed) }),
   };
   return {
     path: join(ensembleFolder(first.ensemble_id), `step-${String(first.step).padStart(8, '0')}.safetensors`),

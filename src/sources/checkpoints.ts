@@ -227,7 +227,8 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
             if (!run) {
               const spec: IngestedRunSpec = {
                 kind: 'run-spec', run_id: ids[s], ensemble_id, coords: {}, task, source: 'checkpoints',
-                source_path: f.group === null ? options.path : `${options.path}/${f.group}`, seed: null, data_seed: null, training: null,
+                source_path: f.group === null ? options.path : `${options.path}/${f.group}`, seed: null, training: null,
+                data_seed: metadata.data_seed !== undefined && Number.isInteger(Number(metadata.data_seed)) ? Number(metadata.data_seed) : null,
                 network: { activation: options.network.activation, width: p.H, depth: 1 + (p.layers?.length ?? 0) },
               };
               run = { spec, last: step! };

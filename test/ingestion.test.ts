@@ -1,0 +1,280 @@
+/**
+ * Ingestion: checkpoints and activations written by other programs, through analyzeFiles and the
+ * sources, against the same metrics computed directly. The Python producers need numpy,
+ * safetensors and pyarrow (`.ci/run` installs them; elsewhere those tests are skipped unless CI is set).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
+import { tableFromIPC } from 'apache-arrow';
+import { lastValueFrom, pipe, toArray } from 'rxjs';
+import { alignedParity, definePipeline, geometry, probe, runPipeline, sweep, train } from '../src/index.js';
+import { analyzeFiles } from '../src/analysis.js';
+import { fromCheckpoints, checkpointParams, tensorMap } from '../src/sources/checkpoints.js';
+import { fromActivations } from '../src/sources/activations.js';
+import { externalTask, readTaskFile, taskFromSpec } from '../src/sources/task-file.js';
+import { readyFiles } from '../src/sources/watch.js';
+import { readSafetensors, writeSafetensors } from '../src/formats/safetensors.js';
+import { readNpy } from '../src/formats/npy.js';
+import { representationOf } from '../src/operators/probe.js';
+import { linearCKA, parallelismScore, ccgp } from '../src/metrics/index.js';
+import { signedTargets } from '../src/operators/geometry-metrics.js';
+import { queryResults } from '../src/query.js';
+import type { ErrorRow, MetricRow, StreamRecord, WeightSnapshot } from '../src/types.js';
+import type { Tensor } from '../src/formats/tensor.js';
+
+const py = spawnSync('python3', ['-c', 'import numpy, safetensors, pyarrow'], { encoding: 'utf8' });
+const python = py.status === 0;
+if (!python && process.env.CI) throw new Error(`python3 with numpy, safetensors and pyarrow is required in CI: ${py.stderr || py.error}`);
+const script = (name: string) => fileURLToPath(new URL(`./python/${name}`, import.meta.url));
+
+const root = mkdtempSync(join(tmpdir(), 'geomstream-ingest-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const TASK = { family: 'aligned-parity', d: 3, k: 3, alignment: 0.33, N: 20, sigma: 1, seed: 4 };
+const task = taskFromSpec(TASK);
+const MAP = 'W=fc1.weight,b1=fc1.bias,J=fc2.weight,b2=fc2.bias';
+
+const key = (r: MetricRow) => `${r.scope}|${r.run_id}|${r.step}|${r.layer}|${r.metric}|${r.against}|${r.dichotomy}|${r.classifier}`;
+async function metricRows(dir: string): Promise<MetricRow[]> {
+  const { rows } = await queryResults(dir, 'SELECT * FROM metrics ORDER BY ALL');
+  return rows as unknown as MetricRow[];
+}
+
+/** A valid checkpoint (one network, H = 6) for the task, as bytes, with tensors changed by `edit`. */
+function checkpoint(step: number, edit: (t: Record<string, Tensor>) => void = () => undefined, seed = step): Uint8Array {
+  const H = 6, { N, K } = task;
+  let s = seed + 1;
+  const rand = (n: number) => Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5));
+  const tensors: Record<string, Tensor> = {
+    W: { dtype: 'F32', shape: [H, N], data: rand(H * N) }, b1: { dtype: 'F32', shape: [H], data: rand(H) },
+    J: { dtype: 'F32', shape: [K, H], data: rand(K * H) }, b2: { dtype: 'F32', shape: [K], data: rand(K) },
+  };
+  edit(tensors);
+  return writeSafetensors(tensors, { step: String(step) });
+}
+
+describe('task files', () => {
+  it('builds a task from its JSON as the source function does, and rejects unknown families and parameters', () => {
+    expect(task.id).toBe(alignedParity({ d: 3, k: 3, alignment: 0.33, N: 20, sigma: 1, seed: 4 }).id);
+    expect(() => taskFromSpec({ family: 'xor' })).toThrow(/task.family: received "xor"; accepted: 'aligned-parity'/);
+    expect(() => taskFromSpec({ ...TASK, width: 3 })).toThrow(/task.width: received 3; accepted: the parameters of 'aligned-parity'/);
+  });
+  it('geomstream task writes means, targets, latents and a seeded sample set that readTaskFile turns back into the task', () => {
+    const dir = join(root, 'task');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'task.json'), JSON.stringify(TASK));
+    const r = spawnSync('node', ['bin/geomstream.js', 'task', join(dir, 'task.json'), '--out', join(dir, 'task.safetensors'), '--samples', '50'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const { tensors, metadata } = readSafetensors(readFileSync(join(dir, 'task.safetensors')));
+    expect(tensors.get('means')!.shape).toEqual([8, 20]);
+    expect(Array.from(tensors.get('means')!.data)).toEqual(Array.from(task.means.data));
+    expect(tensors.get('targets')!.shape).toEqual([8, 3]);
+    expect(tensors.get('latents')!.shape).toEqual([8, 3]);
+    expect(tensors.get('x')!.shape).toEqual([50, 20]);
+    expect(tensors.get('conditions')!.dtype).toBe('I32');
+    const batch = task.sample(50, Number(metadata.samples_seed));
+    expect(Array.from(tensors.get('x')!.data)).toEqual(Array.from(batch.x));
+    expect(readTaskFile(join(dir, 'task.safetensors')).id).toBe(task.id);
+  });
+  it('an external task without inputs rejects metrics against the input before any work', async () => {
+    const ext = externalTask({ targets: [[0], [1], [0], [1]] });
+    expect(ext.N).toBe(0);
+    const dir = join(root, 'ext');
+    mkdirSync(dir, { recursive: true });
+    await expect(analyzeFiles({ path: dir, task: ext, metrics: ['kernel_alignment'], out: join(root, 'ext-out') }))
+      .rejects.toThrow(/metrics\[0\]: received "kernel_alignment"; accepted: metrics that do not compare with the task's inputs/);
+    expect(() => readdirSync(join(root, 'ext-out'))).toThrow(); // nothing was created
+  });
+});
+
+describe('fromCheckpoints', () => {
+  it('reads the tensors in the orientation of nn.Linear, splits an ensemble, and names shape errors', () => {
+    const bytes = checkpoint(0, (t) => {
+      for (const [k, v] of Object.entries(t)) t[k] = { ...v, shape: [2, ...v.shape], data: Float32Array.from([...v.data, ...v.data.map((x) => -x)]) };
+    });
+    const params = checkpointParams(readSafetensors(bytes).tensors, tensorMap(undefined), task);
+    expect(params).toHaveLength(2);
+    expect(params[1].W[0]).toBe(-params[0].W[0]);
+    expect(params[0].H).toBe(6);
+    const wrong = readSafetensors(checkpoint(0, (t) => { t.J = { ...t.J, shape: [2, 6], data: t.J.data.subarray(0, 12) }; })).tensors;
+    expect(() => checkpointParams(wrong, tensorMap(undefined), task)).toThrow(/tensor 'J'.shape: received "\[2, 6\]"; accepted: \[3, 6\] \(task: N = 20 inputs, K = 3 outputs/);
+    expect(() => tensorMap('W=fc1.weight,X=y')).toThrow(/map.X: received "y"; accepted: the roles W, b1, J, b2, W_l, b_l/);
+  });
+
+  it('gives every bad file one error row (path, step, error) and the good checkpoints their complete rows', async () => {
+    const dir = join(root, 'bad');
+    mkdirSync(dir, { recursive: true });
+    const good = [0, 10, 20];
+    for (const s of good) writeFileSync(join(dir, `ckpt-${s}.safetensors`), checkpoint(s));
+    const valid = checkpoint(30);
+    const header = (b: Uint8Array) => Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+    const withHeader = (json: string, body = new Uint8Array(0)) => {
+      const h = new TextEncoder().encode(json);
+      const out = new Uint8Array(8 + h.length + body.length);
+      new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+      out.set(h, 8);
+      out.set(body, 8 + h.length);
+      return out;
+    };
+    const cases: Record<string, Uint8Array> = {
+      'truncated-31': valid.subarray(0, valid.length - 7),
+      'header-too-long-32': (() => { const b = valid.slice(); new DataView(b.buffer).setBigUint64(0, BigInt(header(b) + 1000), true); return b; })(),
+      'json-bomb-33': (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true); return b; })(),
+      'bad-json-34': withHeader('{"W": {"dtype": "F32",'),
+      'unknown-dtype-35': withHeader('{"W": {"dtype": "F128", "shape": [1], "data_offsets": [0, 16]}}', new Uint8Array(16)),
+      'past-end-36': withHeader('{"W": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}', new Uint8Array(8)),
+      'overlap-37': withHeader('{"W": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b1": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}', new Uint8Array(12)),
+      'missing-38': checkpoint(38, (t) => { delete t.J; }),
+      'shape-39': checkpoint(39, (t) => { t.W = { ...t.W, shape: [6, 19], data: t.W.data.subarray(0, 6 * 19) }; }),
+      'nan-40': checkpoint(40, (t) => { t.W.data[3] = NaN; t.b1.data[0] = Infinity; }),
+      'dup-10-again': checkpoint(10),
+    };
+    for (const [name, bytes] of Object.entries(cases)) writeFileSync(join(dir, `${name}.safetensors`), bytes);
+    const records = await lastValueFrom(fromCheckpoints({ path: dir, task, network: { activation: 'tanh' } }).pipe(toArray()));
+    const errors = records.filter((r): r is ErrorRow => r.kind === 'error');
+    const snaps = records.filter((r): r is WeightSnapshot => r.kind === 'snapshot');
+    expect(snaps.map((s) => s.step)).toEqual(good);
+    expect(snaps.map((s) => s.final)).toEqual([false, false, true]);
+    expect(errors.map((e) => e.path.split('/').pop()).sort()).toEqual(Object.keys(cases).map((n) => `${n}.safetensors`).sort());
+    const by = (n: string) => errors.find((e) => e.path.endsWith(`${n}.safetensors`))!;
+    expect(by('truncated-31').error).toMatch(/data_offsets|past|end|length/);
+    expect(by('json-bomb-33').error).toMatch(/header_length/);
+    expect(by('bad-json-34').error).toMatch(/JSON/);
+    expect(by('unknown-dtype-35').error).toMatch(/F128/);
+    expect(by('overlap-37').error).toMatch(/overlap/);
+    expect(by('missing-38').error).toMatch(/tensor 'J' \(J\): received "missing"/);
+    expect(by('shape-39').error).toMatch(/tensor 'W'.shape: received "\[6, 19\]"; accepted: \[H, 20\]|tensor 'W'.shape: received "\[6, 19\]"; accepted: \[6, 20\]/);
+    expect(by('nan-40').error).toMatch(/tensor 'W': received "1 non-finite value \(NaN or Inf\)"/);
+    expect(by('dup-10-again')).toMatchObject({ step: 10 });
+    expect(by('dup-10-again').error).toMatch(/step 10 of 'bad' was already read from .*ckpt-10.safetensors/);
+    expect(by('missing-38').step).toBe(38);
+    expect(records.filter((r) => r.kind === 'run')).toHaveLength(1);
+  });
+
+  it('a file deleted between listing and reading is an error row, and the rest go on', async () => {
+    const dir = join(root, 'deleted');
+    mkdirSync(dir, { recursive: true });
+    for (const s of [1, 2, 3]) writeFileSync(join(dir, `c-${s}.safetensors`), checkpoint(s));
+    const got: Array<{ path: string; error?: string; ok: boolean }> = [];
+    const order = <F extends { path: string }>(files: F[]) => { unlinkSync(files[1].path); return files; };
+    for await (const f of readyFiles(dir, (n) => n.endsWith('.safetensors'), {}, order)) got.push({ path: f.path, error: f.error, ok: !!f.bytes });
+    expect(got.map((g) => g.ok)).toEqual([true, false, true]);
+    expect(got[1].error).toMatch(/cannot read the file \(ENOENT/);
+  });
+
+  it('round trip: run --snapshots safetensors, then analyze, gives the run\'s own metric rows', async () => {
+    const t = alignedParity({ d: 2, k: 2, alignment: 0.4, N: 12, sigma: 0.5, seed: 9 });
+    const metrics = ['kernel_alignment', 'ps', 'ccgp', { name: 'sd', steps: 'final' as const }];
+    const pipeline = definePipeline({
+      name: 'roundtrip', seed: 2,
+      runs: ({ seed }) => sweep({ seed, grid: { activation: ['relu'] as const }, seeds: 3, run: () => ({
+        task: t, network: { activation: 'relu', width: 8 }, training: { lr: 0.3, batch: 25, samples: 200, epochs: 4, checkpoints: { steps: [4, 16] } },
+      }) }),
+      process: () => pipe(train(), probe({ samplesPerCondition: 5 }), geometry({ metrics })),
+    });
+    const out = join(root, 'rt');
+    const ran = await runPipeline(pipeline, { out, snapshots: 'safetensors' });
+    const folders = readdirSync(join(ran.dir, 'snapshots'));
+    expect(folders).toHaveLength(1);
+    expect(readdirSync(join(ran.dir, 'snapshots', folders[0])).length).toBe(4); // steps 0, 4, 16 and the final one
+    const analysed = await analyzeFiles({ path: join(ran.dir, 'snapshots', folders[0]), task: t, activation: 'relu', samplesPerCondition: 5,
+      metrics, out: join(root, 'rt-analysis'), name: 'again' });
+    const a = (await metricRows(ran.dir)).filter((r) => r.metric !== 'loss' && r.metric !== 'accuracy');
+    const b = await metricRows(analysed.dir);
+    expect(b.length).toBe(a.length);
+    const values = new Map(a.map((r) => [key(r), r.value]));
+    for (const r of b) expect(r.value, key(r)).toBe(values.get(key(r)));
+    const { rows: runs } = await queryResults(analysed.dir, 'SELECT source, source_path, lr, epochs, seed, backend FROM runs');
+    expect(runs).toHaveLength(3);
+    expect(runs[0]).toMatchObject({ source: 'checkpoints', lr: null, epochs: null, seed: null, backend: null });
+    const { rows: trained } = await queryResults(ran.dir, 'SELECT DISTINCT source, source_path FROM runs');
+    expect(trained).toEqual([{ source: 'trained', source_path: null }]);
+  });
+});
+
+describe.skipIf(!python)('a Python producer', () => {
+  it('analyze --watch takes every checkpoint once, as it is written, with the values computed in-process, live on --stream', async () => {
+    const dir = join(root, 'live');
+    mkdirSync(dir, { recursive: true });
+    const producer = spawn('python3', [script('write_checkpoints.py'), dir, '12', '5', '0.15', String(task.N), '10', String(task.K), '3']);
+    const producerDone = new Promise<number>((r) => producer.on('exit', (c) => r(c ?? -1)));
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    const summary = await analyzeFiles({ path: dir, task, activation: 'tanh', map: MAP, watch: true, idleExit: 1.5, settle: 300,
+      out: join(root, 'live-out'), stream });
+    expect(await producerDone).toBe(0);
+    const rows = await metricRows(summary.dir);
+    const steps = [...new Set(rows.map((r) => r.step))].sort((x, y) => x - y);
+    expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i * 5));
+    expect(rows.length).toBe(12 * new Set(rows.map((r) => `${r.metric}|${r.against}|${r.dichotomy}`)).size); // no step twice
+    // In-process: the same weights, read back, through the metric functions directly.
+    const map = tensorMap(MAP);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.safetensors'))) {
+      const { tensors, metadata } = readSafetensors(readFileSync(join(dir, file)));
+      const [params] = checkpointParams(tensors, map, task);
+      const snap = { params, run: { network: { activation: 'tanh' }, task, data_seed: null, run_id: 'x', source_path: dir } } as unknown as WeightSnapshot;
+      const rep = representationOf(snap);
+      const step = Number(metadata.step);
+      const at = (metric: string, against: string | null, dichotomy: string | null = null) =>
+        rows.find((r) => r.step === step && r.metric === metric && r.against === against && r.dichotomy === dichotomy)!.value;
+      expect(Math.abs(at('kernel_alignment', 'input') - linearCKA(rep.means, task.means))).toBeLessThan(1e-9);
+      expect(Math.abs(at('kernel_alignment', 'target') - linearCKA(rep.means, signedTargets(task.targets)))).toBeLessThan(1e-9);
+      const pos = [0, 1, 2, 3, 4, 5, 6, 7].filter((p) => task.targets.data[p * 3] > 0.5);
+      expect(Math.abs(at('ps', null, 'target0') - parallelismScore(rep.means, pos).value)).toBeLessThan(1e-9);
+    }
+    // The stream carried the same rows, readable by an Arrow IPC reader.
+    const streamed = tableFromIPC(Buffer.concat(chunks));
+    expect(streamed.numRows).toBe(rows.length);
+    const manifest = JSON.parse(readFileSync(join(summary.dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ complete: true, stopped: 'idle for 1.5 s' });
+  }, 60_000);
+
+  it('activations from Parquet, Arrow, .npy and .npz give the CKA, PS and CCGP of the arrays', async () => {
+    const dir = join(root, 'acts');
+    const r = spawnSync('python3', [script('write_activations.py'), dir, '8', '6', '5', '1'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const activity = readNpy(readFileSync(join(dir, 'npy', 'acts-7.npy')));
+    const conditions = Int32Array.from(readNpy(readFileSync(join(dir, 'conditions.npy'))).data);
+    const n = activity.shape[0], H = activity.shape[1];
+    const samples = { rows: n, cols: H, data: Float64Array.from(activity.data) };
+    const means = { rows: 8, cols: H, data: new Float64Array(8 * H) };
+    for (let i = 0; i < n; i++) for (let j = 0; j < H; j++) means.data[conditions[i] * H + j] += samples.data[i * H + j] / 6;
+    const pos = [0, 1, 2, 3, 4, 5, 6, 7].filter((p) => task.targets.data[p * 3] > 0.5);
+    const expected = {
+      input: linearCKA(means, task.means), target: linearCKA(means, signedTargets(task.targets)),
+      ps: parallelismScore(means, pos).value, ccgp: ccgp(samples, conditions, pos).value,
+    };
+    for (const sub of ['parquet', 'arrow', 'npy', 'npz']) {
+      const records: StreamRecord[] = await lastValueFrom(fromActivations({ path: join(dir, sub), task, conditions: sub === 'npy' ? conditions : undefined })
+        .pipe(geometry({ metrics: ['kernel_alignment', 'ps', 'ccgp'] }), toArray()));
+      const rows = records.filter((x): x is MetricRow => x.kind === 'metric');
+      const get = (metric: string, against: string | null, dichotomy: string | null) => rows.find((x) => x.metric === metric && x.against === against && x.dichotomy === dichotomy)!.value;
+      expect(rows.every((x) => x.step === 7), sub).toBe(true);
+      expect(Math.abs(get('kernel_alignment', 'input', null) - expected.input), sub).toBeLessThan(1e-9);
+      expect(Math.abs(get('kernel_alignment', 'target', null) - expected.target), sub).toBeLessThan(1e-9);
+      expect(Math.abs(get('ps', null, 'target0') - expected.ps), sub).toBeLessThan(1e-9);
+      expect(Math.abs(get('ccgp', null, 'target0') - expected.ccgp), sub).toBeLessThan(1e-9);
+    }
+  }, 60_000);
+
+  it('the CLI prints one stderr line per rejected file and exits 1, the dataset complete', () => {
+    const dir = join(root, 'cli');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'task.json'), JSON.stringify(TASK));
+    writeFileSync(join(dir, 'ckpt-1.safetensors'), checkpoint(1));
+    writeFileSync(join(dir, 'ckpt-2.safetensors'), checkpoint(2).subarray(0, 50));
+    const r = spawnSync('node', ['bin/geomstream.js', 'analyze', dir, '--task', join(dir, 'task.json'), '--activation', 'tanh', '--out', join(root, 'cli-out'), '--no-progress'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n').filter((l) => l.includes('ckpt-2.safetensors'))).toHaveLength(1);
+    expect(r.stdout).toMatch(/1 runs, \d+ metric rows, 1 files rejected/);
+    const manifest = JSON.parse(readFileSync(join(root, 'cli-out', 'cli', 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ complete: true, error_rows: 1 });
+  }, 60_000);
+});
