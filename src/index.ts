@@ -14,10 +14,18 @@ export { alignedParity, alignedWeights, parityFeatures, type AlignedParityOption
 export { separableXor, type SeparableXorOptions } from './sources/separable-xor.js';
 export { unstructured, type UnstructuredOptions } from './sources/unstructured.js';
 export { sweep, sweepRuns, gridPoints, type SweepOptions, type SweepPoint, type PointSeeds } from './sources/sweep.js';
+export { fromCheckpoints, tensorMap, DEFAULT_TENSOR_MAP, type CheckpointsOptions, type TensorRole } from './sources/checkpoints.js';
+export { fromActivations, fromArrowStream, type ActivationsOptions, type ArrowStreamOptions } from './sources/activations.js';
+export { taskFromSpec, readTaskFile, externalTask, TASK_FILE_FAMILIES, type ExternalTaskOptions } from './sources/task-file.js';
+export { WATCH_DEFAULTS, type WatchOptions } from './sources/watch.js';
+export { readSafetensors, writeSafetensors, SAFETENSORS_MAX_HEADER_BYTES } from './formats/safetensors.js';
+export { readNpy, writeNpy } from './formats/npy.js';
+export { readNpz, writeNpz } from './formats/npz.js';
+export type { Tensor, DType } from './formats/tensor.js';
 
 export { train, trainRuns, type TrainOptions } from './operators/train.js';
 export { probe, representationOf, type ProbeOptions } from './operators/probe.js';
-export { geometry, type GeometryOptions, type MetricRequest } from './operators/geometry.js';
+export { geometry, checkMetricNeeds, type GeometryOptions, type MetricRequest } from './operators/geometry.js';
 export { GEOMETRY_METRICS, signedTargets, taskDichotomies, type GeometryMetric, type MetricValue } from './operators/geometry-metrics.js';
 export { weightDynamics, neuronRows, fieldRows, type WeightDynamicsOptions, type FieldOptions } from './operators/weight-dynamics.js';
 
@@ -25,6 +33,7 @@ export { writeResults, FORMATS, SCHEMA_VERSION, type ResultsOptions, type Result
 export { writeParquet } from './sinks/parquet.js';
 export { ArrowStreamFile } from './sinks/arrow-ipc.js';
 export { NdjsonFile } from './sinks/ndjson.js';
+export { streamMetrics } from './sinks/metric-stream.js';
 export { metricsTable, runsTable, snapshotsTable, neuronsTable, fieldTable } from './sinks/tables.js';
 
 export { initBackend, BACKENDS, type BackendName } from './engine/backend.js';
@@ -33,6 +42,7 @@ export { ENGINES, type EngineChoice, type EngineName } from './engine/training.j
 export { hiddenActivity } from './engine/forward.js';
 export { WorkerPool } from './parallel/pool.js';
 
+export { analyzeFiles, defaultAnalysisMetrics, type AnalyzeOptions } from './analysis.js';
 export { definePipeline, runPipeline, networkSteps, selectShard, MAX_WORKERS, type Pipeline, type PipelineContext, type RunPipelineOptions } from './pipeline.js';
 export type { Shard } from './sinks/results.js';
 

@@ -278,3 +278,25 @@ describe.skipIf(!python)('a Python producer', () => {
     expect(manifest).toMatchObject({ complete: true, error_rows: 1 });
   }, 60_000);
 });
+
+describe.skipIf(!python)('fromArrowStream', () => {
+  it('reads activation rows from a live Arrow IPC stream (a Python writer on a pipe), one batch per checkpoint', async () => {
+    const code = `
+import sys, time, numpy as np, pyarrow as pa
+rng = np.random.default_rng(0)
+cond = np.repeat(np.arange(8), 3).astype(np.int32)
+schema = pa.schema([("condition", pa.int32()), ("step", pa.int64()), ("activity", pa.list_(pa.float32()))])
+with pa.ipc.new_stream(sys.stdout.buffer, schema) as w:
+    for step in range(3):
+        act = rng.normal(size=(24, 4)).astype(np.float32)
+        w.write_batch(pa.record_batch([pa.array(cond), pa.array(np.full(24, step)), pa.array(list(act), type=pa.list_(pa.float32()))], schema=schema))
+        sys.stdout.flush(); time.sleep(0.1)
+`;
+    const child = spawn('python3', ['-c', code]);
+    const { fromArrowStream } = await import('../src/sources/activations.js');
+    const records = await lastValueFrom(fromArrowStream(child.stdout, { task, name: 'live' }).pipe(geometry({ metrics: ['ps'] }), toArray()));
+    const reps = records.filter((r) => r.kind === 'metric' && r.metric === 'ps');
+    expect([...new Set(reps.map((r) => (r as MetricRow).step))]).toEqual([0, 1, 2]);
+    expect(records.filter((r) => r.kind === 'run')).toHaveLength(1);
+  }, 30_000);
+});

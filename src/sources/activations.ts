@@ -16,14 +16,16 @@
  */
 import { Observable } from 'rxjs';
 import { basename, extname } from 'node:path';
-import type { Table } from 'apache-arrow';
-import type { ErrorRow, IngestedRunSpec, Matrix, MatrixLike, Representation, RunRecord, StreamRecord, Task } from '../types.js';
+import { RecordBatchReader, Table } from 'apache-arrow';
+import type { Readable } from 'node:stream';
+import type { ErrorRow, IngestedRunSpec, Matrix, MatrixLike, Representation, StreamRecord, Task } from '../types.js';
 import { ConfigError } from '../errors.js';
 import { readNpy } from '../formats/npy.js';
 import { readNpz } from '../formats/npz.js';
 import { readTable } from '../formats/tables.js';
 import type { Tensor } from '../formats/tensor.js';
 import { externalTask } from './task-file.js';
+import { IngestedRuns } from './ingested-runs.js';
 import { readyFiles, stepFromName, watchOptions, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
 
 export interface ActivationsOptions extends WatchOptions {
@@ -143,6 +145,12 @@ function representation(g: Group, task: Task, run: IngestedRunSpec): Representat
   };
 }
 
+/** The run of activations read from `path`: no network, no training. */
+const activationRun = (run_id: string, task: Task, source_path: string): IngestedRunSpec => ({
+  kind: 'run-spec', run_id, ensemble_id: run_id, coords: {}, task, source: 'activations', source_path,
+  seed: null, data_seed: null, training: null, network: null,
+});
+
 /** Files in step order (from their names), then by path. */
 function activationOrder<F extends FoundFile>(files: F[]): F[] {
   return files.map((f) => ({ f, s: stepFromName(f.path) ?? Infinity })).sort((a, b) => a.s - b.s || a.f.path.localeCompare(b.f.path)).map((x) => x.f);
@@ -161,8 +169,7 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
   const base = options.name ?? basename(options.path).replace(ACTIVATION_FILE, '');
   return new Observable<StreamRecord>((subscriber) => {
     let cancelled = false;
-    const started = performance.now();
-    const runs = new Map<string, { spec: IngestedRunSpec; last: number }>();
+    const runs = new IngestedRuns();
     const seen = new Set<string>();
     const held = new Map<string, Representation[]>();
     (async () => {
@@ -177,20 +184,10 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
           const reps = groups.map((g) => {
             const key = `${g.run_id}\u0000${g.step}\u0000${g.layer}`;
             if (seen.has(key)) throw new ConfigError('step', g.step, `one set of rows per run, step and layer: run ${g.run_id} step ${g.step} layer ${g.layer} was already read`);
-            let run = runs.get(g.run_id);
-            if (!run) {
-              const spec: IngestedRunSpec = {
-                kind: 'run-spec', run_id: g.run_id, ensemble_id: g.run_id, coords: {}, task, source: 'activations', source_path: f.path,
-                seed: null, data_seed: null, training: null, network: null,
-              };
-              runs.set(g.run_id, (run = { spec, last: g.step }));
-            }
-            return representation(g, task, run.spec);
+            return representation(g, task, runs.at(g.run_id, g.step, () => activationRun(g.run_id, task, f.path)));
           });
           for (const g of groups) seen.add(`${g.run_id}\u0000${g.step}\u0000${g.layer}`);
           for (const r of reps) {
-            const run = runs.get(r.run_id)!;
-            run.last = Math.max(run.last, r.step);
             if (watch.watch) { subscriber.next(r); continue; }
             // Without watch, hold each run's latest step back until a later one (or the end) shows whether it is final.
             const h = held.get(r.run_id) ?? [];
@@ -203,16 +200,54 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
         }
       }
       if (cancelled) return;
-      for (const h of held.values()) for (const r of h) subscriber.next({ ...r, final: r.step === runs.get(r.run_id)!.last });
-      const wall = (performance.now() - started) / 1000;
-      for (const { spec, last } of runs.values()) {
-        subscriber.next({
-          kind: 'run', run: spec, status: 'completed', diverged_step: null, error: null, steps: last,
-          final_loss: null, final_accuracy: null, backend: null, engine: null, wall_time_s: wall,
-        } satisfies RunRecord);
-      }
+      for (const h of held.values()) for (const r of h) subscriber.next({ ...r, final: r.step === runs.last(r.run_id) });
+      for (const r of runs.records()) subscriber.next(r);
       subscriber.complete();
     })().catch((e) => subscriber.error(e));
+    return () => { cancelled = true; };
+  });
+}
+
+export interface ArrowStreamOptions {
+  /** The task of the rows' conditions. */
+  task: Task;
+  /** Run id when the rows have no `run_id` column. Default 'stream'. */
+  name?: string;
+}
+
+/**
+ * `fromArrowStream(readable, { task })`: activation rows from an Arrow IPC stream — stdin, a
+ * socket, a file still being appended — in the table layout of `fromActivations` (condition,
+ * optional step, layer, run_id, and the activity). Each record batch must hold whole checkpoints
+ * (every row of a run, step and layer): a writer sends one batch per checkpoint. Each batch's
+ * groups are emitted as Representations as soon as it arrives (none is `final`: the stream could
+ * go on); a batch that cannot be used is an ErrorRow; at the end of the stream, one RunRecord per run.
+ */
+export function fromArrowStream(readable: Readable | AsyncIterable<Uint8Array>, options: ArrowStreamOptions): Observable<StreamRecord> {
+  const task = options.task;
+  if (!task || typeof task.P !== 'number') throw new ConfigError('task', task, 'a Task (from a task file or externalTask)');
+  const name = options.name ?? 'stream';
+  return new Observable<StreamRecord>((subscriber) => {
+    let cancelled = false;
+    const runs = new IngestedRuns();
+    (async () => {
+      const reader = await RecordBatchReader.from(readable as AsyncIterable<Uint8Array>);
+      let index = 0;
+      for await (const batch of reader) {
+        if (cancelled) return;
+        const label = `arrow stream batch ${index++}`;
+        try {
+          for (const g of tableGroups(new Table(batch), name, 0)) {
+            subscriber.next(representation(g, task, runs.at(g.run_id, g.step, () => activationRun(g.run_id, task, 'arrow stream'))));
+          }
+        } catch (e) {
+          subscriber.next({ kind: 'error', path: label, step: null, error: e instanceof Error ? e.message : String(e) } satisfies ErrorRow);
+        }
+      }
+      if (cancelled) return;
+      for (const r of runs.records()) subscriber.next(r);
+      subscriber.complete();
+    })().catch((e) => subscriber.error(new ConfigError('stream', 'Arrow IPC', `a readable Arrow IPC stream (${(e as Error).message})`)));
     return () => { cancelled = true; };
   });
 }

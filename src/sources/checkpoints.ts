@@ -17,7 +17,8 @@
  */
 import { Observable } from 'rxjs';
 import { basename, extname } from 'node:path';
-import type { ErrorRow, IngestedRunSpec, NetworkParams, RunRecord, StreamRecord, Task, WeightSnapshot } from '../types.js';
+import type { ErrorRow, IngestedRunSpec, NetworkParams, StreamRecord, Task, WeightSnapshot } from '../types.js';
+import { IngestedRuns } from './ingested-runs.js';
 import type { ActivationSpec } from '../activations.js';
 import { resolveActivation } from '../activations.js';
 import { ConfigError } from '../errors.js';
@@ -190,8 +191,7 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
   const base = options.name ?? basename(options.path).replace(/\.(safetensors|npz)$/i, '');
   return new Observable<StreamRecord>((subscriber) => {
     let cancelled = false;
-    const started = performance.now();
-    const runs = new Map<string, { spec: IngestedRunSpec; last: number }>();
+    const runs = new IngestedRuns();
     const stepsSeen = new Map<string, Map<number, string>>();
     const emitError = (path: string, step: number | null, e: unknown) => {
       const row: ErrorRow = { kind: 'error', path, step, error: e instanceof Error ? e.message : String(e) };
@@ -223,21 +223,15 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
           seen.set(step, f.path);
           const ensemble_id = metadata.ensemble_id ?? group;
           const snaps = params.map((p, s): WeightSnapshot => {
-            let run = runs.get(ids[s]);
-            if (!run) {
-              const spec: IngestedRunSpec = {
-                kind: 'run-spec', run_id: ids[s], ensemble_id, coords: {}, task, source: 'checkpoints',
-                source_path: f.group === null ? options.path : `${options.path}/${f.group}`, seed: null, training: null,
-                data_seed: metadata.data_seed !== undefined && Number.isInteger(Number(metadata.data_seed)) ? Number(metadata.data_seed) : null,
-                network: { activation: options.network.activation, width: p.H, depth: 1 + (p.layers?.length ?? 0) },
-              };
-              run = { spec, last: step! };
-              runs.set(ids[s], run);
-            }
-            run.last = Math.max(run.last, step!);
+            const run = runs.at(ids[s], step!, (): IngestedRunSpec => ({
+              kind: 'run-spec', run_id: ids[s], ensemble_id, coords: {}, task, source: 'checkpoints',
+              source_path: f.group === null ? options.path : `${options.path}/${f.group}`, seed: null, training: null,
+              data_seed: metadata.data_seed !== undefined && Number.isInteger(Number(metadata.data_seed)) ? Number(metadata.data_seed) : null,
+              network: { activation: options.network.activation, width: p.H, depth: 1 + (p.layers?.length ?? 0) },
+            }));
             return {
               kind: 'snapshot', run_id: ids[s], ensemble_id, step: step!, epoch: null, loss: null, accuracy: null, params: p,
-              run: run.spec, ensemble_size: params.length, final: false,
+              run, ensemble_size: params.length, final: false,
             };
           });
           if (watch.watch) for (const s of snaps) subscriber.next(s);
@@ -253,14 +247,7 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
       }
       release(true);
       if (cancelled) return;
-      const wall = (performance.now() - started) / 1000;
-      for (const { spec, last } of runs.values()) {
-        const record: RunRecord = {
-          kind: 'run', run: spec, status: 'completed', diverged_step: null, error: null, steps: last,
-          final_loss: null, final_accuracy: null, backend: null, engine: null, wall_time_s: wall,
-        };
-        subscriber.next(record);
-      }
+      for (const r of runs.records()) subscriber.next(r);
       subscriber.complete();
     })().catch((e) => subscriber.error(e));
     return () => { cancelled = true; };
