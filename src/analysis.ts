@@ -68,10 +68,13 @@ export function checkDatasetName(name: string, field = 'name'): string {
 /** Analyse checkpoint or activation files into `<out>/<name>`; resolves with what was written. */
 export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
   if (!o || typeof o.path !== 'string') throw new ConfigError('path', o?.path, 'a checkpoint or activation file, or a folder of them');
-  try {
-    statSync(o.path);
-  } catch (e) {
-    throw new ConfigError('path', o.path, `an existing file or folder (${(e as Error).message})`);
+  // A watched folder may not exist yet (the trainer creates it); without watch, the path must exist.
+  if (!o.watch) {
+    try {
+      statSync(o.path);
+    } catch (e) {
+      throw new ConfigError('path', o.path, `an existing file or folder, or --watch to wait for it (${(e as Error).message})`);
+    }
   }
   const task = o.task;
   const checkpoints = o.activation !== undefined;

@@ -7,9 +7,10 @@
  * shape needs), which is at once for a file renamed into place; otherwise once its size and
  * modification time have not changed for `settle` milliseconds (then a truncated file becomes an
  * error row). Each path is taken once. Names starting with '.' or ending in .tmp, .part,
- * .partial or .crdownload are never taken (writers' temporary names).
+ * .partial or .crdownload are never taken (writers' temporary names). A watched folder that does
+ * not exist yet is waited for (the trainer may create it after the watcher starts).
  */
-import { openSync, readSync, closeSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, requireNumber } from '../errors.js';
 
@@ -206,7 +207,8 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
     if (opts.signal?.aborted) { stop.reason = 'signal'; return; }
     const now = performance.now();
     const ready: ReadyFile[] = [];
-    const found = listFiles(path, accept).filter((f) => !taken.has(f.path));
+    // A folder the writer has not created yet is an empty one.
+    const found = existsSync(path) ? listFiles(path, accept).filter((f) => !taken.has(f.path)) : [];
     for (const f of found) {
       let st: Stats;
       try { st = statSync(f.path); } catch { pending.delete(f.path); continue; }
