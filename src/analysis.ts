@@ -17,7 +17,7 @@ import { fromActivations } from './sources/activations.js';
 import type { StopInfo, WatchOptions } from './sources/watch.js';
 import { probe } from './operators/probe.js';
 import { geometry, checkMetricNeeds, type MetricRequest } from './operators/geometry.js';
-import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary } from './sinks/results.js';
+import { checkDatasetName, prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary } from './sinks/results.js';
 import { streamMetrics } from './sinks/metric-stream.js';
 
 export interface AnalyzeOptions extends WatchOptions {
@@ -55,14 +55,6 @@ export interface AnalyzeOptions extends WatchOptions {
 /** The default metric set for a task. */
 export function defaultAnalysisMetrics(task: Task): MetricRequest[] {
   return [task.N > 0 ? 'kernel_alignment' : { name: 'kernel_alignment', against: 'target' }, 'ps', 'ccgp'];
-}
-
-/** A dataset name must stay inside the results folder. */
-export function checkDatasetName(name: string, field = 'name'): string {
-  if (!name || name.includes('/') || name.includes('\\') || name === '.' || name === '..' || name.includes('\0')) {
-    throw new ConfigError(field, name, "a folder name without '/', '\\\\' or '..'");
-  }
-  return name;
 }
 
 /** Analyse checkpoint or activation files into `<out>/<name>`; resolves with what was written. */

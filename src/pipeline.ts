@@ -10,7 +10,7 @@ import { ConfigError, requireNumber } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
 import { engineChoice, kernelUnsupported, trainsOnKernel, type EngineChoice } from './engine/training.js';
-import { prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard, type SnapshotFormat } from './sinks/results.js';
+import { checkDatasetName, prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard, type SnapshotFormat } from './sinks/results.js';
 import { streamMetrics } from './sinks/metric-stream.js';
 import type { Writable } from 'node:stream';
 import type { TrainOptions } from './operators/train.js';
@@ -120,22 +120,26 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     }
   }
   const backend = await initBackend(options.backend);
-  const dir = join(options.out ?? 'results', pipeline.name);
-  await prepareResultsDir(dir, 'out', shard);
-  const kernelRuns = runs.filter((r) => trainsOnKernel(engine, r, backend)).length;
-  options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir, engine, kernelRuns });
+  const dir = join(options.out ?? 'results', checkDatasetName(pipeline.name, 'pipeline.name'));
   if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
   try {
-    const processed = from(runs).pipe(pipeline.process(ctx));
+    // The operator chain and the sink are built — every operator's options checked — before the
+    // folder is touched: a misspelt metric or a bad option leaves the previous results as they were.
+    const process = pipeline.process(ctx);
+    const sink = writeResults({
+      dir,
+      pipeline: pipeline.name,
+      formats: options.formats,
+      snapshots: options.snapshots,
+      configuration: { seed, quick: ctx.quick, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
+      shard,
+    });
+    await prepareResultsDir(dir, 'out', shard);
+    const kernelRuns = runs.filter((r) => trainsOnKernel(engine, r, backend)).length;
+    options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir, engine, kernelRuns });
+    const processed = from(runs).pipe(process);
     const records = options.stream ? processed.pipe(streamMetrics(options.stream)) : processed;
-    return await lastValueFrom(records.pipe(writeResults({
-    dir,
-    pipeline: pipeline.name,
-    formats: options.formats,
-    snapshots: options.snapshots,
-    configuration: { seed, quick: ctx.quick, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
-    shard,
-    })));
+    return await lastValueFrom(records.pipe(sink));
   } finally {
     await ctx.pool?.close();
   }

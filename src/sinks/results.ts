@@ -95,6 +95,14 @@ export interface ResultsSummary {
 const OWN_FILES = /^((runs|manifest|metrics|snapshots)(\.shard-\d+-of-\d+)?\.(parquet|json|arrows|ndjson)|report\.html)$/;
 const OWN_FOLDERS = ['metrics', 'neurons', 'field', 'errors', 'snapshots'];
 
+/** A dataset (pipeline) name must stay inside the results folder: no separators, no '..'. */
+export function checkDatasetName(name: string, field = 'name'): string {
+  if (typeof name !== 'string' || !name || /[/\\\0]/.test(name) || name === '.' || name === '..') {
+    throw new ConfigError(field, name, "a folder name without '/', '\\' or '..'");
+  }
+  return name;
+}
+
 /**
  * Make sure `dir` can be created and written, and clear the results of a previous run of the same
  * pipeline there (only geomstream's own files and the metrics/ folder), so rows are never counted
@@ -128,6 +136,9 @@ export async function prepareResultsDir(dir: string, field = 'out', shard?: Shar
 export function writeResults(options: ResultsOptions): OperatorFunction<StreamRecord, ResultsSummary> {
   const formats = new Set<ResultFormat>(['parquet', ...(options.formats ?? [])]);
   for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError('formats', f, FORMATS.map((x) => `'${x}'`).join(', '));
+  if (options.snapshots !== undefined && typeof options.snapshots !== 'boolean' && !(SNAPSHOT_FORMATS as readonly string[]).includes(options.snapshots)) {
+    throw new ConfigError('snapshots', options.snapshots, `true, false, ${SNAPSHOT_FORMATS.map((f) => `'${f}'`).join(', ')}`);
+  }
   const partRows = options.partRows ?? 200_000;
   const { dir, pipeline } = options;
   const { suffix, part } = shardNames(options.shard);
@@ -150,9 +161,6 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       let backend: string | null = null;
       const arrow = formats.has('arrow') ? new ArrowStreamFile(join(dir, `metrics${suffix}.arrows`)) : null;
       const ndjson = formats.has('ndjson') ? new NdjsonFile(join(dir, `metrics${suffix}.ndjson`)) : null;
-      if (options.snapshots !== undefined && typeof options.snapshots !== 'boolean' && !(SNAPSHOT_FORMATS as readonly string[]).includes(options.snapshots)) {
-        throw new ConfigError('snapshots', options.snapshots, `true, false, ${SNAPSHOT_FORMATS.map((f) => `'${f}'`).join(', ')}`);
-      }
       const snapFile = options.snapshots === true || options.snapshots === 'arrow' ? new ArrowStreamFile(join(dir, `snapshots${suffix}.arrows`)) : null;
       const snapFiles = options.snapshots === 'safetensors' ? new SnapshotFiles(dir) : null;
       // All writes go through one queue, in order.
