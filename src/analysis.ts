@@ -43,9 +43,14 @@ export interface AnalyzeOptions extends WatchOptions {
   out?: string;
   /** Dataset name: the results subfolder and run-id prefix. Default: the path's last name. */
   name?: string;
-  /** Also write every metric row to this stream, as an Arrow IPC stream, as it is produced. */
-  stream?: Writable;
+  /**
+   * Also write every metric row to this stream, as an Arrow IPC stream, as it is produced; or a
+   * function that opens it, called once every check has passed (so a rejected call creates nothing).
+   */
+  stream?: Writable | (() => Writable);
   formats?: ResultFormat[];
+  /** Worker threads for the decoding metrics' classifier fits (as `geometry({ workers })`). Default 1. */
+  workers?: number;
   /** Called for each file that could not be used (it is also a row of errors/). */
   onError?: (row: ErrorRow) => void;
   /** Called with every record as it goes to the sink (for progress). */
@@ -69,10 +74,19 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
     }
   }
   const task = o.task;
+  if (!task || typeof task.P !== 'number') throw new ConfigError('task', task, 'a Task (readTaskFile, taskFromSpec or externalTask)');
   const checkpoints = o.activation !== undefined;
   const samplesPerCondition = requireNumber('samplesPerCondition', o.samplesPerCondition ?? 0, { integer: true, min: 0 });
   if (!checkpoints && o.samplesPerCondition) throw new ConfigError('samplesPerCondition', o.samplesPerCondition, '0 for activation files (their samples are the rows in the files)');
+  if (checkpoints && samplesPerCondition > 0 && task.family === 'external') {
+    throw new ConfigError('samplesPerCondition', samplesPerCondition, '0 for an external task: it has no noise model to draw probe samples from (give a task file with a family)');
+  }
   const metrics = o.metrics ?? defaultAnalysisMetrics(task);
+  if (o.watch) {
+    // A watched folder has no last checkpoint: a metric asked for only at the final step would never run.
+    const finalOnly = metrics.findIndex((m) => typeof m === 'object' && m.steps === 'final');
+    if (finalOnly >= 0) throw new ConfigError(`metrics[${finalOnly}].steps`, 'final', "'all' with watch (a watched folder has no final checkpoint)");
+  }
   // Activation files may or may not hold several rows per condition: that is known only once read.
   checkMetricNeeds(metrics, { inputs: task.N > 0, samples: checkpoints ? samplesPerCondition > 0 : true });
   const name = checkDatasetName(o.name ?? (o.path.replace(/[/\\]+$/, '').split(/[/\\]/).pop() ?? 'analysis').replace(/\.[a-z]+$/i, ''));
@@ -82,22 +96,25 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
     ? fromCheckpoints({ path: o.path, task, network: { activation: o.activation! }, map: o.map, name, ...watch }, stop)
     : fromActivations({ path: o.path, task, name, ...watch }, stop);
   const process: OperatorFunction<StreamRecord, StreamRecord> = checkpoints
-    ? pipe(probe({ samplesPerCondition }), geometry({ metrics }))
-    : geometry({ metrics });
+    ? pipe(probe({ samplesPerCondition }), geometry({ metrics, workers: o.workers }))
+    : geometry({ metrics, workers: o.workers });
   const dir = join(o.out ?? 'results', name);
+  // The sink is built (its options checked) before the folder is touched.
+  const sink = writeResults({
+    dir, pipeline: name, formats: o.formats, flushEvery: o.watch ? 1000 : undefined, onError: o.onError,
+    stopReason: () => stop.reason || 'end of input',
+    configuration: {
+      source: checkpoints ? 'checkpoints' : 'activations', source_path: o.path, task: task.id,
+      activation: o.activation ?? null, metrics, samples_per_condition: samplesPerCondition, watch: o.watch ?? false,
+    },
+  });
   await prepareResultsDir(dir, 'out');
+  const out = typeof o.stream === 'function' ? o.stream() : o.stream;
   const records = source.pipe(
     process,
-    o.stream ? streamMetrics(o.stream) : tap(() => undefined),
+    out ? streamMetrics(out) : tap(() => undefined),
     tap((r) => o.onRecord?.(r)),
-    writeResults({
-      dir, pipeline: name, formats: o.formats, flushEvery: o.watch ? 1000 : undefined, onError: o.onError,
-      stopReason: () => stop.reason || 'end of input',
-      configuration: {
-        source: checkpoints ? 'checkpoints' : 'activations', source_path: o.path, task: task.id,
-        activation: o.activation ?? null, metrics, samples_per_condition: samplesPerCondition, watch: o.watch ?? false,
-      },
-    }),
+    sink,
   );
   return lastValueFrom(records);
 }

@@ -74,8 +74,8 @@ export interface RunPipelineOptions {
   formats?: ResultFormat[];
   /** Weight snapshots too: true / 'arrow' (snapshots.arrows) or 'safetensors' (one file per ensemble and step). */
   snapshots?: boolean | SnapshotFormat;
-  /** Also write every metric row to this stream as an Arrow IPC stream, as it is produced. */
-  stream?: Writable;
+  /** Also write every metric row to this stream as an Arrow IPC stream, as it is produced (or a function that opens it, called once every check has passed). */
+  stream?: Writable | (() => Writable);
   /** Called once the runs are known, with the total number of network-steps. */
   onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string; engine: EngineChoice; kernelRuns: number }) => void;
   /** Called with network-steps done, as training proceeds. */
@@ -138,7 +138,8 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     const kernelRuns = runs.filter((r) => trainsOnKernel(engine, r, backend)).length;
     options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir, engine, kernelRuns });
     const processed = from(runs).pipe(process);
-    const records = options.stream ? processed.pipe(streamMetrics(options.stream)) : processed;
+    const out = typeof options.stream === 'function' ? options.stream() : options.stream;
+    const records = out ? processed.pipe(streamMetrics(out)) : processed;
     return await lastValueFrom(records.pipe(sink));
   } finally {
     await ctx.pool?.close();

@@ -62,3 +62,14 @@ describe('activation family', () => {
     expect(normalCdf(1.959963984540054)).toBeCloseTo(0.975, 12);
   });
 });
+
+describe('special functions in the tails', () => {
+  it('Φ keeps its relative accuracy in the lower tail (no 1 + (erfc − 1) cancellation)', async () => {
+    const { normalCdf, erfc } = await import('../src/maths/special.js');
+    // Reference values: scipy.stats.norm.cdf.
+    expect(normalCdf(-8) / 6.22096057427174e-16).toBeCloseTo(1, 10);
+    expect(normalCdf(-10) / 7.61985302416047e-24).toBeCloseTo(1, 10);
+    expect(normalCdf(3) ).toBeCloseTo(0.9986501019683699, 14);
+    expect(erfc(3) / 2.2090496998585445e-05).toBeCloseTo(1, 12);
+  });
+});

@@ -23,7 +23,7 @@ import { readNpy } from '../src/formats/npy.js';
 import { representationOf } from '../src/operators/probe.js';
 import { linearCKA, parallelismScore, ccgp } from '../src/metrics/index.js';
 import { signedTargets } from '../src/operators/geometry-metrics.js';
-import { queryResults } from '../src/query.js';
+import { queryResults } from '../src/query/index.js';
 import type { ErrorRow, MetricRow, StreamRecord, WeightSnapshot } from '../src/types.js';
 import type { Tensor } from '../src/formats/tensor.js';
 
@@ -299,4 +299,89 @@ with pa.ipc.new_stream(sys.stdout.buffer, schema) as w:
     expect([...new Set(reps.map((r) => (r as MetricRow).step))]).toEqual([0, 1, 2]);
     expect(records.filter((r) => r.kind === 'run')).toHaveLength(1);
   }, 30_000);
+});
+
+describe('review cases', () => {
+  it('a watched file deleted before it settled is forgotten, and idleExit still ends the watch', async () => {
+    const dir = join(root, 'watch-delete');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ckpt-1.safetensors'), checkpoint(1));
+    writeFileSync(join(dir, 'ckpt-2.safetensors'), checkpoint(2).subarray(0, 40)); // incomplete: pending
+    const got: string[] = [];
+    const t0 = performance.now();
+    setTimeout(() => unlinkSync(join(dir, 'ckpt-2.safetensors')), 150);
+    for await (const f of readyFiles(dir, (n) => n.endsWith('.safetensors'), { watch: true, idleExit: 0.5, settle: 5000, poll: 20 }, (x) => x)) got.push(f.path);
+    expect(got.map((p) => p.split('/').pop())).toEqual(['ckpt-1.safetensors']);
+    expect(performance.now() - t0).toBeLessThan(4000); // not held open by the forgotten file
+  });
+  it('activations: a bad highest-step file leaves the previous step final and adds no step to the run', async () => {
+    const dir = join(root, 'acts-final');
+    mkdirSync(dir, { recursive: true });
+    const npz = (await import('../src/formats/npz.js')).writeNpz;
+    const file = (rowsPerCondition: number) => npz({
+      activity: { dtype: 'F64', shape: [8 * rowsPerCondition, 3], data: Float64Array.from({ length: 24 * rowsPerCondition }, (_, i) => Math.sin(i)) },
+      conditions: { dtype: 'I32', shape: [8 * rowsPerCondition], data: Int32Array.from({ length: 8 * rowsPerCondition }, (_, i) => i % 8) },
+    });
+    writeFileSync(join(dir, 'a-1.npz'), file(2));
+    writeFileSync(join(dir, 'a-2.npz'), file(2));
+    writeFileSync(join(dir, 'a-3.npz'), file(2).subarray(0, 100));
+    const records = await lastValueFrom(fromActivations({ path: dir, task }).pipe(toArray()));
+    const reps = records.filter((r) => r.kind === 'representation');
+    expect(reps.map((r) => [r.step, (r as { final: boolean }).final])).toEqual([[1, false], [2, true]]);
+    const runs = records.filter((r) => r.kind === 'run');
+    expect(runs.map((r) => (r as { steps: number }).steps)).toEqual([2]);
+    expect(records.filter((r) => r.kind === 'error').map((r) => (r as ErrorRow).step)).toEqual([3]);
+  });
+  it('a metric that fails on one ingested representation is an error row; the other files keep their rows', async () => {
+    const dir = join(root, 'acts-sd');
+    mkdirSync(dir, { recursive: true });
+    const npz = (await import('../src/formats/npz.js')).writeNpz;
+    const file = (per: number) => npz({
+      activity: { dtype: 'F64', shape: [8 * per, 3], data: Float64Array.from({ length: 24 * per }, (_, i) => Math.cos(i * 1.3)) },
+      conditions: { dtype: 'I32', shape: [8 * per], data: Int32Array.from({ length: 8 * per }, (_, i) => i % 8) },
+    });
+    writeFileSync(join(dir, 'a-1.npz'), file(1)); // one row per condition: no samples for sd
+    writeFileSync(join(dir, 'a-2.npz'), file(4));
+    const summary = await analyzeFiles({ path: dir, task, metrics: [{ name: 'kernel_alignment', against: 'target' }, { name: 'sd', classifier: 'ridge', folds: 2 }], out: join(root, 'acts-sd-out') });
+    const rows = await metricRows(summary.dir);
+    expect(rows.filter((r) => r.metric === 'sd').map((r) => r.step)).toEqual([2]);
+    expect(rows.filter((r) => r.metric === 'kernel_alignment').map((r) => r.step).sort()).toEqual([1, 2]);
+    const { rows: errors } = await queryResults(summary.dir, "SELECT step, error FROM read_parquet('" + join(summary.dir, 'errors', '*.parquet') + "')");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ step: 1 });
+    expect(String(errors[0].error)).toMatch(/^sd \(run acts-sd, layer 1\): metrics: 'sd' needs noisy samples/);
+  });
+  it('analyzeFiles rejects a bad sink option before touching the previous results', async () => {
+    const dir = join(root, 'keep');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ckpt-1.safetensors'), checkpoint(1));
+    const out = join(root, 'keep-out');
+    await analyzeFiles({ path: dir, task, activation: 'tanh', out });
+    const before = readdirSync(join(out, 'keep')).sort();
+    await expect(analyzeFiles({ path: dir, task, activation: 'tanh', out, formats: ['csv' as never] })).rejects.toThrow(/formats: received "csv"/);
+    await expect(analyzeFiles({ path: dir, task, activation: 'tanh', out, watch: true, metrics: [{ name: 'sd', steps: 'final' }], samplesPerCondition: 2 }))
+      .rejects.toThrow(/metrics\[0\].steps: received "final"; accepted: 'all' with watch/);
+    await expect(analyzeFiles({ path: dir, task, activation: 'tanh', out, idleExit: 3 })).rejects.toThrow(/idleExit: received 3; accepted: no value without watch/);
+    expect(readdirSync(join(out, 'keep')).sort()).toEqual(before);
+  });
+  it('an empty metric stream is still a valid Arrow stream (the schema comes first)', async () => {
+    const dir = join(root, 'empty-stream');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'bad-1.safetensors'), new Uint8Array(4));
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    await analyzeFiles({ path: dir, task, activation: 'tanh', out: join(root, 'empty-stream-out'), stream });
+    const t = tableFromIPC(Buffer.concat(chunks));
+    expect(t.numRows).toBe(0);
+    expect(t.schema.fields.map((f) => f.name)).toContain('metric');
+  });
+  it('geomstream task --out x.npz keeps the task (readTaskFile rebuilds the family, not an external task)', () => {
+    const dir = join(root, 'npz-task');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'task.json'), JSON.stringify(TASK));
+    const r = spawnSync('node', ['bin/geomstream.js', 'task', join(dir, 'task.json'), '--out', join(dir, 'task.npz'), '--samples', '20'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readTaskFile(join(dir, 'task.npz')).id).toBe(task.id);
+  });
 });

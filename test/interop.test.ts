@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runPipeline, type ResultsSummary } from '../src/index.js';
-import { queryResults } from '../src/query.js';
+import { queryResults } from '../src/query/index.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 
 const probe = spawnSync('python3', ['-c', 'import pyarrow, polars, pandas, duckdb'], { encoding: 'utf8' });

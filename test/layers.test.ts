@@ -36,7 +36,7 @@ describe('layers (static imports)', () => {
     }
   });
   it('the library root reaches neither the CLI nor DuckDB', () => {
-    const bad = loads('index.ts').filter((m) => m.startsWith('cli/') || m.startsWith('bench/') || m.startsWith('@duckdb'));
+    const bad = loads('index.ts').filter((m) => /^(cli|bench|query)\//.test(m) || m.startsWith('@duckdb'));
     expect(bad).toEqual([]);
   });
 });
@@ -69,6 +69,11 @@ describe('layers (what an import loads at run time)', () => {
     expect(forbidden(lines, /@duckdb|\/cli\//)).toEqual([]);
     expect(lines.some((l) => l.includes('/operators/geometry.ts'))).toBe(true);
   }, 60_000);
+  for (const source of ['sources/checkpoints.ts', 'sources/activations.ts', 'sources/task-file.ts']) {
+    it(`${source} loads no tfjs, wabt, worker code or DuckDB`, () => {
+      expect(forbidden(loadedBy(source), /@tensorflow|wabt|worker_threads|@duckdb|\/engine\//)).toEqual([]);
+    }, 60_000);
+  }
   it('building a sweep loads no tfjs', () => {
     const lines = loadedBy('sources/sweep.ts', `
       const { alignedParity } = await import(${JSON.stringify(join(SRC, 'sources/aligned-parity.ts'))});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { pipe } from 'rxjs';
 import { runPipeline, definePipeline, alignedParity, sweep, train, probe, geometry, resolveActivation, hiddenActivity, linearCKA, type ResultsSummary } from '../src/index.js';
-import { queryResults } from '../src/query.js';
+import { queryResults } from '../src/query/index.js';
 import { signedTargets } from '../src/operators/geometry-metrics.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 
@@ -271,7 +271,7 @@ describe('geometry hosts the full metric set', () => {
 
 describe('geomstream report', () => {
   it('writes an HTML page with a figure per metric over training and the final values', async () => {
-    const { report } = await import('../src/cli/report.js');
+    const { report } = await import('../src/query/report.js');
     const path = await report(dir);
     const html = readFileSync(path, 'utf8');
     expect(path).toBe(join(dir, 'report.html'));

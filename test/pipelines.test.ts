@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline, type Pipeline } from '../src/index.js';
-import { queryResults } from '../src/query.js';
+import { queryResults } from '../src/query/index.js';
 
 const out = mkdtempSync(join(tmpdir(), 'geomstream-pipelines-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -41,16 +41,22 @@ describe.skipIf(py.status !== 0)('README: Analyse your own checkpoints', () => {
       ? spawn('bash', ['-c', here(commands[1]).replace(/&$/, '').replace('--epochs 10', '--epochs 2')], { cwd: root })
       : spawn('python3', [join(root, 'test/python/write_checkpoints.py'), `${tmp}/ckpts`, '8', '50', '0.1', '100', '128', '3'], { cwd: root });
     const trained = new Promise<number>((r) => trainer.on('exit', (c) => r(c ?? -1)));
-    writeFileSync(join(tmp, 'reader.py'), blocks('python')[0]);
     const analyze = here(commands[2]).replace('--idle-exit 10', '--idle-exit 3').replace(' --stream -', ` --out ${tmp}/results --stream -`);
-    const [shell, readerCmd] = [analyze.split(' | ')[0], `python3 ${tmp}/reader.py`];
-    const r = spawnSync('bash', ['-c', `${shell} | ${readerCmd}`], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('bash', ['-c', analyze], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     expect(await trained).toBe(0);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/kernel_alignment/);
+    // examples/pytorch/read_stream.py prints "step against value" per kernel-alignment row.
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2 * 4); // input and target, at 4 checkpoints at least
+    for (const l of lines) expect(l).toMatch(/^\d+ (input|target) -?\d\.\d+$/);
     const manifest = JSON.parse(readFileSync(join(tmp, 'results', 'ckpts', 'manifest.json'), 'utf8'));
     expect(manifest.complete).toBe(true);
     expect(manifest.metric_rows).toBeGreaterThan(0);
     expect(manifest.error_rows).toBe(0);
+    // The README's Python snippet reads the same stream (here saved to a file by --stream PATH).
+    writeFileSync(join(tmp, 'reader.py'), blocks('python')[0]);
+    const saved = spawnSync('bash', ['-c', `node bin/geomstream.js analyze ${tmp}/ckpts --task examples/pytorch/task.json --activation tanh --map W=fc1.weight,b1=fc1.bias,J=fc2.weight,b2=fc2.bias --out ${tmp}/again --stream ${tmp}/rows.arrows --no-progress && python3 ${tmp}/reader.py < ${tmp}/rows.arrows`], { cwd: root, encoding: 'utf8' });
+    expect(saved.status, saved.stderr).toBe(0);
+    expect(saved.stdout).toMatch(/run_id\s+step\s+metric\s+against\s+dichotomy\s+value/);
   }, 150_000);
 });

@@ -9,7 +9,7 @@ import {
 import { resolveActivation } from '../src/activations.js';
 import { normalCdf } from '../src/maths/special.js';
 import { definePipeline, runPipeline, sweep, train, unstructured, weightDynamics } from '../src/index.js';
-import { queryResults } from '../src/query.js';
+import { queryResults } from '../src/query/index.js';
 import type { Matrix } from '../src/types.js';
 
 const m = (rows: number[][]): Matrix => ({ rows: rows.length, cols: rows[0].length, data: Float64Array.from(rows.flat()) });

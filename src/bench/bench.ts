@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { initBackend } from '../engine/backend.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { engineChoice } from '../engine/training.js';
-import { WORKLOADS, flopsPerNetworkStep, runTrain, metricsProblem, writeMetricsProblem, allMetrics, type Workload } from './workloads.js';
+import { runIngest, runIngestWatch, writeIngestProblem } from './ingest.js';
+import { WORKLOADS, flopsPerNetworkStep, runTrain, metricsProblem, writeMetricsProblem, allMetrics, type Workload, type IngestWorkload } from './workloads.js';
 
 export interface BenchOptions {
   workloads?: string[];
@@ -34,8 +35,12 @@ export interface BenchResult {
   /** Training workloads: network-steps per second (median). */
   netStepsPerSec?: number;
   gflops?: number;
-  /** Metrics workload: seconds for the full metric set (median). */
+  /** Metrics and ingest workloads: seconds for the work (median). */
   seconds?: number;
+  /** ingest-watch: latency from a checkpoint renamed into place to its first row, in ms. */
+  latencyMs?: { median: number; p95: number };
+  /** ingest-watch: RSS sampled over the run, MB. */
+  rssMB?: number[];
   peakRssMB: number;
   reference: Record<string, number | null>;
   /** ours / reference: > 1 means geomstream is faster. */
@@ -91,6 +96,7 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
       ratio: Object.fromEntries(Object.entries(reference).map(([k, v]) => [k, v ? value / v : null])), repeats, workers,
     };
   }
+  if (w.kind === 'ingest') return benchIngest(w, repeats, withReference, backend, pool);
   const problem = metricsProblem(w);
   const sk = withReference && pythonHas(['numpy', 'scipy', 'sklearn']);
   const dir = mkdtempSync(join(tmpdir(), 'geomstream-bench-'));
@@ -113,6 +119,40 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
     // For times, faster is smaller: ratio = reference time / our time, so > 1 still means we are faster.
     ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null }, repeats, workers,
   };
+}
+
+/** The ingestion workloads: a folder read through (vs the Python path), or a watched folder (latency, RSS). */
+async function benchIngest(w: IngestWorkload, repeats: number, withReference: boolean, backend: string, pool: WorkerPool | null): Promise<BenchResult> {
+  const workers = pool?.size ?? 1;
+  const dir = mkdtempSync(join(tmpdir(), 'geomstream-bench-ingest-'));
+  try {
+    if (w.watch) {
+      const r = await runIngestWatch(dir, w.files, w.interval ?? 50);
+      process.stderr.write(`bench: ${w.name}: latency rename → row median ${r.medianMs.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms; RSS over the run ${r.rssMB.map((v) => v.toFixed(0)).join(', ')} MB\n`);
+      return {
+        workload: w.name, backend, seconds: r.medianMs / 1000, latencyMs: { median: r.medianMs, p95: r.p95Ms }, rssMB: r.rssMB,
+        peakRssMB: process.resourceUsage().maxRSS / 1024, reference: {}, ratio: {}, repeats: 1, workers: 1,
+      };
+    }
+    const problem = writeIngestProblem(dir, w.files);
+    const py = withReference && pythonHas(['numpy', 'scipy', 'sklearn', 'safetensors', 'pyarrow']);
+    const ours: number[] = [], refs: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      ours.push((await runIngest(problem, join(dir, `out-${r}`), workers)).seconds);
+      if (py) {
+        const res = python([referenceScript('ingest_reference.py'), problem.ckpts, problem.taskFile, join(dir, `ref-${r}.parquet`)]);
+        if (typeof res?.seconds === 'number') refs.push(res.seconds);
+      }
+    }
+    const value = median(ours);
+    const ref = refs.length ? median(refs) : null;
+    return {
+      workload: w.name, backend, seconds: value, peakRssMB: process.resourceUsage().maxRSS / 1024,
+      reference: { 'safetensors-numpy-sklearn': ref }, ratio: { 'safetensors-numpy-sklearn': ref ? ref / value : null }, repeats, workers,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Run the benchmark; prints a table (or JSON lines) and returns the results. */
@@ -139,6 +179,10 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> 
   if (!options.json) {
     console.log(`\nmachine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; backend ${backend}; training in ${workers} worker(s); medians of ${repeats}\n`);
     for (const r of results) {
+      if (r.latencyMs) {
+        console.log(`${r.workload.padEnd(8)} latency rename → row: median ${r.latencyMs.median.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms; RSS over the run ${r.rssMB!.map((v) => v.toFixed(0)).join(' → ')} MB`);
+        continue;
+      }
       const ours = r.netStepsPerSec !== undefined ? `${r.netStepsPerSec.toFixed(0)} network-steps/s (${r.gflops!.toFixed(1)} GFLOP/s, ${r.engine} engine)` : `${r.seconds!.toFixed(2)} s`;
       const refs = Object.entries(r.reference).map(([k, v]) => `${k}: ${v === null ? 'n/a' : r.netStepsPerSec !== undefined ? `${v.toFixed(0)}/s` : `${v.toFixed(2)} s`} (ours ×${r.ratio[k]?.toFixed(2) ?? 'n/a'})`).join('; ');
       console.log(`${r.workload.padEnd(8)} geomstream ${ours}; ${refs}; peak RSS ${r.peakRssMB.toFixed(0)} MB`);

@@ -42,13 +42,28 @@ export interface MetricsWorkload {
   classifier: 'svm' | 'ridge';
 }
 
-export type Workload = TrainWorkload | MetricsWorkload;
+/** Ingestion: checkpoints of the W1 network shape (N = 100, H = 128, K = 3) read from safetensors files. */
+export interface IngestWorkload {
+  kind: 'ingest';
+  name: string;
+  description: string;
+  /** Checkpoint files. */
+  files: number;
+  /** false: a folder read through (vs the Python path); true: watched while files are renamed into place every `interval` ms (latency, RSS). */
+  watch: boolean;
+  interval?: number;
+}
+
+export type Workload = TrainWorkload | MetricsWorkload | IngestWorkload;
 
 export const WORKLOADS: Workload[] = [
   { kind: 'train', name: 'W1', description: '10 networks, 100 → 128 tanh → 3 sigmoid, frozen readout, SGD lr 0.1, batch 64, 5000 samples', networks: 10, width: 128, bits: 3, epochs: 10 },
   { kind: 'train', name: 'W1-wide', description: 'W1 with width 512', networks: 10, width: 512, bits: 3, epochs: 3 },
   { kind: 'train', name: 'W1-32c', description: 'W1 on 32 conditions (d = 5, k = 5)', networks: 10, width: 128, bits: 5, epochs: 10 },
   { kind: 'metrics', name: 'metrics', description: 'full metric set on one representation: 8 conditions, 128 units, 5000 noisy samples (SVM)', conditions: 8, units: 128, samples: 5000, classifier: 'svm' },
+  { kind: 'ingest', name: 'ingest', description: '200 safetensors checkpoints (100 → 128 tanh → 3), probed; linear/debiased CKA and RSA vs input and target, PS and CCGP per target; rows to Parquet', files: 200, watch: false },
+  { kind: 'ingest', name: 'ingest-watch', description: 'analyze --watch with kernel alignment and PS while 300 checkpoints are renamed into place every 50 ms: latency rename → row, RSS', files: 300, watch: true, interval: 50 },
+  { kind: 'ingest', name: 'ingest-watch-10k', description: 'the same over 10,000 checkpoints (every 10 ms): RSS stays flat', files: 10_000, watch: true, interval: 10 },
   { kind: 'metrics', name: 'metrics-ridge', description: 'the same with the ridge classifier (vs scikit-learn RidgeClassifier)', conditions: 8, units: 128, samples: 5000, classifier: 'ridge' },
 ];
 

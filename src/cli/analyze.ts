@@ -3,14 +3,14 @@
  * folder (see src/analysis.ts), with progress and errors on stderr, an optional live Arrow stream
  * of the metric rows (`--stream -` on stdout), and a summary of the final values at the end.
  */
-import { readFileSync, createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { streamTarget } from './stream.js';
 import { analyzeFiles } from '../analysis.js';
 import { ConfigError } from '../errors.js';
 import { readTaskFile } from '../sources/task-file.js';
 import type { MetricRequest } from '../operators/geometry.js';
 import type { ActivationSpec } from '../activations.js';
-import { formatTable, queryResults } from './query.js';
+import { formatTable, queryResults } from '../query/results.js';
 
 export interface AnalyzeCliOptions {
   task?: string;
@@ -80,11 +80,9 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   process.once('SIGINT', handlers.SIGINT);
   process.once('SIGTERM', handlers.SIGTERM);
-  let stream: Writable | undefined;
-  if (opts.stream === '-') stream = process.stdout;
-  else if (opts.stream) stream = createWriteStream(opts.stream);
+  const stream = streamTarget(opts.stream);
   // With the rows on stdout, everything else goes to stderr.
-  const say = (s: string) => (stream === process.stdout ? process.stderr : process.stdout).write(s);
+  const say = (s: string) => (stream?.stdout ? process.stderr : process.stdout).write(s);
   let files = 0, errors = 0, rows = 0, lastStep: number | null = null;
   let lastPrint = 0;
   const progress = (force = false) => {
@@ -99,7 +97,7 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
     const summary = await analyzeFiles({
       path, task, activation, map: opts.map, metrics, samplesPerCondition: opts.samplesPerCondition,
       watch: opts.watch, idleExit: opts.idleExit, settle: opts.settle, signal: controller.signal,
-      out: opts.out, name: opts.name, stream,
+      out: opts.out, name: opts.name, stream: stream?.open,
       onError: (e) => {
         errors++;
         process.stderr.write(`geomstream: ${e.path}${e.step === null ? '' : ` (step ${e.step})`}: ${e.error}\n`);
@@ -125,6 +123,6 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
   } finally {
     process.off('SIGINT', handlers.SIGINT);
     process.off('SIGTERM', handlers.SIGTERM);
-    if (stream && stream !== process.stdout) await new Promise<void>((r) => (stream as Writable).end(r));
+    await stream?.close();
   }
 }

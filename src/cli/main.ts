@@ -18,11 +18,10 @@ import cliProgress from 'cli-progress';
 import { runPipeline, type Pipeline } from '../pipeline.js';
 import { ConfigError } from '../errors.js';
 import { FORMATS, SNAPSHOT_FORMATS, type ResultFormat, type SnapshotFormat } from '../sinks/results.js';
-import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
-import { formatTable, queryResults } from './query.js';
+import { streamTarget } from './stream.js';
+import { formatTable, queryResults } from '../query/results.js';
 import { bench } from '../bench/bench.js';
-import { report } from './report.js';
+import { report } from '../query/report.js';
 import { WORKLOADS } from '../bench/workloads.js';
 import { analyzeCommand } from './analyze.js';
 import { taskCommand } from './task.js';
@@ -70,9 +69,9 @@ function parseSeed(v: string): number {
 
 async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: { index: number; count: number }; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean | SnapshotFormat; stream?: string; progress: boolean }) {
   const pipeline = await loadPipeline(file);
-  const outStream: Writable | undefined = opts.stream === '-' ? process.stdout : opts.stream ? createWriteStream(opts.stream) : undefined;
+  const outStream = streamTarget(opts.stream);
   // With the rows on stdout, the summary goes to stderr.
-  const log = (text: string) => (outStream === process.stdout ? process.stderr.write(`${text}\n`) : console.log(text));
+  const log = (text: string) => (outStream?.stdout ? process.stderr.write(`${text}\n`) : console.log(text));
   const started = performance.now();
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
@@ -97,7 +96,7 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
     summary = await runPipeline(pipeline, {
       out: opts.out, quick: opts.quick, seed: opts.seed,
       // The environment is read here, by the CLI only: library calls do what their arguments say.
-      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots, stream: outStream,
+      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots, stream: outStream?.open,
       onStart: ({ runs, networkSteps, dir, backend, engine, kernelRuns }) => {
         outDir = dir;
         process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs} runs train on the SIMD kernel, ${runs - kernelRuns} on tfjs (engine ${engine})\n`);
@@ -112,7 +111,7 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   }
   const seconds = (performance.now() - started) / 1000;
   const r = summary.runs;
-  if (outStream && outStream !== process.stdout) await new Promise<void>((res) => outStream.end(res));
+  await outStream?.close();
   log(`\n${pipeline.name}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs; ` +
     `${summary.metricRows} metric rows in ${summary.dir} (${seconds.toFixed(1)} s, backend ${summary.backend})`);
   if (pipeline.summary) {

@@ -3,7 +3,8 @@
  * PyTorch or JAX trainer trains on exactly the task geomstream analyses: `means` [P, N] (F64),
  * `targets` [P, K] (0/1, F32), `latents` [P, d] (F32, when the family has them), and a seeded
  * training set `x` [n, N] (F32) with its `conditions` [n] (I32), drawn as geomstream's own trainer
- * draws it. The task JSON, n and the sample seed are in `__metadata__` (safetensors).
+ * draws it. The task JSON, n and the sample seed are in `__metadata__` (safetensors); in a .npz
+ * the task JSON is the uint8 array `task` (UTF-8).
  */
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -43,7 +44,11 @@ export function taskCommand(taskPath: string, opts: { out?: string; samples?: nu
   if (ext !== '.safetensors' && ext !== '.npz') throw new ConfigError('out', opts.out, 'a file name ending in .safetensors or .npz');
   if (extname(taskPath).toLowerCase() !== '.json') throw new ConfigError('task', taskPath, 'a task JSON file, e.g. { "family": "aligned-parity", "d": 3, "k": 3, "alignment": 0.33 }');
   const { tensors, metadata } = taskTensors(taskPath, opts.samples, opts.seed);
-  const bytes = ext === '.npz' ? writeNpz(tensors) : writeSafetensors(tensors, metadata);
+  // .npz has no metadata: the task JSON goes in as a uint8 array named 'task' (readTaskFile reads it).
+  const taskBytes = new TextEncoder().encode(metadata.task);
+  const bytes = ext === '.npz'
+    ? writeNpz({ ...tensors, task: { dtype: 'U8', shape: [taskBytes.length], data: Int32Array.from(taskBytes) } })
+    : writeSafetensors(tensors, metadata);
   writeFileSync(opts.out, bytes);
   const shapes = Object.entries(tensors).map(([k, t]) => `${k} [${t.shape.join(', ')}]`).join(', ');
   process.stdout.write(`${opts.out}: ${shapes} (task ${metadata.task_id}; samples seed ${metadata.samples_seed})\n`);

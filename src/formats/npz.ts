@@ -4,7 +4,9 @@
  * central directory is checked here first, because fflate reads out-of-range bytes as zeros, trusts
  * the entry count (a forged zip64 count would loop billions of times) and skips the CRC-32.
  */
-import { unzipSync, zipSync, type Zippable } from 'fflate';
+// fflate's platform-neutral build: its Node build loads worker_threads at import (for the async API,
+// unused here), and the ingestion sources load no worker code.
+import { unzipSync, zipSync, type Zippable } from 'fflate/browser';
 import { ConfigError } from '../errors.js';
 import { readNpy, writeNpy } from './npy.js';
 import type { Tensor } from './tensor.js';

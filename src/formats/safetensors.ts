@@ -82,6 +82,28 @@ export function readSafetensors(
   return { tensors, metadata };
 }
 
+/**
+ * The header of a safetensors file from its first bytes (the file may be longer, or still being
+ * written): the header length N, the metadata, and the data length the header declares (the
+ * largest data_offsets end). Null when fewer than 8 + N bytes are given or N is over the cap; a
+ * malformed header is a ConfigError, as for `readSafetensors`.
+ */
+export function safetensorsHeader(head: Uint8Array, maxHeaderBytes = SAFETENSORS_MAX_HEADER_BYTES): { headerLength: number; metadata: Record<string, string>; dataLength: number } | null {
+  if (head.length < 8) return null;
+  const n64 = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+  if (n64 > BigInt(maxHeaderBytes) || n64 > BigInt(head.length - 8)) return null;
+  const n = Number(n64);
+  const header = parseHeaderJson(head.subarray(8, 8 + n));
+  let dataLength = 0;
+  let metadata: Record<string, string> = {};
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') { metadata = info === null ? {} : checkMetadata(info, 'safetensors.__metadata__'); continue; }
+    const end = (info as { data_offsets?: unknown[] } | null)?.data_offsets?.[1];
+    if (typeof end === 'number' && Number.isSafeInteger(end)) dataLength = Math.max(dataLength, end);
+  }
+  return { headerLength: n, metadata, dataLength };
+}
+
 function parseHeaderJson(raw: Uint8Array): Record<string, unknown> {
   let text: string;
   try {

@@ -22,15 +22,26 @@ export function erf(x: number): number {
     }
     return (2 / Math.sqrt(Math.PI)) * sum;
   }
-  // erfc(x) = exp(−x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))), evaluated bottom-up (Lentz not needed here).
+  const tail = erfcTail(ax);
+  return x > 0 ? 1 - tail : tail - 1;
+}
+
+/**
+ * erfc(x) for x ≥ 2.5 by its continued fraction (A&S 7.1.14), evaluated bottom-up:
+ * erfc(x) = exp(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))).
+ */
+function erfcTail(ax: number): number {
   let f = ax;
   for (let n = 60; n >= 1; n--) f = ax + (n / 2) / f;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-  return x > 0 ? 1 - erfc : erfc - 1;
+  return Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
 }
 
-/** Standard normal CDF Φ(x) = (1 + erf(x/√2)) / 2. */
+/** erfc(x) = 1 − erf(x), without cancellation in the upper tail (x ≥ 2.5: the continued fraction). */
+export function erfc(x: number): number {
+  return x >= 2.5 ? erfcTail(x) : 1 - erf(x);
+}
+
+/** Standard normal CDF Φ(x) = erfc(−x/√2) / 2 (accurate in the lower tail: Φ(−10) ≈ 7.62e−24). */
 export function normalCdf(x: number): number {
-  return 0.5 * (1 + erf(x * SQRT1_2));
+  return 0.5 * erfc(-x * SQRT1_2);
 }
-

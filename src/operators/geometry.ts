@@ -5,7 +5,7 @@
  * representations for that step have arrived.
  */
 import { defer, finalize, type OperatorFunction } from 'rxjs';
-import type { MetricRow, Representation, StreamRecord } from '../types.js';
+import type { ErrorRow, MetricRow, Representation, StreamRecord } from '../types.js';
 import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { shareMatrix } from '../parallel/metrics.js';
@@ -109,7 +109,7 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
    * with one) and, when it completes its ensemble's group, the ensemble values (synchronous, so
    * groups form in stream order whatever the pool's timing).
    */
-  function metricRows(rep: Representation, pool: WorkerPool | null, pending: Map<string, Representation[]>): MetricRow[] | Promise<MetricRow[]> {
+  function metricRows(rep: Representation, pool: WorkerPool | null, pending: Map<string, Representation[]>): StreamRecord[] | Promise<StreamRecord[]> {
     const active = metrics.filter((m) => !m.finalOnly || rep.final);
     const ensembleRows: MetricRow[] = [];
     if (withEnsemble && rep.ensemble_size > 1) {
@@ -128,8 +128,26 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
     }
     // The samples go to every pooled job of this representation: share them instead of copying.
     const shared = pool && rep.samples && active.some((m) => m.metric.pooled) ? { ...rep, samples: { ...rep.samples, activity: shareMatrix(rep.samples.activity) } } : rep;
-    const values = active.map(({ metric, options: opts }) => (metric.perRun ? metric.perRun(shared, opts, pool) : []));
-    const assemble = (vs: MetricValue[][]) => [...vs.flatMap((v) => v.map((x) => row(rep, 'run', x))), ...ensembleRows];
+    // For runs read from files, a metric that fails on one representation (a file with one row per
+    // condition where samples are needed, say) is an error row, and the stream goes on; for trained
+    // runs it is a bug or a bad configuration, and fails the pipeline as before.
+    const errors: ErrorRow[] = [];
+    const ingested = rep.run.source !== 'trained';
+    const failed = (name: string, e: unknown): MetricValue[] => {
+      errors.push({ kind: 'error', path: rep.run.source_path ?? rep.run_id, step: rep.step, error: `${name} (run ${rep.run_id}, layer ${rep.layer}): ${e instanceof Error ? e.message : String(e)}` });
+      return [];
+    };
+    const values = active.map(({ name, metric, options: opts }) => {
+      if (!metric.perRun) return [];
+      if (!ingested) return metric.perRun(shared, opts, pool);
+      try {
+        const v = metric.perRun(shared, opts, pool);
+        return v instanceof Promise ? v.catch((e) => failed(name, e)) : v;
+      } catch (e) {
+        return failed(name, e);
+      }
+    });
+    const assemble = (vs: MetricValue[][]): StreamRecord[] => [...vs.flatMap((v) => v.map((x) => row(rep, 'run', x))), ...ensembleRows, ...errors];
     // Every metric of the representation at once (their fits share the pool), rows in request order.
     return values.some((v) => v instanceof Promise) ? Promise.all(values).then(assemble) : assemble(values as MetricValue[][]);
   }

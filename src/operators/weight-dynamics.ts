@@ -43,7 +43,12 @@ function checkField(f: FieldOptions): void {
 
 /** Neuron i of a snapshot: its readout column J_i, its axes and where its input weights lie. */
 function neuronGeometry(s: WeightSnapshot, i: number, threshold = 0) {
-  const { N, H, K, W, b1, J } = s.params;
+  const { N, H, K, W, b1, J, layers } = s.params;
+  // The axes pair a neuron's input weights with its own readout column: one hidden layer only.
+  if (layers?.length) {
+    throw new ConfigError('weightDynamics', `run ${s.run_id} of depth ${layers.length + 1}`,
+      'networks with one hidden layer (the inter/intra-class axes use the readout of the layer whose input weights are analysed)');
+  }
   const task = s.run.task;
   const Ji = Float64Array.from({ length: K }, (_, k) => J[k * H + i]);
   const axes = neuronAxes(task.means, task.targets, Ji);
@@ -70,6 +75,7 @@ export function neuronRows(s: WeightSnapshot, threshold = 0): NeuronRow[] {
 export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
   const { H, b1 } = s.params;
   const task = s.run.task;
+  if (task.sigma === null) throw new ConfigError('field', `run ${s.run_id} (task ${task.id})`, 'a task with a noise scale sigma: the field smooths the activation by the input noise');
   const act = activationOf(s.run);
   const sm = smoothing(act.f, act.df, { relu: act.name === 'relu' });
   const size = f.size ?? 21;
@@ -80,7 +86,7 @@ export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
     const extent = f.extent ?? Math.max(0.5, 1.5 * Math.max(Math.abs(pr.inter), Math.abs(pr.intraComponents[0] ?? 0)));
     const ticks = Array.from({ length: size }, (_, t) => -extent + (2 * extent * t) / (size - 1));
     const e = readoutError(Ji, task.targets);
-    for (const pt of expectedGradientField(axes, b1[i], e, task.means, task.sigma ?? 0, sm, { inter: ticks, intra: ticks })) {
+    for (const pt of expectedGradientField(axes, b1[i], e, task.means, task.sigma, sm, { inter: ticks, intra: ticks })) {
       out.push({ kind: 'field', run_id: s.run_id, step: s.step, neuron: i, inter: pt.inter, intra: pt.intra, d_inter: pt.dInter, d_intra: pt.dIntra });
     }
   }

@@ -26,7 +26,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { access, mkdir, readdir, rm, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, requireNumber } from '../errors.js';
 import { metricsTable, neuronsTable, fieldTable, errorsTable, runRow, runsTable, snapshotsTable, METRIC_COLUMNS, NEURON_COLUMNS, FIELD_COLUMNS, ERROR_COLUMNS } from './tables.js';
 import { writeParquet, type ParquetCompression } from './parquet.js';
 import { ArrowStreamFile } from './arrow-ipc.js';
@@ -139,7 +139,8 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
   if (options.snapshots !== undefined && typeof options.snapshots !== 'boolean' && !(SNAPSHOT_FORMATS as readonly string[]).includes(options.snapshots)) {
     throw new ConfigError('snapshots', options.snapshots, `true, false, ${SNAPSHOT_FORMATS.map((f) => `'${f}'`).join(', ')}`);
   }
-  const partRows = options.partRows ?? 200_000;
+  const partRows = requireNumber('partRows', options.partRows ?? 200_000, { integer: true, min: 1 });
+  if (options.flushEvery !== undefined) requireNumber('flushEvery', options.flushEvery, { min: 1 });
   const { dir, pipeline } = options;
   const { suffix, part } = shardNames(options.shard);
 
@@ -259,7 +260,11 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       let timer: NodeJS.Timeout | null = null;
       const armTimer = () => {
         if (options.flushEvery === undefined || timer) return;
-        timer = setTimeout(() => { timer = null; flushMetrics(); flushOther(); flushSnapshots(); }, options.flushEvery);
+        timer = setTimeout(() => {
+          timer = null;
+          flushMetrics(); flushOther(); flushSnapshots();
+          enqueue(() => writeManifest(false)); // so that metric_rows and files say what is on disk
+        }, options.flushEvery);
       };
       const sub = source.subscribe({
         next(r) {

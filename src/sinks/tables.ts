@@ -16,7 +16,7 @@ export const METRIC_COLUMNS = {
   run_id: new Utf8(), ensemble_id: new Utf8(), scope: new Utf8(), step: new Int32(), epoch: new Float64(),
   loss: new Float64(), layer: new Int32(), metric: new Utf8(), against: new Utf8(), dichotomy: new Utf8(),
   classifier: new Utf8(), value: new Float64(),
-} satisfies Record<string, DataType>;
+} satisfies Record<Exclude<keyof MetricRow, 'kind'>, DataType>;
 
 function column(values: Scalar[], type: DataType): Vector {
   return vectorFromArray(values as never[], type as never) as Vector;
@@ -32,13 +32,13 @@ export const NEURON_COLUMNS = {
   run_id: new Utf8(), step: new Int32(), epoch: new Float64(), layer: new Int32(), neuron: new Int32(),
   inter: new Float64(), intra: new Float64(), intra_1: new Float64(), intra_2: new Float64(), norm: new Float64(),
   active_conditions: new List(new Field('item', new Int32(), true)), n_active: new Int32(),
-} satisfies Record<string, DataType>;
+} satisfies Record<Exclude<keyof NeuronRow, 'kind'>, DataType>;
 
 /** Column order and types of the expected-gradient field table. */
 export const FIELD_COLUMNS = {
   run_id: new Utf8(), step: new Int32(), neuron: new Int32(), inter: new Float64(), intra: new Float64(),
   d_inter: new Float64(), d_intra: new Float64(),
-} satisfies Record<string, DataType>;
+} satisfies Record<Exclude<keyof FieldRow, 'kind'>, DataType>;
 
 function tableOf<R>(rows: R[], columns: Record<string, DataType>): Table {
   const cols: Record<string, Vector> = {};
@@ -137,7 +137,8 @@ export function runsTable(records: RunRecord[], pipeline: string): Table {
 
 /**
  * Weight snapshots as an Arrow table: run_id, step, epoch, loss, accuracy, the shape columns
- * N, H, K, and each tensor as list<float32> (row-major; W is H × N, J is K × H).
+ * N, H, K, and each tensor as list<float32> (row-major; W is H × N, J is K × H); hidden layers
+ * 2..depth as `layers_W`, `layers_b` (list<list<float32>>, one entry per layer; empty for depth 1).
  */
 export function snapshotsTable(snaps: WeightSnapshot[]): Table {
   const list = () => new List(new Field('item', new Float32(), false));
@@ -152,6 +153,8 @@ export function snapshotsTable(snaps: WeightSnapshot[]): Table {
     H: column(snaps.map((s) => s.params.H), new Int32()),
     K: column(snaps.map((s) => s.params.K), new Int32()),
     W: tensor('W'), b1: tensor('b1'), J: tensor('J'), b2: tensor('b2'),
+    layers_W: column(snaps.map((s) => (s.params.layers ?? []).map((l) => Array.from(l.W)) as never), new List(new Field('layer', list(), false))),
+    layers_b: column(snaps.map((s) => (s.params.layers ?? []).map((l) => Array.from(l.b)) as never), new List(new Field('layer', list(), false))),
   });
 }
 

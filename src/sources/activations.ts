@@ -18,14 +18,14 @@ import { Observable } from 'rxjs';
 import { basename, extname } from 'node:path';
 import { RecordBatchReader, Table } from 'apache-arrow';
 import type { Readable } from 'node:stream';
-import type { ErrorRow, IngestedRunSpec, Matrix, MatrixLike, Representation, StreamRecord, Task } from '../types.js';
+import type { IngestedRunSpec, Matrix, MatrixLike, Representation, StreamRecord, Task } from '../types.js';
 import { ConfigError } from '../errors.js';
 import { readNpy } from '../formats/npy.js';
 import { readNpz } from '../formats/npz.js';
 import { readTable } from '../formats/tables.js';
 import type { Tensor } from '../formats/tensor.js';
 import { externalTask } from './task-file.js';
-import { IngestedRuns } from './ingested-runs.js';
+import { IngestedRuns, errorRow } from './ingested-runs.js';
 import { readyFiles, stepFromName, watchOptions, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
 
 export interface ActivationsOptions extends WatchOptions {
@@ -57,6 +57,13 @@ const intColumn = (t: Table, name: string): Array<number | null> | null => {
   });
 };
 
+/** A unit's value in a row: a number (a null or a non-number is an error, never a silent 0). */
+const unitValue = (v: unknown, row: number): number => {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  throw new ConfigError(`activity (row ${row})`, v, 'a number in every unit column (no nulls)');
+};
+
 /** The groups of an Arrow table (see the module comment). */
 function tableGroups(t: Table, name: string, fileStep: number): Group[] {
   const cond = intColumn(t, 'condition');
@@ -72,7 +79,7 @@ function tableGroups(t: Table, name: string, fileStep: number): Group[] {
   for (let i = 0; i < t.numRows; i++) {
     const c = cond[i];
     if (c === null) throw new ConfigError(`condition[${i}]`, null, 'an integer condition index');
-    const row = activityCol ? Array.from(activityCol.get(i) as ArrayLike<number>, Number) : units.map((u) => Number(u.get(i)));
+    const row = activityCol ? Array.from((activityCol.get(i) ?? []) as ArrayLike<number>, Number) : units.map((u) => unitValue(u.get(i), i));
     const run_id = runCol ? String(runCol.get(i)) : name;
     const step = steps?.[i] ?? fileStep;
     const layer = layers?.[i] ?? 1;
@@ -173,19 +180,20 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
     const seen = new Set<string>();
     const held = new Map<string, Representation[]>();
     (async () => {
-      for await (const f of readyFiles(options.path, (n) => ACTIVATION_FILE.test(n), watch, activationOrder, stop)) {
+      for await (const f of readyFiles(options.path, (n) => ACTIVATION_FILE.test(n), options, activationOrder, stop)) {
         if (cancelled) return;
-        if (f.error !== undefined) { subscriber.next({ kind: 'error', path: f.path, step: null, error: f.error } satisfies ErrorRow); continue; }
+        if (f.error !== undefined) { subscriber.next(errorRow(f.path, stepFromName(f.path), f.error)); continue; }
         const fileStep = stepFromName(f.path) ?? 0;
         const name = f.group === null ? base : `${base}/${f.group}`;
         try {
           const ext = extname(f.path).toLowerCase();
           const groups = ext === '.npy' || ext === '.npz' ? arrayGroups(f.path, f.bytes, name, fileStep, options.conditions) : tableGroups(readTable(f.bytes), name, fileStep);
+          // Every group is checked before any run is registered: a bad file adds no run and no step.
           const reps = groups.map((g) => {
             const key = `${g.run_id}\u0000${g.step}\u0000${g.layer}`;
             if (seen.has(key)) throw new ConfigError('step', g.step, `one set of rows per run, step and layer: run ${g.run_id} step ${g.step} layer ${g.layer} was already read`);
-            return representation(g, task, runs.at(g.run_id, g.step, () => activationRun(g.run_id, task, f.path)));
-          });
+            return representation(g, task, activationRun(g.run_id, task, f.path));
+          }).map((r) => ({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) }));
           for (const g of groups) seen.add(`${g.run_id}\u0000${g.step}\u0000${g.layer}`);
           for (const r of reps) {
             if (watch.watch) { subscriber.next(r); continue; }
@@ -196,7 +204,7 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
             held.set(r.run_id, h);
           }
         } catch (e) {
-          subscriber.next({ kind: 'error', path: f.path, step: null, error: e instanceof Error ? e.message : String(e) } satisfies ErrorRow);
+          subscriber.next(errorRow(f.path, fileStep, e));
         }
       }
       if (cancelled) return;
@@ -219,7 +227,8 @@ export interface ArrowStreamOptions {
  * `fromArrowStream(readable, { task })`: activation rows from an Arrow IPC stream — stdin, a
  * socket, a file still being appended — in the table layout of `fromActivations` (condition,
  * optional step, layer, run_id, and the activity). Each record batch must hold whole checkpoints
- * (every row of a run, step and layer): a writer sends one batch per checkpoint. Each batch's
+ * (every row of a run, step and layer): a writer sends one batch per checkpoint (without a step
+ * column, a batch's step is its index in the stream). Each batch's
  * groups are emitted as Representations as soon as it arrives (none is `final`: the stream could
  * go on); a batch that cannot be used is an ErrorRow; at the end of the stream, one RunRecord per run.
  */
@@ -230,24 +239,37 @@ export function fromArrowStream(readable: Readable | AsyncIterable<Uint8Array>, 
   return new Observable<StreamRecord>((subscriber) => {
     let cancelled = false;
     const runs = new IngestedRuns();
+    const seen = new Set<string>();
+    let reader: AsyncIterator<unknown> | null = null;
     (async () => {
-      const reader = await RecordBatchReader.from(readable as AsyncIterable<Uint8Array>);
       let index = 0;
-      for await (const batch of reader) {
-        if (cancelled) return;
-        const label = `arrow stream batch ${index++}`;
-        try {
-          for (const g of tableGroups(new Table(batch), name, 0)) {
-            subscriber.next(representation(g, task, runs.at(g.run_id, g.step, () => activationRun(g.run_id, task, 'arrow stream'))));
+      try {
+        const batches = await RecordBatchReader.from(readable as AsyncIterable<Uint8Array>);
+        reader = batches[Symbol.asyncIterator]();
+        for await (const batch of batches) {
+          if (cancelled) return;
+          const label = `arrow stream batch ${index++}`;
+          try {
+            const groups = tableGroups(new Table(batch), name, index - 1);
+            const reps = groups.map((g) => {
+              const key = `${g.run_id}\u0000${g.step}\u0000${g.layer}`;
+              if (seen.has(key)) throw new ConfigError('step', g.step, `one batch per run, step and layer: run ${g.run_id} step ${g.step} layer ${g.layer} came already (without a step column, a batch's step is its index)`);
+              return representation(g, task, activationRun(g.run_id, task, 'arrow stream'));
+            });
+            for (const g of groups) seen.add(`${g.run_id}\u0000${g.step}\u0000${g.layer}`);
+            for (const r of reps) subscriber.next({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) });
+          } catch (e) {
+            subscriber.next(errorRow(label, null, e));
           }
-        } catch (e) {
-          subscriber.next({ kind: 'error', path: label, step: null, error: e instanceof Error ? e.message : String(e) } satisfies ErrorRow);
         }
+      } catch (e) {
+        // A broken or truncated stream ends the source; what came before it is kept.
+        subscriber.next(errorRow(`arrow stream batch ${index}`, null, new ConfigError('stream', 'Arrow IPC', `a readable Arrow IPC stream (${(e as Error).message})`)));
       }
       if (cancelled) return;
       for (const r of runs.records()) subscriber.next(r);
       subscriber.complete();
-    })().catch((e) => subscriber.error(new ConfigError('stream', 'Arrow IPC', `a readable Arrow IPC stream (${(e as Error).message})`)));
-    return () => { cancelled = true; };
+    })().catch((e) => subscriber.error(e));
+    return () => { cancelled = true; void reader?.return?.(); };
   });
 }

@@ -17,12 +17,12 @@
  */
 import { Observable } from 'rxjs';
 import { basename, extname } from 'node:path';
-import type { ErrorRow, IngestedRunSpec, NetworkParams, StreamRecord, Task, WeightSnapshot } from '../types.js';
-import { IngestedRuns } from './ingested-runs.js';
+import type { IngestedRunSpec, NetworkParams, StreamRecord, Task, WeightSnapshot } from '../types.js';
+import { IngestedRuns, errorRow } from './ingested-runs.js';
 import type { ActivationSpec } from '../activations.js';
 import { resolveActivation } from '../activations.js';
 import { ConfigError } from '../errors.js';
-import { readSafetensors } from '../formats/safetensors.js';
+import { readSafetensors, safetensorsHeader } from '../formats/safetensors.js';
 import { readNpz } from '../formats/npz.js';
 import type { Tensor } from '../formats/tensor.js';
 import { readHead, readyFiles, stepFromName, watchOptions, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
@@ -96,13 +96,9 @@ function peekStep(path: string): number | null {
   if (extname(path).toLowerCase() === '.safetensors') {
     try {
       const head = readHead(path, 8);
-      if (head.length === 8) {
-        const len = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
-        if (len <= 1 << 24) {
-          const meta = (JSON.parse(new TextDecoder().decode(readHead(path, 8 + len).subarray(8))) as { __metadata__?: { step?: string } }).__metadata__;
-          if (meta?.step !== undefined && Number.isInteger(Number(meta.step))) return Number(meta.step);
-        }
-      }
+      const length = head.length === 8 ? Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true)) : 0;
+      const step = safetensorsHeader(readHead(path, 8 + Math.min(length, 1 << 24)))?.metadata.step;
+      if (step !== undefined && Number.isInteger(Number(step))) return Number(step);
     } catch { /* the full read reports it */ }
   }
   return stepFromName(path);
@@ -193,12 +189,9 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
     let cancelled = false;
     const runs = new IngestedRuns();
     const stepsSeen = new Map<string, Map<number, string>>();
-    const emitError = (path: string, step: number | null, e: unknown) => {
-      const row: ErrorRow = { kind: 'error', path, step, error: e instanceof Error ? e.message : String(e) };
-      subscriber.next(row);
-    };
+    const emitError = (path: string, step: number | null, e: unknown) => subscriber.next(errorRow(path, step, e));
     (async () => {
-      const files = readyFiles(options.path, (n) => CHECKPOINT_FILE.test(n), watch, checkpointOrder, stop);
+      const files = readyFiles(options.path, (n) => CHECKPOINT_FILE.test(n), options, checkpointOrder, stop);
       // Without watch, the last file of each group is that run's final checkpoint: hold one file back.
       let held: WeightSnapshot[] = [];
       const release = (final: boolean) => {

@@ -2,7 +2,12 @@
  * The runs of an ingestion source: one `IngestedRunSpec` per run id, created at its first record,
  * and at the end of the stream one `RunRecord` each (status 'completed', no training fields).
  */
-import type { IngestedRunSpec, RunRecord } from '../types.js';
+import type { ErrorRow, IngestedRunSpec, RunRecord } from '../types.js';
+
+/** The error row of a file (or batch) a source could not use. */
+export function errorRow(path: string, step: number | null, e: unknown): ErrorRow {
+  return { kind: 'error', path, step, error: e instanceof Error ? e.message : String(e) };
+}
 
 export class IngestedRuns {
   private readonly runs = new Map<string, { spec: IngestedRunSpec; last: number }>();

@@ -102,7 +102,7 @@ const asMatrix = (t: Tensor, name: string, rows?: number): Matrix => {
 
 /**
  * Read a task file: `.json` (a task spec, see `taskFromSpec`), or `.safetensors` / `.npz` as written
- * by `geomstream task` (rebuilt from its `__metadata__.task` when present) or holding `targets`
+ * by `geomstream task` (rebuilt from its task JSON: `__metadata__.task`, or the .npz's `task` array) or holding `targets`
  * [P, K] and optionally `means` [P, N] and `latents` [P, d] (an external task).
  */
 export function readTaskFile(path: string, field = 'task'): Task {
@@ -127,7 +127,16 @@ export function readTaskFile(path: string, field = 'task'): Task {
   if (ext === '.safetensors') ({ tensors, metadata } = readSafetensors(bytes));
   else if (ext === '.npz') tensors = readNpz(bytes);
   else throw new ConfigError(field, path, 'a .json, .safetensors or .npz task file');
-  if (metadata.task) return taskFromSpec(JSON.parse(metadata.task), `${field} (${path} __metadata__.task)`);
+  const embedded = metadata.task ?? (tensors.get('task')?.dtype === 'U8' ? new TextDecoder().decode(Uint8Array.from(tensors.get('task')!.data)) : undefined);
+  if (embedded !== undefined) {
+    let spec: unknown;
+    try {
+      spec = JSON.parse(embedded);
+    } catch (e) {
+      throw new ConfigError(`${field}.task`, embedded.slice(0, 80), `the task JSON written by geomstream task (${(e as Error).message})`);
+    }
+    return taskFromSpec(spec, `${field} (${path})`);
+  }
   const targets = tensors.get('targets');
   if (!targets) throw new ConfigError(`${field}.targets`, path, `a tensor 'targets' [P, K] in the file (it has ${[...tensors.keys()].join(', ') || 'none'})`);
   const t = asMatrix(targets, 'targets');

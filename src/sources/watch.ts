@@ -13,6 +13,8 @@
 import { existsSync, openSync, readSync, closeSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, requireNumber } from '../errors.js';
+import { safetensorsHeader } from '../formats/safetensors.js';
+import { readNpy } from '../formats/npy.js';
 
 export interface WatchOptions {
   /** Tail the folder: take new files as they appear, until stopped (default false: read what is there, then end). */
@@ -39,6 +41,12 @@ export interface FoundFile {
 
 /** Validate the watch options (before anything is read). */
 export function watchOptions(o: WatchOptions): Required<Omit<WatchOptions, 'signal' | 'idleExit'>> & Pick<WatchOptions, 'signal' | 'idleExit'> {
+  if (o.watch !== undefined && typeof o.watch !== 'boolean') throw new ConfigError('watch', o.watch, 'true or false');
+  if (!o.watch) {
+    for (const k of ['idleExit', 'settle', 'poll'] as const) {
+      if (o[k] !== undefined) throw new ConfigError(k, o[k], `no value without watch (${k} applies to a watched folder)`);
+    }
+  }
   return {
     watch: o.watch ?? false,
     idleExit: o.idleExit === undefined ? undefined : requireNumber('idleExit', o.idleExit, { min: 0 }),
@@ -52,7 +60,7 @@ export function watchOptions(o: WatchOptions): Required<Omit<WatchOptions, 'sign
  * The candidate files of `path`: the file itself, or the files of the folder and of its direct
  * subfolders (each subfolder a group: one run or ensemble), whose names `accept` takes.
  */
-export function listFiles(path: string, accept: (name: string) => boolean, field = 'path'): FoundFile[] {
+export function listFiles(path: string, accept: (name: string) => boolean, field = 'path', skip: (path: string) => boolean = () => false): FoundFile[] {
   let st: Stats;
   try {
     st = statSync(path);
@@ -64,13 +72,15 @@ export function listFiles(path: string, accept: (name: string) => boolean, field
   for (const name of readdirSync(path).sort()) {
     if (TEMPORARY.test(name)) continue;
     const p = join(path, name);
+    // Files already taken are not looked at again (a watched folder of 10^4 checkpoints is listed every poll).
+    if (skip(p)) continue;
     let s: Stats;
     try { s = statSync(p); } catch { continue; } // deleted meanwhile
     if (s.isFile() && accept(name)) out.push({ path: p, group: null });
     else if (s.isDirectory()) {
       let inner: string[] = [];
       try { inner = readdirSync(p).sort(); } catch { continue; }
-      for (const f of inner) if (!TEMPORARY.test(f) && accept(f)) out.push({ path: join(p, f), group: name });
+      for (const f of inner) if (!TEMPORARY.test(f) && accept(f) && !skip(join(p, f))) out.push({ path: join(p, f), group: name });
     }
   }
   return out;
@@ -102,22 +112,16 @@ export function readHead(path: string, n: number): Uint8Array {
 const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(Math.max(0, from), Math.max(0, to)));
 
 /**
- * Whether a file's bytes look complete for its format, from its size and trailer alone (not a full
- * parse): see the module comment. Unknown formats: false (the settle time decides).
+ * Whether a file's bytes look complete for its format, from its size and trailer (not a decode of
+ * its data): see the module comment. Unknown formats: false (the settle time decides).
  */
 export function looksComplete(name: string, bytes: Uint8Array): boolean {
   const n = bytes.length;
   const lower = name.toLowerCase();
   if (lower.endsWith('.safetensors')) {
-    if (n < 8) return false;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const len = Number(view.getBigUint64(0, true));
-    if (8 + len > n) return false;
     try {
-      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len))) as Record<string, { data_offsets?: [number, number] }>;
-      let end = 0;
-      for (const [k, v] of Object.entries(header)) if (k !== '__metadata__' && v?.data_offsets) end = Math.max(end, v.data_offsets[1]);
-      return 8 + len + end === n;
+      const h = safetensorsHeader(bytes);
+      return h !== null && 8 + h.headerLength + h.dataLength === n;
     } catch {
       return false;
     }
@@ -134,18 +138,12 @@ export function looksComplete(name: string, bytes: Uint8Array): boolean {
       bytes[n - 4] === 0 && bytes[n - 3] === 0 && bytes[n - 2] === 0 && bytes[n - 1] === 0;
   }
   if (lower.endsWith('.npy')) {
-    if (n < 10 || ascii(bytes, 1, 6) !== 'NUMPY') return false;
-    const major = bytes[6];
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const hl = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-    const start = (major === 1 ? 10 : 12) + hl;
-    if (start > n) return false;
-    const header = ascii(bytes, major === 1 ? 10 : 12, start);
-    const descr = /'descr':\s*'[<>|=]?[a-z](\d+)'/.exec(header);
-    const shape = /'shape':\s*\(([^)]*)\)/.exec(header);
-    if (!descr || !shape) return false;
-    const count = shape[1].split(',').map((s) => s.trim()).filter(Boolean).reduce((p, s) => p * Number(s), 1);
-    return start + count * Number(descr[1]) === n;
+    try {
+      readNpy(bytes); // activation arrays are small; the reader checks the length against the shape
+      return true;
+    } catch {
+      return false;
+    }
   }
   return false;
 }
@@ -155,20 +153,7 @@ export type ReadyFile = FoundFile & ({ bytes: Uint8Array; error?: undefined } | 
 
 function readWhole(path: string): { bytes: Uint8Array } | { error: string } {
   try {
-    const fd = openSync(path, 'r');
-    try {
-      const size = statSync(path).size;
-      const buf = new Uint8Array(size);
-      let got = 0;
-      while (got < size) {
-        const r = readSync(fd, buf, got, size - got, got);
-        if (r === 0) break;
-        got += r;
-      }
-      return { bytes: buf.subarray(0, got) };
-    } finally {
-      closeSync(fd);
-    }
+    return { bytes: readHead(path, statSync(path).size) };
   } catch (e) {
     return { error: `cannot read the file (${(e as Error).message})` };
   }
@@ -208,7 +193,10 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
     const now = performance.now();
     const ready: ReadyFile[] = [];
     // A folder the writer has not created yet is an empty one.
-    const found = existsSync(path) ? listFiles(path, accept).filter((f) => !taken.has(f.path)) : [];
+    const found = existsSync(path) ? listFiles(path, accept, 'path', (p) => taken.has(p)) : [];
+    // A file that went away before it settled was a temporary: forget it.
+    const listed = new Set(found.map((f) => f.path));
+    for (const p of pending.keys()) if (!listed.has(p)) pending.delete(p);
     for (const f of found) {
       let st: Stats;
       try { st = statSync(f.path); } catch { pending.delete(f.path); continue; }
@@ -228,9 +216,11 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
         ready.push({ ...f, bytes: read.bytes });
       }
     }
-    if (ready.length) lastNew = now;
     for (const f of order(ready)) yield f as ReadyFile;
-    if (opts.idleExit !== undefined && performance.now() - lastNew >= opts.idleExit * 1000 && pending.size === 0) {
+    // Idle time counts from when the consumer is done with the last files, and the folder is
+    // listed once more (the `found` of the next turn) before the watcher stops.
+    if (ready.length || found.length) lastNew = performance.now();
+    else if (opts.idleExit !== undefined && performance.now() - lastNew >= opts.idleExit * 1000) {
       stop.reason = `idle for ${opts.idleExit} s`;
       return;
     }

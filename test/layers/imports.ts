@@ -13,7 +13,8 @@ function files(dir: string): string[] {
 
 /**
  * file (relative to src/, e.g. 'metrics/cka.ts') → its imports: other src files (relative) or
- * package names. `types: false` leaves out `import type` / `export type` (erased at run time).
+ * package names, from static imports and re-exports, `require('…')` and `import('…')` with a
+ * literal name. `types: false` leaves out `import type` / `export type` (erased at run time).
  */
 export function importGraph({ types = true }: { types?: boolean } = {}): Map<string, string[]> {
   const graph = new Map<string, string[]>();
@@ -21,7 +22,9 @@ export function importGraph({ types = true }: { types?: boolean } = {}): Map<str
     const text = readFileSync(f, 'utf8');
     const specs = [...text.matchAll(/^\s*(import|export)\s+(type\s)?[^'";]*?from\s+'([^']+)'/gm)]
       .filter((m) => types || !m[2]).map((m) => m[3])
-      .concat([...text.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1]));
+      .concat([...text.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1]))
+      // require('…') through createRequire, and dynamic import('…') with a literal: loaded at run time too.
+      .concat([...text.matchAll(/\b(?:require|import)\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]));
     graph.set(relative(SRC, f), specs.map((s) => (s.startsWith('.') ? relative(SRC, resolve(dirname(f), s)).replace(/\.js$/, '.ts') : s)));
   }
   return graph;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../sinks/atomic.js';
-import { queryResults } from './query.js';
+import { queryResults } from './results.js';
 import { lineChart, type Series } from './svg.js';
 
 /**

@@ -3,5 +3,5 @@
  * `field`), the summary tables, and the HTML report. Separate from the root entry point because it
  * loads DuckDB's native addon.
  */
-export { queryResults, formatTable } from './cli/query.js';
-export { report } from './cli/report.js';
+export { queryResults, formatTable } from './results.js';
+export { report } from './report.js';

@@ -1,0 +1,100 @@
+"""The Python path for the 'ingest' workload of `geomstream bench`: checkpoints (safetensors) of
+the W1 network shape read with safetensors + numpy, probed on the task's condition means, the
+metric set computed with numpy, scipy and scikit-learn, the rows written to Parquet — what a
+researcher would otherwise write.
+
+Usage: python3 ingest_reference.py <checkpoint folder> <task.safetensors> <out.parquet>
+Metrics per checkpoint: linear and debiased CKA and RSA (euclidean RDMs, Spearman) against input
+and target, PS and CCGP (LinearSVC on the condition means, Bernardi et al.'s hold-out pairs) of
+each target. Prints one JSON line: seconds, files, rows.
+"""
+import itertools
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from safetensors.numpy import load_file
+from scipy.spatial.distance import pdist
+from scipy.stats import spearmanr
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import LinearSVC
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def linear_cka(x, y):
+    x = x - x.mean(0)
+    y = y - y.mean(0)
+    return np.linalg.norm(y.T @ x) ** 2 / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
+
+
+def center_unbiased(g):
+    n = g.shape[0]
+    g = g.copy()
+    np.fill_diagonal(g, 0)
+    means = g.sum(0) / (n - 2)
+    means -= means.sum() / (2 * (n - 1))
+    g -= means[:, None]
+    g -= means[None, :]
+    np.fill_diagonal(g, 0)
+    return g
+
+
+def debiased_cka(x, y):
+    x = x - x.mean(0)
+    y = y - y.mean(0)
+    a, b = center_unbiased(x @ x.T), center_unbiased(y @ y.T)
+    return (a.ravel() @ b.ravel()) / (np.linalg.norm(a) * np.linalg.norm(b))
+
+
+def ps(means, pos):
+    neg = [c for c in range(len(means)) if c not in pos]
+    best = -np.inf
+    for perm in itertools.permutations(neg):
+        v = means[pos] - means[list(perm)]
+        v = v / np.linalg.norm(v, axis=1, keepdims=True)
+        c = v @ v.T
+        best = max(best, c[np.triu_indices(len(pos), 1)].mean())
+    return best
+
+
+def ccgp(x, pos):
+    cond = np.arange(len(x))
+    neg = [c for c in cond if c not in pos]
+    y = np.isin(cond, pos).astype(int)
+    accs = []
+    for a in pos:
+        for b in neg:
+            test = np.isin(cond, [a, b])
+            accs.append(LinearSVC().fit(x[~test], y[~test]).score(x[test], y[test]))
+    return float(np.mean(accs))
+
+
+folder, task_file, out = sys.argv[1:4]
+t0 = time.perf_counter()
+task = load_file(task_file)
+inputs, targets = task["means"].astype(np.float64), task["targets"].astype(np.float64)
+signed = 2 * targets - 1
+rows = []
+files = sorted(f for f in os.listdir(folder) if f.endswith(".safetensors"))
+for f in files:
+    ckpt = load_file(os.path.join(folder, f))
+    step = int(f.split("-")[1].split(".")[0])
+    w, b1 = ckpt["W"].astype(np.float64), ckpt["b1"].astype(np.float64)
+    h = np.tanh(inputs @ w.T + b1)
+    for name, ref in (("input", inputs), ("target", signed)):
+        rows.append((step, "kernel_alignment", name, None, linear_cka(h, ref)))
+        rows.append((step, "debiased_cka", name, None, debiased_cka(h, ref)))
+        rows.append((step, "rsa", name, None, spearmanr(pdist(h), pdist(ref)).statistic))
+    for k in range(targets.shape[1]):
+        pos = [c for c in range(len(h)) if targets[c, k] > 0.5]
+        rows.append((step, "ps", None, f"target{k}", ps(h, pos)))
+        rows.append((step, "ccgp", None, f"target{k}", ccgp(h, pos)))
+cols = list(zip(*rows))
+pq.write_table(pa.table({"step": cols[0], "metric": cols[1], "against": cols[2], "dichotomy": cols[3], "value": cols[4]}), out)
+print(json.dumps({"seconds": time.perf_counter() - t0, "files": len(files), "rows": len(rows)}))
