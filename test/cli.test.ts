@@ -23,6 +23,19 @@ describe('geomstream run', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'tanh-vs-relu', 'manifest.json'), 'utf8'));
     expect(manifest.complete).toBe(true);
   });
+  it('--stream - writes the metric rows to stdout as an Arrow stream (summary on stderr); --snapshots safetensors writes what analyze reads', async () => {
+    const { tableFromIPC } = await import('apache-arrow');
+    const res = spawnSync('node', ['bin/geomstream.js', 'run', 'pipelines/weight-dynamics.ts', '--quick', '--out', join(out, 's'), '--no-progress', '--stream', '-', '--snapshots', 'safetensors'],
+      { cwd: root, env: { ...process.env, GEOMSTREAM_BACKEND: '' }, maxBuffer: 1 << 28 });
+    expect(res.status, String(res.stderr)).toBe(0);
+    expect(String(res.stderr)).toMatch(/weight-dynamics: \d+ completed/);
+    const rows = tableFromIPC(res.stdout);
+    const manifest = JSON.parse(readFileSync(join(out, 's', 'weight-dynamics', 'manifest.json'), 'utf8'));
+    expect(rows.numRows).toBe(manifest.metric_rows);
+    expect(manifest.files.some((f: string) => /^snapshots\/.+\/step-\d{8}\.safetensors$/.test(f))).toBe(true);
+    expect(cli('run', 'pipelines/weight-dynamics.ts', '--snapshots', 'pickle').stderr).toMatch(/--snapshots.*received 'pickle'; accepted: arrow, safetensors/);
+    expect(cli('run', 'pipelines/weight-dynamics.ts', '--stream', '/nonexistent/dir/rows.arrows').stderr).toMatch(/stream: received "\/nonexistent\/dir\/rows.arrows"; accepted: '-' or a file in a writable folder/);
+  });
   it('says so, with exit code 3, when a pipeline stalls instead of exiting silently', () => {
     const res = cli('run', 'test/stalled-pipeline.ts', '--out', out, '--no-progress');
     expect(res.status).toBe(3);
