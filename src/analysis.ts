@@ -91,7 +91,7 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
   checkMetricNeeds(metrics, { inputs: task.N > 0, samples: checkpoints ? samplesPerCondition > 0 : true });
   const name = checkDatasetName(o.name ?? (o.path.replace(/[/\\]+$/, '').split(/[/\\]/).pop() ?? 'analysis').replace(/\.[a-z]+$/i, ''));
   const stop: StopInfo = { reason: '' };
-  const watch = { watch: o.watch, idleExit: o.idleExit, settle: o.settle, poll: o.poll, signal: o.signal };
+  const watch = { watch: o.watch, idleExit: o.idleExit, settle: o.settle, poll: o.poll, signal: o.signal, onFile: o.onFile };
   const source = checkpoints
     ? fromCheckpoints({ path: o.path, task, network: { activation: o.activation! }, map: o.map, name, ...watch }, stop)
     : fromActivations({ path: o.path, task, name, ...watch }, stop);

@@ -83,14 +83,19 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
   const stream = streamTarget(opts.stream);
   // With the rows on stdout, everything else goes to stderr.
   const say = (s: string) => (stream?.stdout ? process.stderr : process.stdout).write(s);
-  let files = 0, errors = 0, rows = 0, lastStep: number | null = null;
+  let files = 0, errors = 0, rows = 0, lastStep: number | null = null, lag: number | null = null;
+  // Lag: from a checkpoint file's last modification to its first metric row.
+  const written = new Map<number, number>();
   let lastPrint = 0;
+  let lastLine = '';
   const progress = (force = false) => {
     if (!opts.progress) return;
     const now = performance.now();
     if (!force && now - lastPrint < 2000) return;
     lastPrint = now;
-    process.stderr.write(`geomstream analyze: ${files} checkpoints read, ${errors} rejected, ${rows} metric rows${lastStep === null ? '' : `, last step ${lastStep}`}\n`);
+    const line = `geomstream analyze: ${files} checkpoints read, ${errors} rejected, ${rows} metric rows${lastStep === null ? '' : `, last step ${lastStep}`}${lag === null ? '' : `, lag ${lag.toFixed(0)} ms`}\n`;
+    if (line !== lastLine) process.stderr.write(line);
+    lastLine = line;
   };
   const seenSteps = new Set<string>();
   try {
@@ -102,8 +107,13 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
         errors++;
         process.stderr.write(`geomstream: ${e.path}${e.step === null ? '' : ` (step ${e.step})`}: ${e.error}\n`);
       },
+      onFile: (f) => { if (opts.watch) written.set(f.step, f.mtimeMs); },
       onRecord: (r) => {
-        if (r.kind === 'metric') rows++;
+        if (r.kind === 'metric') {
+          rows++;
+          const t = written.get(r.step);
+          if (t !== undefined) { lag = Date.now() - t; written.delete(r.step); }
+        }
         if ((r.kind === 'snapshot' || r.kind === 'representation') && !seenSteps.has(`${r.ensemble_id}\u0000${r.step}`)) {
           seenSteps.add(`${r.ensemble_id}\u0000${r.step}`);
           files++;

@@ -195,6 +195,7 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
             return representation(g, task, activationRun(g.run_id, task, f.path));
           }).map((r) => ({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) }));
           for (const g of groups) seen.add(`${g.run_id}\u0000${g.step}\u0000${g.layer}`);
+          for (const g of groups) options.onFile?.({ path: f.path, step: g.step, mtimeMs: f.mtimeMs });
           for (const r of reps) {
             if (watch.watch) { subscriber.next(r); continue; }
             // Without watch, hold each run's latest step back until a later one (or the end) shows whether it is final.

@@ -214,6 +214,7 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
           const params = checkpointParams(tensors, map, task);
           const ids = runIds(metadata, group, params.length);
           seen.set(step, f.path);
+          options.onFile?.({ path: f.path, step, mtimeMs: f.mtimeMs });
           const ensemble_id = metadata.ensemble_id ?? group;
           const snaps = params.map((p, s): WeightSnapshot => {
             const run = runs.at(ids[s], step!, (): IngestedRunSpec => ({

@@ -27,6 +27,8 @@ export interface WatchOptions {
   poll?: number;
   /** Ends the stream (after the file being read) when aborted; the CLI aborts it on SIGINT and SIGTERM. */
   signal?: AbortSignal;
+  /** Called for each file read successfully: its path, step and modification time (for progress and lag). */
+  onFile?: (file: { path: string; step: number; mtimeMs: number }) => void;
 }
 
 export const WATCH_DEFAULTS = { settle: 1000, poll: 100 } as const;
@@ -40,7 +42,7 @@ export interface FoundFile {
 }
 
 /** Validate the watch options (before anything is read). */
-export function watchOptions(o: WatchOptions): Required<Omit<WatchOptions, 'signal' | 'idleExit'>> & Pick<WatchOptions, 'signal' | 'idleExit'> {
+export function watchOptions(o: WatchOptions): Required<Omit<WatchOptions, 'signal' | 'idleExit' | 'onFile'>> & Pick<WatchOptions, 'signal' | 'idleExit'> {
   if (o.watch !== undefined && typeof o.watch !== 'boolean') throw new ConfigError('watch', o.watch, 'true or false');
   if (!o.watch) {
     for (const k of ['idleExit', 'settle', 'poll'] as const) {
@@ -149,7 +151,7 @@ export function looksComplete(name: string, bytes: Uint8Array): boolean {
 }
 
 /** A file as the watcher hands it over: its bytes, or the error reading it. */
-export type ReadyFile = FoundFile & ({ bytes: Uint8Array; error?: undefined } | { bytes?: undefined; error: string });
+export type ReadyFile = FoundFile & { mtimeMs: number } & ({ bytes: Uint8Array; error?: undefined } | { bytes?: undefined; error: string });
 
 function readWhole(path: string): { bytes: Uint8Array } | { error: string } {
   try {
@@ -158,6 +160,8 @@ function readWhole(path: string): { bytes: Uint8Array } | { error: string } {
     return { error: `cannot read the file (${(e as Error).message})` };
   }
 }
+
+const mtimeOf = (path: string) => { try { return statSync(path).mtimeMs; } catch { return NaN; } };
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
   const t = setTimeout(done, ms);
@@ -180,7 +184,7 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
   if (!opts.watch) {
     for (const f of order(listFiles(path, accept))) {
       if (opts.signal?.aborted) { stop.reason = 'signal'; return; }
-      yield { ...f, ...readWhole(f.path) } as ReadyFile;
+      yield { ...f, mtimeMs: mtimeOf(f.path), ...readWhole(f.path) } as ReadyFile;
     }
     stop.reason = 'end of input';
     return;
@@ -207,13 +211,13 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
       const read = readWhole(f.path);
       if ('error' in read) {
         // Gone between the listing and the read: an error row only if it had settled (else it was a temporary).
-        if (settled) { taken.add(f.path); ready.push({ ...f, ...read }); }
+        if (settled) { taken.add(f.path); ready.push({ ...f, mtimeMs: st.mtimeMs, ...read }); }
         continue;
       }
       if (looksComplete(f.path, read.bytes) || settled) {
         taken.add(f.path);
         pending.delete(f.path);
-        ready.push({ ...f, bytes: read.bytes });
+        ready.push({ ...f, mtimeMs: st.mtimeMs, bytes: read.bytes });
       }
     }
     for (const f of order(ready)) yield f as ReadyFile;
