@@ -19,6 +19,7 @@ import { probe } from './operators/probe.js';
 import { geometry, checkMetricNeeds, type MetricRequest } from './operators/geometry.js';
 import { checkDatasetName, prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary } from './sinks/results.js';
 import { streamMetrics } from './sinks/metric-stream.js';
+import { lockResultsDir } from './sinks/lock.js';
 
 export interface AnalyzeOptions extends WatchOptions {
   /** A checkpoint or activation file, or a folder of them. */
@@ -53,6 +54,8 @@ export interface AnalyzeOptions extends WatchOptions {
   workers?: number;
   /** Called for each file that could not be used (it is also a row of errors/). */
   onError?: (row: ErrorRow) => void;
+  /** Called with warnings (e.g. a stale lock taken over). */
+  onWarning?: (message: string) => void;
   /** Called with every record as it goes to the sink (for progress). */
   onRecord?: (r: StreamRecord) => void;
 }
@@ -108,13 +111,18 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
       activation: o.activation ?? null, metrics, samples_per_condition: samplesPerCondition, watch: o.watch ?? false,
     },
   });
-  await prepareResultsDir(dir, 'out');
-  const out = typeof o.stream === 'function' ? o.stream() : o.stream;
-  const records = source.pipe(
-    process,
-    out ? streamMetrics(out) : tap(() => undefined),
-    tap((r) => o.onRecord?.(r)),
-    sink,
-  );
-  return lastValueFrom(records);
+  const release = lockResultsDir(dir, undefined, o.onWarning);
+  try {
+    await prepareResultsDir(dir, 'out');
+    const out = typeof o.stream === 'function' ? o.stream() : o.stream;
+    const records = source.pipe(
+      process,
+      out ? streamMetrics(out) : tap(() => undefined),
+      tap((r) => o.onRecord?.(r)),
+      sink,
+    );
+    return await lastValueFrom(records);
+  } finally {
+    release();
+  }
 }

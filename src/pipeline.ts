@@ -12,6 +12,7 @@ import { initBackend, type BackendName } from './engine/backend.js';
 import { engineChoice, kernelUnsupported, trainsOnKernel, type EngineChoice } from './engine/training.js';
 import { checkDatasetName, prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard, type SnapshotFormat } from './sinks/results.js';
 import { streamMetrics } from './sinks/metric-stream.js';
+import { lockResultsDir } from './sinks/lock.js';
 import type { Writable } from 'node:stream';
 import type { TrainOptions } from './operators/train.js';
 import { WorkerPool } from './parallel/pool.js';
@@ -78,6 +79,8 @@ export interface RunPipelineOptions {
   stream?: Writable | (() => Writable);
   /** Called once the runs are known, with the total number of network-steps. */
   onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string; engine: EngineChoice; kernelRuns: number }) => void;
+  /** Called with warnings (e.g. a stale lock taken over). */
+  onWarning?: (message: string) => void;
   /** Called with network-steps done, as training proceeds. */
   onSteps?: (n: number) => void;
 }
@@ -122,6 +125,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const backend = await initBackend(options.backend);
   const dir = join(options.out ?? 'results', checkDatasetName(pipeline.name, 'pipeline.name'));
   if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
+  let release: (() => void) | undefined;
   try {
     // The operator chain and the sink are built — every operator's options checked — before the
     // folder is touched: a misspelt metric or a bad option leaves the previous results as they were.
@@ -134,6 +138,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
       configuration: { seed, quick: ctx.quick, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
       shard,
     });
+    release = lockResultsDir(dir, shard, options.onWarning);
     await prepareResultsDir(dir, 'out', shard);
     const kernelRuns = runs.filter((r) => trainsOnKernel(engine, r, backend)).length;
     options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir, engine, kernelRuns });
@@ -142,6 +147,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     const records = out ? processed.pipe(streamMetrics(out)) : processed;
     return await lastValueFrom(records.pipe(sink));
   } finally {
+    release?.();
     await ctx.pool?.close();
   }
 }

@@ -107,6 +107,7 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
         errors++;
         process.stderr.write(`geomstream: ${e.path}${e.step === null ? '' : ` (step ${e.step})`}: ${e.error}\n`);
       },
+      onWarning: (m) => process.stderr.write(`geomstream: warning: ${m}\n`),
       onFile: (f) => { if (opts.watch) written.set(f.step, f.mtimeMs); },
       onRecord: (r) => {
         if (r.kind === 'metric') {

@@ -104,6 +104,7 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
         if (opts.progress) { bar.start(networkSteps, 0); barStarted = true; }
       },
       onSteps: (n) => { if (barStarted) bar.increment(n); },
+      onWarning: (m) => process.stderr.write(`geomstream: warning: ${m}\n`),
     });
   } finally {
     process.off('beforeExit', stalled);

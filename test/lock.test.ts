@@ -1,0 +1,50 @@
+/** One writer per dataset: a second writer stops at once, naming the first; a stale lock is taken over. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runPipeline } from '../src/index.js';
+import { lockPath, lockResultsDir } from '../src/sinks/lock.js';
+import { tinyPipeline } from './tiny-pipeline.js';
+
+const out = mkdtempSync(join(tmpdir(), 'geomstream-lock-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+const root = new URL('..', import.meta.url).pathname;
+
+describe('the dataset lock', () => {
+  it('refuses a second writer, naming the first, and leaves its folder alone', async () => {
+    const dir = join(out, 'tiny');
+    const release = lockResultsDir(dir);
+    writeFileSync(join(dir, 'mine.txt'), 'x');
+    await expect(runPipeline(tinyPipeline(), { out })).rejects.toThrow(new RegExp(`is being written by pid ${process.pid} on host ${hostname()}`));
+    expect(readdirSync(dir).sort()).toEqual(['.geomstream.lock', 'mine.txt']);
+    release();
+    expect(existsSync(lockPath(dir))).toBe(false);
+    const summary = await runPipeline(tinyPipeline(), { out });
+    expect(summary.runs.completed).toBe(8);
+    expect(existsSync(lockPath(dir))).toBe(false); // released at the end
+  });
+  it('takes over the lock of a process that no longer runs, with a warning', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const dir = join(out, 'tiny');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(lockPath(dir), JSON.stringify({ host: hostname(), pid: Number(dead.stdout), started: '2026-01-01T00:00:00Z' }));
+    const warnings: string[] = [];
+    await runPipeline(tinyPipeline(), { out, onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`taking over the lock of pid ${dead.stdout}`))]);
+  });
+  it('two geomstream processes started together into one folder: one writes, the other exits 2 at once', async () => {
+    const start = () => new Promise<{ code: number; stderr: string }>((resolve) => {
+      const p = spawn('node', ['bin/geomstream.js', 'run', 'pipelines/weight-dynamics.ts', '--quick', '--out', join(out, 'two'), '--no-progress'], { cwd: root });
+      let stderr = '';
+      p.stderr.on('data', (d) => { stderr += d; });
+      p.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    const results = await Promise.all([start(), start()]);
+    const codes = results.map((r) => r.code).sort();
+    expect(codes).toEqual([0, 2]);
+    const loser = results.find((r) => r.code === 2)!;
+    expect(loser.stderr).toMatch(/is being written by pid \d+ on host /);
+  }, 120_000);
+});
