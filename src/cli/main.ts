@@ -9,7 +9,7 @@
  *   geomstream report <results-dir>
  *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--engine auto|kernel|tfjs] [--workers n] [--json]
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -125,7 +125,10 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
 export function program(): Command {
   const cmd = new Command('geomstream')
     .description('Representational-geometry experiments on neural networks, as RxJS pipelines, into Arrow and Parquet.')
-    .version(VERSION);
+    .version(VERSION)
+    // Bad options are bad input (exit 2, as every ConfigError), not commander's exit 1, which means
+    // "some runs failed"; subcommands inherit this.
+    .exitOverride();
   cmd.command('run')
     .description('run a pipeline file and write its results folder, then print its summary')
     .argument('<pipeline>', 'a pipeline file, e.g. pipelines/tanh-vs-relu.ts')
@@ -194,6 +197,11 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await program().parseAsync(argv);
   } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its message (or the help, or the version) already.
+      process.exitCode = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(e.code) ? 0 : 2;
+      return;
+    }
     process.stderr.write(`geomstream: ${e instanceof Error ? e.message : String(e)}\n`);
     if (process.env.GEOMSTREAM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 2;
