@@ -6,14 +6,15 @@
  * output folder) is checked before the folder is touched.
  */
 import { lastValueFrom, pipe, tap, type OperatorFunction } from 'rxjs';
-import { join } from 'node:path';
-import { statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ErrorRow, StreamRecord, Task } from './types.js';
 import type { ActivationSpec } from './activations.js';
 import { ConfigError, requireNumber } from './errors.js';
-import { fromCheckpoints, type CheckpointsOptions } from './sources/checkpoints.js';
-import { fromActivations } from './sources/activations.js';
+import { fromCheckpoints, tensorMap, checkpointOrder, readCheckpointFile, CHECKPOINT_FILE, type CheckpointsOptions, type TensorMap } from './sources/checkpoints.js';
+import { fromActivations, readActivationFile, ACTIVATION_FILE } from './sources/activations.js';
+import { listFiles } from './sources/watch.js';
 import type { StopInfo, WatchOptions } from './sources/watch.js';
 import { probe } from './operators/probe.js';
 import { geometry, checkMetricNeeds, type MetricRequest } from './operators/geometry.js';
@@ -31,6 +32,8 @@ export interface AnalyzeOptions extends WatchOptions {
    * means. Not given: the files are activations.
    */
   activation?: ActivationSpec;
+  /** Activation `.npy` files: the condition of each row. */
+  conditions?: ArrayLike<number>;
   /** Checkpoint tensor names (see `fromCheckpoints`). */
   map?: CheckpointsOptions['map'];
   /**
@@ -58,6 +61,30 @@ export interface AnalyzeOptions extends WatchOptions {
   onWarning?: (message: string) => void;
   /** Called with every record as it goes to the sink (for progress). */
   onRecord?: (r: StreamRecord) => void;
+}
+
+const PICKLE = /\.(pt|pth|ckpt|bin|pkl|pickle)$/i;
+
+/** The first file of `path` read through the source's checks (see analyzeFiles); a ConfigError if it fails. */
+function checkFirstFile(path: string, checkpoints: boolean, task: Task, map: TensorMap, name: string, conditions?: ArrayLike<number>): void {
+  const pattern = checkpoints ? CHECKPOINT_FILE : ACTIVATION_FILE;
+  const files = listFiles(path, (n) => pattern.test(n));
+  const kinds = checkpoints ? '.safetensors or .npz checkpoints' : '.parquet, .arrow, .npy or .npz activations';
+  if (!files.length) {
+    const present = statSync(path).isDirectory() ? readdirSync(path) : [basename(path)];
+    const pickle = present.find((n) => PICKLE.test(n));
+    throw new ConfigError('path', path, pickle
+      ? `${kinds}: ${pickle} looks like a torch.save (pickle) file, which geomstream does not read (unpickling can run code); save with safetensors.torch.save_file(model.state_dict(), path)`
+      : `a file or folder of ${kinds} (found ${present.length ? present.slice(0, 3).join(', ') + (present.length > 3 ? ', …' : '') : 'nothing'})`);
+  }
+  const first = checkpoints ? checkpointOrder(files)[0] : files[0];
+  try {
+    const bytes = readFileSync(first.path);
+    if (checkpoints) readCheckpointFile(first.path, bytes, map, task);
+    else readActivationFile(first.path, bytes, task, name, conditions);
+  } catch (e) {
+    throw new ConfigError('path', first.path, `files that can be analysed, and the first one is not: ${(e as Error).message}`);
+  }
 }
 
 /** The default metric set for a task. */
@@ -97,7 +124,10 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
   const watch = { watch: o.watch, idleExit: o.idleExit, settle: o.settle, poll: o.poll, signal: o.signal, onFile: o.onFile };
   const source = checkpoints
     ? fromCheckpoints({ path: o.path, task, network: { activation: o.activation! }, map: o.map, name, ...watch }, stop)
-    : fromActivations({ path: o.path, task, name, ...watch }, stop);
+    : fromActivations({ path: o.path, task, name, conditions: o.conditions, ...watch }, stop);
+  // Without watch, the first file goes through every check now: a wrong map, task or format fails
+  // here, before the previous results are touched, not as one error row per file.
+  if (!o.watch) checkFirstFile(o.path, checkpoints, task, tensorMap(o.map), name, o.conditions);
   const process: OperatorFunction<StreamRecord, StreamRecord> = checkpoints
     ? pipe(probe({ samplesPerCondition }), geometry({ metrics, workers: o.workers }))
     : geometry({ metrics, workers: o.workers });

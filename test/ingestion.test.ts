@@ -369,11 +369,10 @@ describe('review cases', () => {
   it('an empty metric stream is still a valid Arrow stream (the schema comes first)', async () => {
     const dir = join(root, 'empty-stream');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'bad-1.safetensors'), new Uint8Array(4));
     const stream = new PassThrough();
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
-    await analyzeFiles({ path: dir, task, activation: 'tanh', out: join(root, 'empty-stream-out'), stream });
+    await analyzeFiles({ path: dir, task, activation: 'tanh', out: join(root, 'empty-stream-out'), stream, watch: true, idleExit: 0.3 });
     const t = tableFromIPC(Buffer.concat(chunks));
     expect(t.numRows).toBe(0);
     expect(t.schema.fields.map((f) => f.name)).toContain('metric');
@@ -385,5 +384,70 @@ describe('review cases', () => {
     const r = spawnSync('node', ['bin/geomstream.js', 'task', join(dir, 'task.json'), '--out', join(dir, 'task.npz'), '--samples', '20'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(readTaskFile(join(dir, 'task.npz')).id).toBe(task.id);
+  });
+});
+
+describe('new-user cases', () => {
+  it('deep-layer maps: a pattern without {l} is rejected at once; nn.Sequential names by layer; an unmapped H × H tensor is an error; ignore= leaves it out', () => {
+    expect(() => tensorMap('W=0.weight,W_l=2.weight,b_l=2.bias')).toThrow(/map.W_l: received "2.weight"; accepted: a name with '\{l\}'/);
+    expect(() => tensorMap('W_3=4.weight,b_3=4.bias')).toThrow(/layer 2 is missing/);
+    const H = 6, { N, K } = task;
+    const f = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+    const tensors = new Map<string, Tensor>([
+      ['0.weight', { dtype: 'F32', shape: [H, N], data: f(H * N) }], ['0.bias', { dtype: 'F32', shape: [H], data: f(H) }],
+      ['2.weight', { dtype: 'F32', shape: [H, H], data: f(H * H) }], ['2.bias', { dtype: 'F32', shape: [H], data: f(H) }],
+      ['4.weight', { dtype: 'F32', shape: [K, H], data: f(K * H) }], ['4.bias', { dtype: 'F32', shape: [K], data: f(K) }],
+    ]);
+    const [p] = checkpointParams(tensors, tensorMap('W=0.weight,b1=0.bias,W_2=2.weight,b_2=2.bias,J=4.weight,b2=4.bias'), task);
+    expect(p.layers).toHaveLength(1);
+    expect(() => checkpointParams(tensors, tensorMap('W=0.weight,b1=0.bias,J=4.weight,b2=4.bias'), task))
+      .toThrow(/tensor '2.weight': received "unmapped, shape \[6, 6\]"; accepted: a map naming every hidden layer/);
+    expect(checkpointParams(tensors, tensorMap('W=0.weight,b1=0.bias,J=4.weight,b2=4.bias,ignore=2.weight'), task)[0].layers).toBeUndefined();
+    const jax = new Map(tensors);
+    jax.set('0.weight', { dtype: 'F32', shape: [N, H], data: f(H * N) });
+    expect(() => checkpointParams(jax, tensorMap('W=0.weight,b1=0.bias,W_2=2.weight,b_2=2.bias,J=4.weight,b2=4.bias'), task)).toThrow(/looks transposed/);
+  });
+  it('a folder whose first file fails the checks is rejected before the previous results are touched; torch.save files get a clear message', async () => {
+    const dir = join(root, 'typo');
+    mkdirSync(dir, { recursive: true });
+    for (const s of [1, 2]) writeFileSync(join(dir, `ckpt-${s}.safetensors`), checkpoint(s));
+    const out = join(root, 'typo-out');
+    await analyzeFiles({ path: dir, task, activation: 'tanh', out });
+    const before = readdirSync(join(out, 'typo')).sort();
+    await expect(analyzeFiles({ path: dir, task, activation: 'tanh', out, map: 'J=fc2.weigth' }))
+      .rejects.toThrow(/path: received ".*ckpt-1.safetensors"; accepted: files that can be analysed, and the first one is not: tensor 'fc2.weigth' \(J\)/);
+    expect(readdirSync(join(out, 'typo')).sort()).toEqual(before);
+    const pt = join(root, 'pt');
+    mkdirSync(pt, { recursive: true });
+    writeFileSync(join(pt, 'model-100.pt'), new Uint8Array([0x80, 0x02]));
+    await expect(analyzeFiles({ path: pt, task, activation: 'tanh', out })).rejects.toThrow(/model-100.pt looks like a torch.save \(pickle\) file.*safetensors.torch.save_file/);
+    await expect(analyzeFiles({ path: join(pt, 'model-100.pt'), task, activation: 'tanh', out })).rejects.toThrow(/torch.save/);
+  });
+  it('--watch: a checkpoint written slowly under its final name is read once complete, however long its writer pauses', async () => {
+    const dir = join(root, 'slow');
+    mkdirSync(dir, { recursive: true });
+    const bytes = checkpoint(7);
+    const path = join(dir, 'ckpt-7.safetensors');
+    writeFileSync(path, bytes.subarray(0, 200));
+    setTimeout(() => writeFileSync(path, bytes), 700); // the writer pauses longer than the settle time
+    const got: ReadyFileLike[] = [];
+    type ReadyFileLike = { path: string; error?: string; bytes?: Uint8Array };
+    for await (const f of readyFiles(dir, (n) => n.endsWith('.safetensors'), { watch: true, idleExit: 1.5, settle: 200, poll: 20 }, (x) => x)) got.push(f);
+    expect(got).toHaveLength(1);
+    expect(got[0].error).toBeUndefined();
+    expect(got[0].bytes!.length).toBe(bytes.length);
+    // A file that never completes is an error row when the watch stops.
+    const stuck = join(root, 'stuck');
+    mkdirSync(stuck, { recursive: true });
+    writeFileSync(join(stuck, 'ckpt-1.safetensors'), bytes.subarray(0, 200));
+    const left: ReadyFileLike[] = [];
+    for await (const f of readyFiles(stuck, (n) => n.endsWith('.safetensors'), { watch: true, idleExit: 0.3, settle: 50, poll: 20 }, (x) => x)) left.push(f);
+    expect(left.map((f) => f.error)).toEqual([expect.stringMatching(/^incomplete when the watch stopped \(200 bytes/)]);
+  });
+  it('takes the step after "step" in a file name before the first integer', async () => {
+    const { stepFromName } = await import('../src/sources/watch.js');
+    expect(stepFromName('net_h128_step250.safetensors')).toBe(250);
+    expect(stepFromName('ckpt-1200.safetensors')).toBe(1200);
+    expect(stepFromName('final.safetensors')).toBeNull();
   });
 });

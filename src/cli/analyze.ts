@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { streamTarget } from './stream.js';
+import { readNpy } from '../formats/npy.js';
 import { analyzeFiles } from '../analysis.js';
 import { ConfigError } from '../errors.js';
 import { readTaskFile } from '../sources/task-file.js';
@@ -14,6 +15,7 @@ import { formatTable, queryResults } from '../query/results.js';
 
 export interface AnalyzeCliOptions {
   task?: string;
+  conditions?: string;
   activation?: string;
   network?: string;
   map?: string;
@@ -64,12 +66,29 @@ function networkActivation(opts: AnalyzeCliOptions): ActivationSpec | undefined 
   return act as ActivationSpec;
 }
 
+/** The conditions of a .npy activity file's rows: a .npy vector or a JSON array. */
+function readConditions(path: string): number[] {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ConfigError('conditions', path, `a .npy vector or a JSON array of condition indices (${(e as Error).message})`);
+  }
+  if (path.toLowerCase().endsWith('.npy')) return Array.from(readNpy(bytes).data);
+  try {
+    const v = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    if (Array.isArray(v) && v.every((x) => Number.isInteger(x))) return v as number[];
+  } catch { /* below */ }
+  throw new ConfigError('conditions', path, 'a .npy vector or a JSON array of condition indices');
+}
+
 /** Run the analyze command; sets the exit code (0 ok, 1 some files could not be used). */
 export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Promise<void> {
   if (!opts.task) throw new ConfigError('task', undefined, 'a task file (--task task.json, or the .safetensors/.npz written by geomstream task)');
   const task = readTaskFile(opts.task, 'task');
   const activation = networkActivation(opts);
   const metrics = opts.metrics ? parseMetricList(opts.metrics) : undefined;
+  const conditions = opts.conditions ? readConditions(opts.conditions) : undefined;
   const controller = new AbortController();
   let signalName: string | null = null;
   const onSignal = (name: string) => () => {
@@ -100,7 +119,7 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
   const seenSteps = new Set<string>();
   try {
     const summary = await analyzeFiles({
-      path, task, activation, map: opts.map, metrics, samplesPerCondition: opts.samplesPerCondition,
+      path, task, activation, map: opts.map, conditions, metrics, samplesPerCondition: opts.samplesPerCondition,
       watch: opts.watch, idleExit: opts.idleExit, settle: opts.settle, signal: controller.signal,
       out: opts.out, name: opts.name, stream: stream?.open,
       onError: (e) => {

@@ -155,6 +155,7 @@ export function program(): Command {
     .description("the geometry of any network's checkpoints (safetensors, .npz) or saved activations (Parquet, Arrow, .npy, .npz), into a results folder")
     .argument('<path>', 'a file, or a folder of them (each subfolder another run)')
     .option('--task <file>', 'the task: a task JSON, or the .safetensors/.npz of geomstream task (or one holding targets [P, K], and means [P, N])')
+    .option('--conditions <file>', 'activations in .npy files: the condition of each row (a .npy vector or a JSON array)')
     .option('--activation <name>', 'the files are checkpoints of a network with this activation (probed on the task means)')
     .option('--network <file>', 'the same as a JSON file { "activation": … }')
     .option('--map <pairs>', "checkpoint tensor names, e.g. 'W=fc1.weight,b1=fc1.bias,J=fc2.weight,b2=fc2.bias' (default W, b1, J, b2)")

@@ -43,7 +43,7 @@ export interface ActivationsOptions extends WatchOptions {
   name?: string;
 }
 
-const ACTIVATION_FILE = /\.(parquet|arrow|arrows|feather|npz|npy)$/i;
+export const ACTIVATION_FILE = /\.(parquet|arrow|arrows|feather|npz|npy)$/i;
 
 /** One group of rows: the activity of one run at one step and layer. */
 interface Group { run_id: string; step: number; layer: number; rows: number[][]; conditions: number[] }
@@ -157,6 +157,17 @@ const activationRun = (run_id: string, task: Task, source_path: string): Ingeste
   kind: 'run-spec', run_id, ensemble_id: run_id, coords: {}, task, source: 'activations', source_path,
   seed: null, data_seed: null, training: null, network: null,
 });
+
+/**
+ * Read one activation file through every check the source makes: its Representations, or a
+ * ConfigError. For checking a folder's first file up front.
+ */
+export function readActivationFile(path: string, bytes: Uint8Array, task: Task, name: string, conditions?: ArrayLike<number>): Representation[] {
+  const fileStep = stepFromName(path) ?? 0;
+  const ext = extname(path).toLowerCase();
+  const groups = ext === '.npy' || ext === '.npz' ? arrayGroups(path, bytes, name, fileStep, conditions) : tableGroups(readTable(bytes), name, fileStep);
+  return groups.map((g) => representation(g, task, activationRun(g.run_id, task, path)));
+}
 
 /** Files in step order (from their names), then by path. */
 function activationOrder<F extends FoundFile>(files: F[]): F[] {

@@ -27,9 +27,16 @@ import { readNpz } from '../formats/npz.js';
 import type { Tensor } from '../formats/tensor.js';
 import { readHead, readyFiles, stepFromName, watchOptions, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
 
-/** Tensor roles and their default names. `{l}` in a deep-layer name is the layer number, 2..depth. */
+/**
+ * Tensor roles and their default names. Hidden layers 2..depth: the pattern roles W_l, b_l, where
+ * `{l}` stands for the layer number, or one role per layer, W_2, b_2, W_3, … (for names that do
+ * not follow the layer number, e.g. nn.Sequential's '2.weight', '4.weight').
+ */
 export const DEFAULT_TENSOR_MAP = { W: 'W', b1: 'b1', J: 'J', b2: 'b2', W_l: 'W_{l}', b_l: 'b_{l}' } as const;
 export type TensorRole = keyof typeof DEFAULT_TENSOR_MAP;
+
+/** A resolved tensor map: a name per role, and the hidden layers named one by one (layer → names). */
+export type TensorMap = Record<TensorRole, string> & { layers: Map<number, { W?: string; b?: string }>; ignore: Set<string> };
 
 export interface CheckpointsOptions extends WatchOptions {
   /** A checkpoint file, or a folder of them (each direct subfolder: another run or ensemble). */
@@ -40,15 +47,16 @@ export interface CheckpointsOptions extends WatchOptions {
   network: { activation: ActivationSpec };
   /**
    * Tensor names by role, as an object or as 'W=fc1.weight,b1=fc1.bias,J=fc2.weight,b2=fc2.bias'.
-   * Roles: W, b1, J, b2, and W_l, b_l for hidden layers 2..depth ('{l}' stands for the layer number).
+   * Roles: W, b1, J, b2; hidden layers 2..depth by W_l, b_l ('{l}' stands for the layer number)
+   * or one by one as W_2, b_2, W_3, …; `ignore=a|b` names tensors that are not part of the network.
    */
-  map?: Partial<Record<TensorRole, string>> | string;
+  map?: Partial<Record<TensorRole, string>> | Record<string, string> | string;
   /** Run-id prefix. Default: the file's or folder's name. */
   name?: string;
 }
 
 /** Resolve a tensor map (object or 'role=name,…' text) over the defaults; unknown roles are a ConfigError. */
-export function tensorMap(map: CheckpointsOptions['map']): Record<TensorRole, string> {
+export function tensorMap(map: CheckpointsOptions['map']): TensorMap {
   const roles = Object.keys(DEFAULT_TENSOR_MAP) as TensorRole[];
   let given: Record<string, unknown> = {};
   if (typeof map === 'string') {
@@ -61,16 +69,39 @@ export function tensorMap(map: CheckpointsOptions['map']): Record<TensorRole, st
     if (typeof map !== 'object') throw new ConfigError('map', map, 'an object { role: tensor name } or a string role=name,…');
     given = map as Record<string, unknown>;
   }
-  const out = { ...DEFAULT_TENSOR_MAP } as Record<TensorRole, string>;
+  const out = { ...DEFAULT_TENSOR_MAP, layers: new Map(), ignore: new Set() } as TensorMap;
   for (const [k, v] of Object.entries(given)) {
-    if (!roles.includes(k as TensorRole)) throw new ConfigError(`map.${k}`, v, `the roles ${roles.join(', ')}`);
+    if (k === 'ignore') {
+      // Tensors of the file that are not part of the network (e.g. another module's H × H weights).
+      if (typeof v !== 'string') throw new ConfigError('map.ignore', v, "tensor names separated by '|'");
+      for (const name of v.split('|').map((x) => x.trim()).filter(Boolean)) out.ignore.add(name);
+      continue;
+    }
+    const layer = /^([Wb])_(\d+)$/.exec(k);
+    if (!roles.includes(k as TensorRole) && !(layer && Number(layer[2]) >= 2)) {
+      throw new ConfigError(`map.${k}`, v, `the roles ${roles.join(', ')}, or W_2, b_2, W_3, … for hidden layers one by one`);
+    }
     if (typeof v !== 'string' || !v) throw new ConfigError(`map.${k}`, v, 'a tensor name');
-    out[k as TensorRole] = v;
+    if (layer) {
+      const entry = out.layers.get(Number(layer[2])) ?? {};
+      entry[layer[1] as 'W' | 'b'] = v;
+      out.layers.set(Number(layer[2]), entry);
+    } else out[k as TensorRole] = v;
   }
+  for (const role of ['W_l', 'b_l'] as const) {
+    // Without it every layer would have the same name (and the search for layers would not end).
+    if (!out[role].includes('{l}')) throw new ConfigError(`map.${role}`, out[role], "a name with '{l}' for the layer number (e.g. 'layers.{l}.weight'), or W_2, b_2, … one by one");
+  }
+  const numbers = [...out.layers.keys()].sort((a, b) => a - b);
+  numbers.forEach((n, i) => {
+    const e = out.layers.get(n)!;
+    if (n !== i + 2) throw new ConfigError(`map.W_${n}`, e.W ?? e.b, `hidden layers numbered from 2 without gaps (layer ${i + 2} is missing)`);
+    if (!e.W || !e.b) throw new ConfigError(`map.${e.W ? 'b' : 'W'}_${n}`, undefined, `a tensor name: layer ${n} needs both W_${n} and b_${n}`);
+  });
   return out;
 }
 
-const CHECKPOINT_FILE = /\.(safetensors|npz)$/i;
+export const CHECKPOINT_FILE = /\.(safetensors|npz)$/i;
 
 /** A checkpoint's tensors and metadata from its bytes (throws a ConfigError for a malformed file). */
 function parseCheckpoint(path: string, bytes: Uint8Array): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
@@ -104,6 +135,15 @@ function peekStep(path: string): number | null {
   return stepFromName(path);
 }
 
+/**
+ * Read one checkpoint file through every check the source makes (format, step, tensors, shapes,
+ * values): its step and networks, or a ConfigError. For checking a folder's first file up front.
+ */
+export function readCheckpointFile(path: string, bytes: Uint8Array, map: TensorMap, task: Pick<Task, 'N' | 'K'>): { step: number; params: NetworkParams[] } {
+  const { tensors, metadata } = parseCheckpoint(path, bytes);
+  return { step: stepOf(path, metadata), params: checkpointParams(tensors, map, task) };
+}
+
 /** Files in step order within each group (groups in name order); files without a step last. */
 export function checkpointOrder<F extends FoundFile>(files: F[]): F[] {
   const keyed = files.map((f) => ({ f, step: peekStep(f.path) ?? Infinity }));
@@ -117,7 +157,7 @@ const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
  * The networks of one checkpoint: the tensors named by `map`, shapes checked against the task
  * (N inputs, K outputs) and each other, values finite. Throws a ConfigError naming the tensor.
  */
-export function checkpointParams(tensors: Map<string, Tensor>, map: Record<TensorRole, string>, task: Pick<Task, 'N' | 'K'>): NetworkParams[] {
+export function checkpointParams(tensors: Map<string, Tensor>, map: TensorMap, task: Pick<Task, 'N' | 'K'>): NetworkParams[] {
   const get = (role: TensorRole, name: string): Tensor => {
     const t = tensors.get(name);
     if (!t) throw new ConfigError(`tensor '${name}' (${role})`, 'missing', `a tensor of that name; the file has ${[...tensors.keys()].join(', ') || 'none'} (rename with --map ${role}=…)`);
@@ -126,6 +166,10 @@ export function checkpointParams(tensors: Map<string, Tensor>, map: Record<Tenso
   };
   const W = get('W', map.W);
   if (W.shape.length !== 2 && W.shape.length !== 3) throw new ConfigError(`tensor '${map.W}'.shape`, shapeText(W.shape), `[H, ${task.N}] or, for an ensemble, [S, H, ${task.N}]`);
+  const last = W.shape[W.shape.length - 1];
+  if (last !== task.N && W.shape[W.shape.length - 2] === task.N) {
+    throw new ConfigError(`tensor '${map.W}'.shape`, shapeText(W.shape), `[H, ${task.N}] (outputs × inputs, as nn.Linear.weight): this one looks transposed ([inputs, outputs], as a JAX/flax kernel); save its transpose`);
+  }
   const batched = W.shape.length === 3;
   const S = batched ? W.shape[0] : 1;
   const H = W.shape[batched ? 1 : 0];
@@ -145,9 +189,21 @@ export function checkpointParams(tensors: Map<string, Tensor>, map: Record<Tenso
   const J = expect(get('J', map.J), map.J, [task.K, H]);
   const b2 = expect(get('b2', map.b2), map.b2, [task.K]);
   const deep: Array<{ W: Tensor; b: Tensor }> = [];
-  for (let l = 2; tensors.has(map.W_l.replaceAll('{l}', String(l))); l++) {
-    const wn = map.W_l.replaceAll('{l}', String(l)), bn = map.b_l.replaceAll('{l}', String(l));
-    deep.push({ W: expect(get('W_l', wn), wn, [H, H]), b: expect(get('b_l', bn), bn, [H]) });
+  const used = new Set([map.W, map.b1, map.J, map.b2]);
+  const layerNames = map.layers.size
+    ? [...map.layers.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => ({ W: e.W!, b: e.b! }))
+    : Array.from({ length: tensors.size }, (_, i) => ({ W: map.W_l.replaceAll('{l}', String(i + 2)), b: map.b_l.replaceAll('{l}', String(i + 2)) }))
+      .filter((_n, i, all) => all.slice(0, i + 1).every((x) => tensors.has(x.W)));
+  for (const [i, n] of layerNames.entries()) {
+    deep.push({ W: expect(get(`W_${i + 2}` as TensorRole, n.W), n.W, [H, H]), b: expect(get(`b_${i + 2}` as TensorRole, n.b), n.b, [H]) });
+    used.add(n.W).add(n.b);
+  }
+  // A hidden-layer-shaped tensor left out of the map would silently make a deeper network a one-layer one.
+  for (const [name, t] of tensors) {
+    const inner = t.shape.slice(batched ? 1 : 0);
+    if (!used.has(name) && !map.ignore.has(name) && inner.length === 2 && inner[0] === H && inner[1] === H && !(t.data instanceof Int32Array)) {
+      throw new ConfigError(`tensor '${name}'`, `unmapped, shape ${shapeText(t.shape)}`, `a map naming every hidden layer: it looks like one (H × H); name it (--map …,W_2=${name},b_2=<its bias>) or leave it out (--map …,ignore=${name})`);
+    }
   }
   const slice = (t: Tensor, s: number) => {
     const n = t.data.length / S;

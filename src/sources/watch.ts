@@ -11,9 +11,9 @@
  * not exist yet is waited for (the trainer may create it after the watcher starts).
  */
 import { existsSync, openSync, readSync, closeSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { ConfigError, requireNumber } from '../errors.js';
-import { safetensorsHeader } from '../formats/safetensors.js';
+import { safetensorsHeader, SAFETENSORS_MAX_HEADER_BYTES } from '../formats/safetensors.js';
 import { readNpy } from '../formats/npy.js';
 
 export interface WatchOptions {
@@ -69,7 +69,7 @@ export function listFiles(path: string, accept: (name: string) => boolean, field
   } catch (e) {
     throw new ConfigError(field, path, `an existing file or folder (${(e as Error).message})`);
   }
-  if (st.isFile()) return [{ path, group: null }];
+  if (st.isFile()) return accept(basename(path)) ? [{ path, group: null }] : [];
   const out: FoundFile[] = [];
   for (const name of readdirSync(path).sort()) {
     if (TEMPORARY.test(name)) continue;
@@ -88,10 +88,14 @@ export function listFiles(path: string, accept: (name: string) => boolean, field
   return out;
 }
 
-/** The first integer in a file's name (e.g. 1200 in 'ckpt-1200.safetensors'), or null. */
+/**
+ * The step in a file's name: the integer after 'step' when there is one ('net_h128_step250' → 250),
+ * else the first integer ('ckpt-1200.safetensors' → 1200), else null.
+ */
 export function stepFromName(path: string): number | null {
-  const m = /\d+/.exec(basename(path));
-  return m ? Number(m[0]) : null;
+  const name = basename(path);
+  const m = /step[-_]?(\d+)/i.exec(name) ?? /(\d+)/.exec(name);
+  return m ? Number(m[1]) : null;
 }
 
 /** The first `n` bytes of a file (fewer if it is shorter). */
@@ -161,6 +165,38 @@ function readWhole(path: string): { bytes: Uint8Array } | { error: string } {
   }
 }
 
+/** The total length a safetensors file's header declares, when its header can be read. */
+function declared(path: string): number | null {
+  if (!path.toLowerCase().endsWith('.safetensors')) return null;
+  try {
+    const head = readHead(path, 8);
+    const n = head.length === 8 ? Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true)) : 0;
+    const h = safetensorsHeader(readHead(path, 8 + Math.min(n, 1 << 24)));
+    return h ? 8 + h.headerLength + h.dataLength : null;
+  } catch {
+    return null;
+  }
+}
+
+function shorterThanDeclared(name: string, bytes: Uint8Array): boolean {
+  if (!name.toLowerCase().endsWith('.safetensors') || bytes.length < 8) return false;
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  // The header itself not there yet (and of a plausible length): still being written.
+  if (n <= BigInt(SAFETENSORS_MAX_HEADER_BYTES) && 8n + n > BigInt(bytes.length)) return true;
+  try {
+    const h = safetensorsHeader(bytes);
+    return h !== null && 8 + h.headerLength + h.dataLength > bytes.length;
+  } catch {
+    return false;
+  }
+}
+
+/** The subfolder (group) of a file under the watched path. */
+const groupOf = (root: string, file: string): string | null => {
+  const rel = relative(root, file).split(sep);
+  return rel.length > 1 ? rel[0] : null;
+};
+
 const mtimeOf = (path: string) => { try { return statSync(path).mtimeMs; } catch { return NaN; } };
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
@@ -192,9 +228,16 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
   const taken = new Set<string>();
   const pending = new Map<string, { size: number; mtime: number; since: number }>();
   let lastNew = performance.now();
+  // At the end, files still incomplete are error rows (their writer stopped, or was too slow).
+  const leftovers = function* (): Generator<ReadyFile> {
+    for (const [p, info] of pending) {
+      yield { path: p, group: groupOf(path, p), mtimeMs: info.mtime, error: `incomplete when the watch stopped (${info.size} bytes${declared(p) ? ` of the ${declared(p)} its header declares` : ''})` };
+    }
+  };
   for (;;) {
-    if (opts.signal?.aborted) { stop.reason = 'signal'; return; }
+    if (opts.signal?.aborted) { stop.reason = 'signal'; yield* leftovers(); return; }
     const now = performance.now();
+    let changed = false;
     const ready: ReadyFile[] = [];
     // A folder the writer has not created yet is an empty one.
     const found = existsSync(path) ? listFiles(path, accept, 'path', (p) => taken.has(p)) : [];
@@ -206,9 +249,11 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
       try { st = statSync(f.path); } catch { pending.delete(f.path); continue; }
       const seen = pending.get(f.path);
       const stable = seen && seen.size === st.size && seen.mtime === st.mtimeMs;
-      if (!stable) pending.set(f.path, { size: st.size, mtime: st.mtimeMs, since: now });
-      const settled = stable && now - seen.since >= opts.settle;
+      if (!stable) { pending.set(f.path, { size: st.size, mtime: st.mtimeMs, since: now }); changed = true; }
       const read = readWhole(f.path);
+      // A safetensors file shorter than its header declares is still being written: it waits
+      // however long its writer pauses, and is an error row only if the watch stops first.
+      const settled = stable && now - seen.since >= opts.settle && !('bytes' in read && shorterThanDeclared(f.path, read.bytes));
       if ('error' in read) {
         // Gone between the listing and the read: an error row only if it had settled (else it was a temporary).
         if (settled) { taken.add(f.path); ready.push({ ...f, mtimeMs: st.mtimeMs, ...read }); }
@@ -223,9 +268,10 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
     for (const f of order(ready)) yield f as ReadyFile;
     // Idle time counts from when the consumer is done with the last files, and the folder is
     // listed once more (the `found` of the next turn) before the watcher stops.
-    if (ready.length || found.length) lastNew = performance.now();
+    if (ready.length || changed) lastNew = performance.now();
     else if (opts.idleExit !== undefined && performance.now() - lastNew >= opts.idleExit * 1000) {
       stop.reason = `idle for ${opts.idleExit} s`;
+      yield* leftovers();
       return;
     }
     await sleep(opts.poll, opts.signal);
