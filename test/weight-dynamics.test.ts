@@ -13,8 +13,9 @@ import { queryResults } from '../src/query/index.js';
 import type { Matrix } from '../src/types.js';
 
 const m = (rows: number[][]): Matrix => ({ rows: rows.length, cols: rows[0].length, data: Float64Array.from(rows.flat()) });
-// The classic setting in 4 dimensions: conditions at ±e1 ± e2 (+ offsets), target {0, 3} vs {1, 2}.
-const means = m([[1, 1, 0.3, 0], [1, -1, 0, 0.2], [-1, 1, 0, -0.2], [-1, -1, -0.3, 0]]);
+// The classic setting in 4 dimensions: conditions at ±e1 ± e2 (+ offsets), target {0, 3} vs {1, 2},
+// with the target also linearly present along e4 (so the inter-class axis u is not zero).
+const means = m([[1, 1, 0.3, 0.5], [1, -1, 0, 0.2], [-1, 1, 0, -0.2], [-1, -1, -0.3, 0.5]]);
 const targets = m([[1], [0], [0], [1]]);
 const J = [0.8];
 
@@ -24,10 +25,26 @@ describe('neuron axes on a hand-made case', () => {
     const e = readoutError(J, targets);
     expect(Array.from(e)).toEqual([0.4, -0.4, -0.4, 0.4]);
     const u = [0, 1, 2, 3].map((j) => [0, 1, 2, 3].reduce((s, p) => s + e[p] * means.data[p * 4 + j], 0));
+    // By hand: u = 0.4 · (mu0 − mu1 − mu2 + mu3) = (0, 0, 0, 0.4).
+    u.forEach((v, j) => expect(v).toBeCloseTo([0, 0, 0, 0.4][j], 12));
     const pr = projectNeuron(u, 0, axes, means);
     expect(pr.intra).toBeCloseTo(0, 12);
     expect(pr.inter).toBeCloseTo(Math.hypot(...u), 12);
     expect(pr.norm).toBeCloseTo(Math.hypot(...u), 12);
+  });
+  it('projects a neuron as computed by hand', () => {
+    // Inter-class axis e4; intra-class subspace spanned by the within-label differences
+    // mu0 − mu3 = (2, 2, 0.6, 0) and mu1 − mu2 = (2, −2, 0, 0.4), the latter minus its e4 part.
+    const w = [1, 0, 0, 2];
+    const pr = projectNeuron(w, 0, axes, means);
+    expect(pr.inter).toBeCloseTo(2, 12);
+    const a = 2 / Math.hypot(2, 2, 0.6), b = 1 / Math.SQRT2; // w on the two unit intra axes
+    expect(pr.intra).toBeCloseTo(Math.hypot(a, b), 12);
+    expect(pr.norm).toBeCloseTo(Math.sqrt(5), 12);
+    const comps = [...pr.intraComponents].map(Math.abs).sort((x, y) => x - y);
+    expect(comps).toHaveLength(2);
+    expect(comps[0]).toBeCloseTo(Math.min(a, b), 12);
+    expect(comps[1]).toBeCloseTo(Math.max(a, b), 12);
   });
   it('has two intra-class axes, orthonormal and orthogonal to the inter-class axis', () => {
     expect(axes.intra).toHaveLength(2);
