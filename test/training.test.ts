@@ -187,6 +187,40 @@ describe.each(['kernel', 'tfjs'])('trainEnsemble on the %s engine', (engine) => 
   });
 });
 
+describe('NaN isolation in the tfjs ensemble', () => {
+  for (const readout of ['frozen', 'trained'] as const) {
+    it(`a network with NaN weights leaves the others' updates exactly as without it (${readout} readout)`, async () => {
+      await initBackend('wasm');
+      const act = resolveActivation('tanh');
+      const N = 6, H = 5, K = 2, n = 16;
+      const init = { weightScale: 1, readoutScale: 1, biasScale: 1 };
+      const [a, b, c] = [1, 2, 3].map((seed) => initialParams(seed, N, H, K, init));
+      const broken = { ...b, W: b.W.slice() };
+      broken.W[3] = NaN;
+      const { x, y } = data(n, N, K, 5);
+      const x1 = Ensemble.withBias(tf.tensor2d(Float32Array.from(x), [n, N]));
+      const yt = tf.tensor2d(Float32Array.from(y), [n, K]);
+      const train = (ps: NetworkParams[]) => {
+        const ens = new Ensemble(ps, act, readout);
+        for (let i = 0; i < 3; i++) ens.step(x1, yt, 0.5).dispose();
+        const out = ens.params();
+        ens.dispose();
+        return out;
+      };
+      const withNaN = train([a, broken, c]);
+      const without = train([a, c]);
+      tf.dispose([x1, yt]);
+      expect(withNaN[1].W.some((v) => Number.isNaN(v))).toBe(true);
+      for (const [i, j] of [[0, 0], [2, 1]]) {
+        for (const key of ['W', 'b1', 'J', 'b2'] as const) {
+          expect(withNaN[i][key].every(Number.isFinite), `${key} of network ${i}`).toBe(true);
+          expect(Array.from(withNaN[i][key])).toEqual(Array.from(without[j][key]));
+        }
+      }
+    });
+  }
+});
+
 describe('checkpoint schedules', () => {
   it('always include 0 and the final step', () => {
     expect(checkpointSteps({ every: 40 }, 100)).toEqual([0, 40, 80, 100]);
