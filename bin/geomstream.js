@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The geomstream command. Registers the tsx loader so pipeline files can be TypeScript, then runs
-// the CLI: from the TypeScript sources in a checkout (so edits take effect without a build), from
-// the build (dist/) in an installed package, which ships no src/.
+// the CLI: from the TypeScript sources when they are there (a checkout, or the installed package,
+// which ships them for its pipelines), else from the build (dist/).
 import { register } from 'tsx/esm/api';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 /**
- * The separability × noise sweep of science.md §1b: four conditions from two ±1 variables with
+ * The separability × noise sweep of docs/science.md §1b: four conditions from two ±1 variables with
  * means a·m1 + b·m2 + eps·(a·b)·m3, target XOR(a, b); eps = 0 is a pure XOR, eps > 0 makes it
  * linearly separable along m3. Tanh vs relu (H = 120, lr 0.1, batch 200), with per cell the
  * decodability of the target from the hidden layer, the kernel alignment and the PS of the target.
@@ -16,7 +16,7 @@ export default definePipeline({
   runs: ({ quick, seed }) => sweep({
     seed,
     grid: {
-      eps: quick ? [0, 1] : steps(21), // science.md 1b default: 21 steps from 0 to 1
+      eps: quick ? [0, 1] : steps(21), // docs/science.md 1b default: 21 steps from 0 to 1
       sigma: quick ? [0.1] : [0, 0.1, 0.2, 0.3],
       activation: ['tanh', 'relu'] as const,
     },

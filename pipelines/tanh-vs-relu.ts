@@ -1,5 +1,5 @@
 /**
- * The headline result at small scale (science.md): on the aligned parity task (d = 3, k = 3),
+ * The headline result at small scale (docs/science.md): on the aligned parity task (d = 3, k = 3),
  * Tanh hidden layers align with the target kernel, ReLU hidden layers keep more of the input
  * kernel, at every input–target alignment c. With low-dimensional targets, Tanh representations
  * are also more disentangled: the rows include the parallelism score (PS) and cross-condition
@@ -12,10 +12,10 @@ import { alignedParity, definePipeline, geometry, probe, sweep, train } from '..
 
 const D = 3;
 const K = 3;
-// c up to the "unstructured" value √(k / (P − 1)) = √(3/7) ≈ 0.655 (science.md §1a). c = 0 is left
+// c up to the "unstructured" value √(k / (P − 1)) = √(3/7) ≈ 0.655 (docs/science.md §1a). c = 0 is left
 // out on purpose: there the inputs carry no linear trace of the targets, so the input–output
 // covariance, and with it the inter-class axis u_i = Σ_p e_i(p) mu_p of the weight-space
-// mechanism (science.md §4), is exactly zero; what the networks learn there is driven by
+// mechanism (docs/science.md §4), is exactly zero; what the networks learn there is driven by
 // higher-order terms only (see the README, "What the default pipeline shows").
 const C_MAX = Math.sqrt(K / (2 ** D - 1));
 const ALIGNMENTS = [0.25, 0.5, 0.75, 1].map((f) => Number((f * C_MAX).toFixed(4)));

@@ -1,5 +1,5 @@
 /**
- * Weight-space dynamics in the classic setting (science.md §1c, §4): 4 unstructured conditions in
+ * Weight-space dynamics in the classic setting (docs/science.md §1c, §4): 4 unstructured conditions in
  * 200 dimensions, sigma = 1, target {0, 3} vs {1, 2}; tanh and relu, width 120, lr 0.1, batch 200.
  * Per checkpoint and neuron: the projection of its input weights on the inter-class axis and on
  * the intra-class subspace (neurons/), and the expected-gradient field at initialisation (field/).

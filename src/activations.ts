@@ -1,5 +1,5 @@
 /**
- * The activation family of science.md §2, each with its derivative, as scalar float64 functions
+ * The activation family of docs/science.md §2, each with its derivative, as scalar float64 functions
  * (probes, weight-space analysis, tests). The tensor forms used in training are in
  * engine/activation-ops.ts, so that resolving an activation never loads TensorFlow.js.
  *

@@ -1,5 +1,5 @@
 /**
- * Network and training configurations: defaults (science.md §2, the authors' code) and validation.
+ * Network and training configurations: defaults (docs/science.md §2, the authors' code) and validation.
  * Everything is checked here, before any training starts, with errors that name the field.
  */
 import type { CheckpointSchedule, NetworkConfig, RunSpec, TrainingConfig } from './types.js';

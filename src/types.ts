@@ -71,7 +71,7 @@ export interface Task {
 /** Readout: frozen at initialisation (the paper's default) or trained. */
 export type Readout = 'frozen' | 'trained';
 
-/** The network of science.md §2: h = f(W x + b1), logits = J h + b2, sigmoid + BCE. */
+/** The network of docs/science.md §2: h = f(W x + b1), logits = J h + b2, sigmoid + BCE. */
 export interface NetworkConfig {
   activation: ActivationSpec;
   /** Hidden width H. */
@@ -99,7 +99,7 @@ export interface TrainingConfig {
   /** Minibatch size. The last minibatch of an epoch may be smaller (like PyTorch's drop_last = false). */
   batch: number;
   epochs: number;
-  /** Number of noisy training samples drawn once from the task (science.md default 5000). */
+  /** Number of noisy training samples drawn once from the task (docs/science.md default 5000). */
   samples: number;
   checkpoints: CheckpointSchedule;
   /** 'sgd' (plain SGD, default) or 'adam' (β1 = 0.9, β2 = 0.999, ε = 1e-8, as PyTorch's defaults). */
@@ -238,7 +238,7 @@ export interface MetricRow {
   value: number;
 }
 
-/** One hidden neuron of one network at one checkpoint, in weight space (science.md §4). */
+/** One hidden neuron of one network at one checkpoint, in weight space (docs/science.md §4). */
 export interface NeuronRow {
   kind: 'neuron';
   run_id: string;

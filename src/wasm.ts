@@ -1,7 +1,8 @@
 /**
  * WebAssembly text → compiled module, through one instance of the `wabt` assembler (an npm package
- * that ships its own WebAssembly build). geomstream's kernels (engine/kernel, metrics/dense) are
- * kept as readable text and assembled when first needed.
+ * that ships its own WebAssembly build), for the training kernel (engine/kernel), which is
+ * generated per ensemble shape at run time. The dense metric kernels (src/kernels) are assembled
+ * at build time instead (scripts/build-wasm.mjs).
  */
 import wabtInit from 'wabt';
 

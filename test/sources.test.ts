@@ -36,7 +36,7 @@ describe('aligned parity task', () => {
     const pi = alignedWeights(8, 3, Math.sqrt(3 / 7));
     for (const v of pi) expect(v).toBeCloseTo(1 / 7, 12);
   });
-  it('has the structure of science.md 1a: ±1 orthogonal parities, targets = bits, means of norm √N', () => {
+  it('has the structure of docs/science.md 1a: ±1 orthogonal parities, targets = bits, means of norm √N', () => {
     const { subsets, h } = parityFeatures(3);
     expect(subsets.slice(0, 3)).toEqual([[0], [1], [2]]);
     expect(subsets).toHaveLength(7);

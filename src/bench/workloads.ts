@@ -138,7 +138,7 @@ export function writeMetricsProblem(problem: ReturnType<typeof metricsProblem>, 
 }
 
 /**
- * The full metric set of science.md §3 on one representation, as the Python reference computes it.
+ * The full metric set of docs/science.md §3 on one representation, as the Python reference computes it.
  * With a worker pool, the decoding metrics (every classifier fit) run on its workers, shattering
  * dimensionality split by dichotomy; the numbers are the same.
  */

@@ -1,5 +1,5 @@
 /**
- * Backend selection (design.md, Engine): `tensorflow` (@tensorflow/tfjs-node) when it is installed
+ * Backend selection (docs/architecture.md): `tensorflow` (@tensorflow/tfjs-node) when it is installed
  * and loads, else `wasm` (@tensorflow/tfjs-backend-wasm), else `cpu`. `--backend` or the
  * GEOMSTREAM_BACKEND environment variable overrides; an explicit choice that cannot load is an error.
  *

@@ -10,7 +10,7 @@
  * would mix them, since 0 · NaN = NaN); the backward pass of a frozen readout does use the
  * block-diagonal Jᵀ, after zeroing NaN in the small output error (see blockReadoutT).
  *
- * Gradients are written out by hand (science.md §2 network, mean BCE over batch and outputs):
+ * Gradients are written out by hand (docs/science.md §2 network, mean BCE over batch and outputs):
  *   g = (sigmoid(logits) − y) / (B·K),  dJ = hᵀ g,  db2 = Σ_b g,  dz = (g Jᵀ) ⊙ f′(z),
  *   dW = xᵀ dz,  db1 = Σ_b dz  (deeper layers likewise, layer by layer).
  * For tanh, sigmoid and relu the first layer's activation runs inside the matmul (fusedForm).
@@ -22,7 +22,7 @@ import type { Activation } from '../activations.js';
 import { activationOps, type ActivationOps } from './activation-ops.js';
 
 /**
- * Initial parameters of one network from its seed (science.md §2): W ~ N(0, g_w²/N),
+ * Initial parameters of one network from its seed (docs/science.md §2): W ~ N(0, g_w²/N),
  * b1 ~ g_b·N(0, 1)/√N, J ~ N(0, g_J²/H), b2 ~ g_b·N(0, 1)/√H, drawn in that order; then, for
  * hidden layers 2..depth, W_l ~ N(0, g_w²/H) and b_l ~ g_b·N(0, 1)/√H (so the first layer and the
  * readout of a deep network equal those of a one-layer network with the same seed).

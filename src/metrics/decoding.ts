@@ -2,7 +2,7 @@
  * Decoding-based geometry metrics: cross-condition generalisation (CCGP), shattering
  * dimensionality (SD) and linear decodability, on noisy samples with condition labels.
  * References: Bernardi et al. (2020), "The geometry of abstraction in the hippocampus and
- * prefrontal cortex"; science.md §3. Chance is 0.5 for all three.
+ * prefrontal cortex"; docs/science.md §3. Chance is 0.5 for all three.
  */
 import type { MatrixLike } from '../types.js';
 import { Rng } from '../random.js';

@@ -1,5 +1,5 @@
 /**
- * Parallelism score (Bernardi et al. 2020, as defined in science.md §3).
+ * Parallelism score (Bernardi et al. 2020, as defined in docs/science.md §3).
  */
 import type { MatrixLike } from '../types.js';
 import { requireFinite, toMatrix } from './matrix.js';

@@ -1,5 +1,5 @@
 /**
- * Weight-space analysis of one hidden layer (science.md §4; Alleman, Lindsey & Fusi 2024): the
+ * Weight-space analysis of one hidden layer (docs/science.md §4; Alleman, Lindsey & Fusi 2024): the
  * inter- and intra-class axes of each neuron, the projections of its input weights on them, its
  * active set, and the expected gradient field on the (inter, intra) plane. Pure functions: the
  * activation enters as scalar functions f and f′.

@@ -78,7 +78,7 @@ export function taskDichotomies(rep: Representation, which: 'targets' | 'latents
     const out: Array<{ name: string; positive: number[] }> = [];
     for (let c = 0; c < m.cols; c++) {
       const positive = Array.from({ length: P }, (_, p) => p).filter((p) => m.data[p * m.cols + c] > 0.5);
-      // Only balanced dichotomies have a PS/CCGP in the sense of science.md §3.
+      // Only balanced dichotomies have a PS/CCGP in the sense of docs/science.md §3.
       if (positive.length * 2 === P) out.push({ name: `${prefix}${c}`, positive });
     }
     return out;

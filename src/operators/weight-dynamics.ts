@@ -1,7 +1,7 @@
 /**
  * `weightDynamics()`: WeightSnapshot → WeightSnapshot, NeuronRow… (and FieldRow… when asked).
  * Per checkpoint and hidden neuron: the projections of its input weights on its inter-class axis
- * and on the intra-class subspace, its weight norm and its active set (science.md §4); and, for
+ * and on the intra-class subspace, its weight norm and its active set (docs/science.md §4); and, for
  * chosen runs, steps and neurons, the expected-gradient field on its (inter, intra) plane.
  */
 import type { OperatorFunction } from 'rxjs';

@@ -1,5 +1,5 @@
 /**
- * The results-folder sink (design.md, Outputs): routes a pipeline's records into one dataset that
+ * The results-folder sink (docs/architecture.md, The results folder): routes a pipeline's records into one dataset that
  * DuckDB, pandas, polars and pyarrow read directly.
  *
  *   <dir>/runs.parquet            one row per run (configuration, backend, status, wall time)

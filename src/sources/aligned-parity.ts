@@ -1,5 +1,5 @@
 /**
- * The aligned parity task family (science.md §1a): d binary latent variables, P = 2^d conditions,
+ * The aligned parity task family (docs/science.md §1a): d binary latent variables, P = 2^d conditions,
  * targets the first k parity features, inputs whose kernel has centered alignment `alignment`
  * (c) with the target kernel.
  */

@@ -1,5 +1,5 @@
 /**
- * The separable XOR family (science.md §1b): four conditions from two ±1 variables a, b with means
+ * The separable XOR family (docs/science.md §1b): four conditions from two ±1 variables a, b with means
  * a·m1 + b·m2 + eps·(a·b)·m3; the target is XOR(a, b). eps = 0 is a pure XOR; eps > 0 makes it
  * linearly separable along m3.
  */

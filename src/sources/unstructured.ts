@@ -1,5 +1,5 @@
 /**
- * Unstructured patterns (science.md §1c): P cluster means drawn from N(0, I_N) and centred, with
+ * Unstructured patterns (docs/science.md §1c): P cluster means drawn from N(0, I_N) and centred, with
  * targets a balanced dichotomy (given or random) or the rows of a Hadamard matrix.
  */
 import type { Task } from '../types.js';
