@@ -110,6 +110,15 @@ describe('CKA properties (fast-check)', () => {
   });
 });
 
+describe('tiny3: CKA is not invariant to anisotropic scaling', () => {
+  it('linear CKA of the stored tiny3_X against tiny3_Y = X · diag(1, 3)', () => {
+    const X3 = tiny.tiny3_X as unknown as number[][], Y3 = tiny.tiny3_Y as unknown as number[][];
+    Y3.forEach((row, i) => expect(row).toEqual([X3[i][0], 3 * X3[i][1]]));
+    expect(linearCKA(X3, Y3)).toBeCloseTo(tiny.tiny3_cka_X_vs_X_diag_1_3, 12);
+    expect(linearCKA(X3, Y3)).toBeLessThan(1);
+  });
+});
+
 describe('the other similarity measures of the fixtures', () => {
   it('mean squared CCA on the Kornblith pair: uncentered (the notebook) and centered', async () => {
     const { meanSquaredCCA } = await import('../src/metrics/index.js');
