@@ -81,6 +81,11 @@ describe('linear separability and classifiers', () => {
     const x = Float64Array.from(pts.flat());
     const y = [0, 1, 0, 1, 1];
     const primal = fitRidge({ x, p: 2, rows: [0, 1, 2, 3, 4], y });
+    // The closed form: w = (X_cᵀX_c + I)⁻¹ X_cᵀ (t − t̄), b = t̄ − x̄·w on t = 2y − 1 (numpy; equal to
+    // scikit-learn's RidgeClassifier().coef_ and intercept_ on these points).
+    expect(primal.w[0]).toBeCloseTo(0.9593718, 6);
+    expect(primal.w[1]).toBeCloseTo(-0.07852509, 7);
+    expect(primal.b).toBeCloseTo(-0.29327415500170695, 10);
     // Same problem with duplicated features forces nothing; compare with 3 samples (< p when p = 4 via padding).
     const wide = Float64Array.from(pts.flatMap((r) => [...r, 0, 0]));
     const dual = fitRidge({ x: wide, p: 4, rows: [0, 1, 2], y: [0, 1, 0] });
@@ -173,9 +178,10 @@ describe('participation ratio and sparsity against the fixtures', () => {
     expect(participationRatio([[a, 0], [-a, 0], [0, 1], [0, -1]])).toBeCloseTo(geo.PR_eigs_3_1, 12);
     expect(participationRatio(square)).toBeCloseTo(geo.PR_square_conditions, 12);
     expect(participationRatio(cube)).toBeCloseTo(geo.PR_cube_conditions, 12);
-    // Wide matrices take the other Gram path.
-    expect(participationRatio([[1, 0, 0, 0, 2], [0, 1, 0, 0, 0], [0, 0, 1, 3, 0]])).toBeCloseTo(
-      participationRatio([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 3], [2, 0, 0]].map((_, j, arr) => [0, 1, 2].map((i) => arr[j][i]))), 0);
+    // Wide matrices take the other Gram path; the values are numpy's (trace(C)² / sum(C ⊙ C), C = np.cov(X.T)).
+    const wide = [[1, 0, 0, 0, 2], [0, 1, 0, 0, 0], [0, 0, 1, 3, 0]];
+    expect(participationRatio(wide)).toBeCloseTo(1.615141955835962, 12);
+    expect(participationRatio(wide[0].map((_, j) => wide.map((r) => r[j])))).toBeCloseTo(1.6511891279728197, 12);
   });
   it('sparsity is the fraction of active units', () => {
     expect(sparsity([[0, 1, 2], [0, 0, -1]])).toBeCloseTo(2 / 6, 12);
