@@ -9,7 +9,7 @@
  *   geomstream report <results-dir>
  *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--engine auto|kernel|tfjs] [--workers n] [--json]
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -135,7 +135,8 @@ export function program(): Command {
     .option('--out <dir>', 'parent folder of the results (written to <dir>/<pipeline name>)', 'results')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default: GEOMSTREAM_BACKEND, else auto)')
     .option('--engine <name>', "auto | kernel | tfjs: the SIMD training kernel where it applies, else tfjs (default: GEOMSTREAM_ENGINE, else auto)")
-    .option('--workers <n>', 'worker threads for training, one ensemble each (default: the number of cores, at most 4)', parsePositiveInt, Math.min(4, availableParallelism()))
+    .addOption(new Option('--workers <n>', "worker threads: one pool per pipeline, shared by training (an ensemble each) and the decoding metrics' fits")
+      .argParser(parsePositiveInt).default(Math.min(4, availableParallelism()), 'the number of cores, at most 4'))
     .option('--shard <i/n>', 'train only shard i of n (whole ensembles, deterministic), into shard-named files of the same folder', (v: string) => {
       const m = /^(\d+)\/(\d+)$/.exec(v);
       if (!m || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`received '${v}'; accepted: i/n with integers 0 <= i < n`);
@@ -188,7 +189,8 @@ export function program(): Command {
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
     .option('--engine <name>', 'auto | kernel | tfjs')
     .option('--json', 'one JSON line per workload')
-    .option('--workers <n>', 'worker threads for the training workloads, the ensemble split across them (default: the number of cores, at most 4)', parsePositiveInt, Math.min(4, availableParallelism()))
+    .addOption(new Option('--workers <n>', 'worker threads for the training workloads, the ensemble split across them')
+      .argParser(parsePositiveInt).default(Math.min(4, availableParallelism()), 'the number of cores, at most 4'))
     .action(async (opts) => { await bench({ ...opts, backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined) }); });
   return cmd;
 }
