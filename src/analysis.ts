@@ -57,6 +57,8 @@ export interface AnalyzeOptions extends WatchOptions {
   workers?: number;
   /** Called for each file that could not be used (it is also a row of errors/). */
   onError?: (row: ErrorRow) => void;
+  /** Called once the dataset is written, while its lock is still held (the CLI prints its summary here). */
+  afterWrite?: (summary: ResultsSummary) => Promise<void> | void;
   /** Called with warnings (e.g. a stale lock taken over). */
   onWarning?: (message: string) => void;
   /** Called with every record as it goes to the sink (for progress). */
@@ -107,6 +109,7 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
   if (!task || typeof task.P !== 'number') throw new ConfigError('task', task, 'a Task (readTaskFile, taskFromSpec or externalTask)');
   const checkpoints = o.activation !== undefined;
   const samplesPerCondition = requireNumber('samplesPerCondition', o.samplesPerCondition ?? 0, { integer: true, min: 0 });
+  if (checkpoints && o.conditions !== undefined) throw new ConfigError('conditions', `${o.conditions.length} values`, 'no conditions with checkpoints (they are probed on the task\'s condition means); --conditions is for .npy activations');
   if (!checkpoints && o.samplesPerCondition) throw new ConfigError('samplesPerCondition', o.samplesPerCondition, '0 for activation files (their samples are the rows in the files)');
   if (checkpoints && samplesPerCondition > 0 && task.family === 'external') {
     throw new ConfigError('samplesPerCondition', samplesPerCondition, '0 for an external task: it has no noise model to draw probe samples from (give a task file with a family)');
@@ -151,7 +154,9 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
       tap((r) => o.onRecord?.(r)),
       sink,
     );
-    return await lastValueFrom(records);
+    const summary = await lastValueFrom(records);
+    await o.afterWrite?.(summary);
+    return summary;
   } finally {
     release();
   }

@@ -79,6 +79,8 @@ export interface RunPipelineOptions {
   stream?: Writable | (() => Writable);
   /** Called once the runs are known, with the total number of network-steps. */
   onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string; engine: EngineChoice; kernelRuns: number }) => void;
+  /** Called once the dataset is written, while its lock is still held (the CLI prints its summary here). */
+  afterWrite?: (summary: ResultsSummary) => Promise<void> | void;
   /** Called with warnings (e.g. a stale lock taken over). */
   onWarning?: (message: string) => void;
   /** Called with network-steps done, as training proceeds. */
@@ -145,7 +147,9 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     const processed = from(runs).pipe(process);
     const out = typeof options.stream === 'function' ? options.stream() : options.stream;
     const records = out ? processed.pipe(streamMetrics(out)) : processed;
-    return await lastValueFrom(records.pipe(sink));
+    const summary = await lastValueFrom(records.pipe(sink));
+    await options.afterWrite?.(summary);
+    return summary;
   } finally {
     release?.();
     await ctx.pool?.close();

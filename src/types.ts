@@ -195,6 +195,8 @@ export interface Checkpoint {
   ensemble_size: number;
   /** True at the run's final step (the end of training). */
   final: boolean;
+  /** For ingested runs: the file this record was read from (error rows name it). */
+  source_file?: string;
 }
 
 /** The weights of one network at one checkpoint. */

@@ -275,7 +275,7 @@ describe.skipIf(!python)('a Python producer', () => {
     const r = spawnSync('node', ['bin/geomstream.js', 'analyze', dir, '--task', join(dir, 'task.json'), '--activation', 'tanh', '--out', join(root, 'cli-out'), '--no-progress'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n').filter((l) => l.includes('ckpt-2.safetensors'))).toHaveLength(1);
-    expect(r.stdout).toMatch(/1 runs, \d+ metric rows, 1 files rejected/);
+    expect(r.stdout).toMatch(/1 runs, \d+ metric rows, 1 files or metrics rejected/);
     const manifest = JSON.parse(readFileSync(join(root, 'cli-out', 'cli', 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ complete: true, error_rows: 1 });
   }, 60_000);
@@ -342,15 +342,15 @@ describe('review cases', () => {
       activity: { dtype: 'F64', shape: [8 * per, 3], data: Float64Array.from({ length: 24 * per }, (_, i) => Math.cos(i * 1.3)) },
       conditions: { dtype: 'I32', shape: [8 * per], data: Int32Array.from({ length: 8 * per }, (_, i) => i % 8) },
     });
-    writeFileSync(join(dir, 'a-1.npz'), file(1)); // one row per condition: no samples for sd
-    writeFileSync(join(dir, 'a-2.npz'), file(4));
+    writeFileSync(join(dir, 'a-1.npz'), file(4));
+    writeFileSync(join(dir, 'a-2.npz'), file(1)); // one row per condition: no samples for sd
     const summary = await analyzeFiles({ path: dir, task, metrics: [{ name: 'kernel_alignment', against: 'target' }, { name: 'sd', classifier: 'ridge', folds: 2 }], out: join(root, 'acts-sd-out') });
     const rows = await metricRows(summary.dir);
-    expect(rows.filter((r) => r.metric === 'sd').map((r) => r.step)).toEqual([2]);
+    expect(rows.filter((r) => r.metric === 'sd').map((r) => r.step)).toEqual([1]);
     expect(rows.filter((r) => r.metric === 'kernel_alignment').map((r) => r.step).sort()).toEqual([1, 2]);
-    const { rows: errors } = await queryResults(summary.dir, "SELECT step, error FROM read_parquet('" + join(summary.dir, 'errors', '*.parquet') + "')");
+    const { rows: errors } = await queryResults(summary.dir, "SELECT path, step, error FROM read_parquet('" + join(summary.dir, 'errors', '*.parquet') + "')");
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ step: 1 });
+    expect(errors[0]).toMatchObject({ step: 2, path: join(dir, 'a-2.npz') });
     expect(String(errors[0].error)).toMatch(/^sd \(run acts-sd, layer 1\): metrics: 'sd' needs noisy samples/);
   });
   it('analyzeFiles rejects a bad sink option before touching the previous results', async () => {
@@ -449,5 +449,39 @@ describe('new-user cases', () => {
     expect(stepFromName('net_h128_step250.safetensors')).toBe(250);
     expect(stepFromName('ckpt-1200.safetensors')).toBe(1200);
     expect(stepFromName('final.safetensors')).toBeNull();
+  });
+});
+
+describe('second review cases', () => {
+  it('watching a single file reads it once and ends on idle', async () => {
+    const dir = join(root, 'single');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'ckpt-3.safetensors');
+    writeFileSync(file, checkpoint(3));
+    const records = await lastValueFrom(fromCheckpoints({ path: file, task, network: { activation: 'tanh' }, watch: true, idleExit: 0.4, poll: 20 }).pipe(toArray()));
+    expect(records.filter((r) => r.kind === 'snapshot')).toHaveLength(1);
+    expect(records.filter((r) => r.kind === 'error')).toEqual([]);
+  });
+  it('an abandoned watch stops polling (unsubscribing ends the source)', async () => {
+    const dir = join(root, 'abandon');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ckpt-1.safetensors'), checkpoint(1));
+    const { firstValueFrom, filter } = await import('rxjs');
+    const first = await firstValueFrom(fromCheckpoints({ path: dir, task, network: { activation: 'tanh' }, watch: true, poll: 20 }).pipe(filter((r) => r.kind === 'snapshot')));
+    expect(first.kind).toBe('snapshot');
+    // No idleExit and no signal: without the teardown the watcher would keep this test's process busy.
+    const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect((process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length).toBeLessThanOrEqual(handles);
+  });
+  it('a consumer that goes away (EPIPE) stops the stream, not the analysis', async () => {
+    const dir = join(root, 'epipe');
+    mkdirSync(dir, { recursive: true });
+    for (const s of [1, 2, 3]) writeFileSync(join(dir, `ckpt-${s}.safetensors`), checkpoint(s));
+    const r = spawnSync('bash', ['-c', `node bin/geomstream.js analyze ${dir} --task ${join(root, 'cli', 'task.json')} --activation tanh --out ${join(root, 'epipe-out')} --stream - --no-progress | head -c 10 > /dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('0');
+    const manifest = JSON.parse(readFileSync(join(root, 'epipe-out', 'epipe', 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ complete: true });
+    expect(manifest.metric_rows).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,6 @@
 /** One writer per dataset: a second writer stops at once, naming the first; a stale lock is taken over. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,15 @@ describe('the dataset lock', () => {
     expect(summary.runs.completed).toBe(8);
     expect(existsSync(lockPath(dir))).toBe(false); // released at the end
   });
+  it('the whole dataset and its shards exclude each other', async () => {
+    const dir = join(out, 'tiny');
+    const shard = lockResultsDir(dir, { index: 0, count: 2 });
+    await expect(runPipeline(tinyPipeline(), { out })).rejects.toThrow(/is being written by pid \d+ on host .*\.geomstream-shard-0-of-2\.lock/);
+    shard();
+    const whole = lockResultsDir(dir);
+    expect(() => lockResultsDir(dir, { index: 1, count: 2 })).toThrow(/is being written by pid/);
+    whole();
+  });
   it('takes over the lock of a process that no longer runs, with a warning', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const dir = join(out, 'tiny');
@@ -34,17 +43,17 @@ describe('the dataset lock', () => {
     await runPipeline(tinyPipeline(), { out, onWarning: (m) => warnings.push(m) });
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`taking over the lock of pid ${dead.stdout}`))]);
   });
-  it('two geomstream processes started together into one folder: one writes, the other exits 2 at once', async () => {
-    const start = () => new Promise<{ code: number; stderr: string }>((resolve) => {
-      const p = spawn('node', ['bin/geomstream.js', 'run', 'pipelines/weight-dynamics.ts', '--quick', '--out', join(out, 'two'), '--no-progress'], { cwd: root });
-      let stderr = '';
-      p.stderr.on('data', (d) => { stderr += d; });
-      p.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
-    });
-    const results = await Promise.all([start(), start()]);
-    const codes = results.map((r) => r.code).sort();
-    expect(codes).toEqual([0, 2]);
-    const loser = results.find((r) => r.code === 2)!;
-    expect(loser.stderr).toMatch(/is being written by pid \d+ on host /);
+  it('the CLI refuses a folder another process is writing (exit 2, naming it), and writes it once the lock is gone', async () => {
+    const dir = join(out, 'two', 'weight-dynamics');
+    const release = lockResultsDir(dir); // held by this (live) test process
+    const run = () => spawnSync('node', ['bin/geomstream.js', 'run', 'pipelines/weight-dynamics.ts', '--quick', '--out', join(out, 'two'), '--no-progress'], { cwd: root, encoding: 'utf8' });
+    const refused = run();
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`is being written by pid ${process.pid} on host `));
+    expect(readdirSync(dir)).toEqual(['.geomstream.lock']);
+    release();
+    const ok = run();
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(existsSync(lockPath(dir))).toBe(false);
   }, 120_000);
 });

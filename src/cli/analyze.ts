@@ -24,6 +24,7 @@ export interface AnalyzeCliOptions {
   watch?: boolean;
   idleExit?: number;
   settle?: number;
+  poll?: number;
   out: string;
   name?: string;
   stream?: string;
@@ -118,10 +119,20 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
   };
   const seenSteps = new Set<string>();
   try {
-    const summary = await analyzeFiles({
+    await analyzeFiles({
       path, task, activation, map: opts.map, conditions, metrics, samplesPerCondition: opts.samplesPerCondition,
-      watch: opts.watch, idleExit: opts.idleExit, settle: opts.settle, signal: controller.signal,
+      watch: opts.watch, idleExit: opts.idleExit, settle: opts.settle, poll: opts.poll, signal: controller.signal,
       out: opts.out, name: opts.name, stream: stream?.open,
+      // The summary is read while the dataset's lock is held.
+      afterWrite: async (summary) => {
+        progress(true);
+        say(`\n${summary.dir}: ${summary.runs.total} runs, ${summary.metricRows} metric rows, ${errors} files or metrics rejected${signalName ? ` (stopped by ${signalName})` : ''}\n`);
+        if (summary.metricRows > 0) {
+          const { columns, rows: table } = await queryResults(summary.dir, `SELECT run_id, step, metric, against, round(avg(value), 4) AS value
+            FROM final WHERE scope = 'run' GROUP BY ALL ORDER BY run_id, metric, against`);
+          say(`\nfinal values (mean over dichotomies)\n\n${formatTable(columns, table)}\n`);
+        }
+      },
       onError: (e) => {
         errors++;
         process.stderr.write(`geomstream: ${e.path}${e.step === null ? '' : ` (step ${e.step})`}: ${e.error}\n`);
@@ -142,13 +153,6 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
         progress();
       },
     });
-    progress(true);
-    say(`\n${summary.dir}: ${summary.runs.total} runs, ${summary.metricRows} metric rows, ${errors} files rejected${signalName ? ` (stopped by ${signalName})` : ''}\n`);
-    if (summary.metricRows > 0) {
-      const { columns, rows: table } = await queryResults(summary.dir, `SELECT run_id, step, metric, against, round(avg(value), 4) AS value
-        FROM final WHERE scope = 'run' GROUP BY ALL ORDER BY run_id, metric, against`);
-      say(`\nfinal values (mean over dichotomies)\n\n${formatTable(columns, table)}\n`);
-    }
     if (errors > 0) process.exitCode = 1;
   } finally {
     process.off('SIGINT', handlers.SIGINT);

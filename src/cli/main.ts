@@ -81,7 +81,6 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
     etaBuffer: 50,
   }, cliProgress.Presets.shades_classic);
   let barStarted = false;
-  let summary;
   let outDir = opts.out;
   // If the pipeline's stream ever waits on nothing (a bug in an operator), Node would exit with
   // code 13 and no word; say what happened and where the partial results are.
@@ -93,7 +92,7 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   };
   process.once('beforeExit', stalled);
   try {
-    summary = await runPipeline(pipeline, {
+    await runPipeline(pipeline, {
       out: opts.out, quick: opts.quick, seed: opts.seed,
       // The environment is read here, by the CLI only: library calls do what their arguments say.
       backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots, stream: outStream?.open,
@@ -105,21 +104,25 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
       },
       onSteps: (n) => { if (barStarted) bar.increment(n); },
       onWarning: (m) => process.stderr.write(`geomstream: warning: ${m}\n`),
+      // The summary is read while the dataset's lock is held: a second writer cannot replace it meanwhile.
+      afterWrite: async (summary) => {
+        if (barStarted) { bar.stop(); barStarted = false; }
+        const seconds = (performance.now() - started) / 1000;
+        const r = summary.runs;
+        await outStream?.close();
+        log(`\n${pipeline.name}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs; ` +
+          `${summary.metricRows} metric rows in ${summary.dir} (${seconds.toFixed(1)} s, backend ${summary.backend})`);
+        if (pipeline.summary) {
+          const { columns, rows } = await queryResults(summary.dir, pipeline.summary.sql);
+          log(`\n${pipeline.summary.title}\n\n${formatTable(columns, rows)}\n`);
+        }
+        if (r.failed > 0) process.exitCode = 1;
+      },
     });
   } finally {
     process.off('beforeExit', stalled);
     if (barStarted) bar.stop();
   }
-  const seconds = (performance.now() - started) / 1000;
-  const r = summary.runs;
-  await outStream?.close();
-  log(`\n${pipeline.name}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs; ` +
-    `${summary.metricRows} metric rows in ${summary.dir} (${seconds.toFixed(1)} s, backend ${summary.backend})`);
-  if (pipeline.summary) {
-    const { columns, rows } = await queryResults(summary.dir, pipeline.summary.sql);
-    log(`\n${pipeline.summary.title}\n\n${formatTable(columns, rows)}\n`);
-  }
-  if (r.failed > 0) process.exitCode = 1;
 }
 
 export function program(): Command {
@@ -165,6 +168,7 @@ export function program(): Command {
     .option('--watch', 'tail the folder: analyse checkpoints as they are written, until SIGINT/SIGTERM or --idle-exit')
     .option('--idle-exit <s>', 'with --watch: stop after this many seconds without a new file', parseNonNegative)
     .option('--settle <ms>', 'with --watch: how long a file that does not look complete must keep its size before it is read (default 1000)', parseNonNegative)
+    .option('--poll <ms>', 'with --watch: milliseconds between two looks at the folder (default 100)', parseNonNegative)
     .option('--out <dir>', 'parent folder of the results (written to <dir>/<name>)', 'results')
     .option('--name <name>', "the dataset's name (default: the path's last name)")
     .option('--stream <path>', "also write every metric row as an Arrow IPC stream ('-': stdout; logs go to stderr)")
@@ -202,12 +206,14 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Commander has printed its message (or the help, or the version) already.
-      process.exitCode = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(e.code) ? 0 : 2;
+      // --help and --version exit 0; a missing command or a bad option is bad input.
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
       return;
     }
     process.stderr.write(`geomstream: ${e instanceof Error ? e.message : String(e)}\n`);
     if (process.env.GEOMSTREAM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 2;
+    // A failed read or write (ENOSPC, EIO, …) is a failure, 1; everything else was rejected input, 2.
+    process.exitCode = typeof (e as NodeJS.ErrnoException)?.code === 'string' && !(e instanceof ConfigError) ? 1 : 2;
   }
 }
 

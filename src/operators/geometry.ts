@@ -134,7 +134,7 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
     const errors: ErrorRow[] = [];
     const ingested = rep.run.source !== 'trained';
     const failed = (name: string, e: unknown): MetricValue[] => {
-      errors.push({ kind: 'error', path: rep.run.source_path ?? rep.run_id, step: rep.step, error: `${name} (run ${rep.run_id}, layer ${rep.layer}): ${e instanceof Error ? e.message : String(e)}` });
+      errors.push({ kind: 'error', path: rep.source_file ?? rep.run.source_path ?? rep.run_id, step: rep.step, error: `${name} (run ${rep.run_id}, layer ${rep.layer}): ${e instanceof Error ? e.message : String(e)}` });
       return [];
     };
     const values = active.map(({ name, metric, options: opts }) => {

@@ -66,6 +66,7 @@ export function representationOf(s: WeightSnapshot, options: Omit<ProbeOptions, 
   return {
     kind: 'representation', run_id: s.run_id, ensemble_id: s.ensemble_id, step: s.step, epoch: s.epoch,
     loss: s.loss, accuracy: s.accuracy, layer, means, samples, run: s.run, ensemble_size: s.ensemble_size, final: s.final,
+    ...(s.source_file === undefined ? {} : { source_file: s.source_file }),
   };
 }
 

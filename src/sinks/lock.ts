@@ -4,9 +4,9 @@
  * once, naming the first; a lock left by a process that no longer runs on this host is taken over,
  * with a warning. (A lock from another host is never taken over: its process cannot be checked.)
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 
 interface LockInfo { host: string; pid: number; started: string }
@@ -14,6 +14,19 @@ interface LockInfo { host: string; pid: number; started: string }
 /** The lock file of a dataset, or of one shard of it. */
 export function lockPath(dir: string, shard?: { index: number; count: number }): string {
   return join(dir, shard && shard.count > 1 ? `.geomstream-shard-${shard.index}-of-${shard.count}.lock` : '.geomstream.lock');
+}
+
+/** A live lock of the dataset that excludes `mine`: the whole-dataset lock for a shard, any shard's for the whole. */
+function conflicting(dir: string, mine: string): (LockInfo & { path: string }) | null {
+  const whole = lockPath(dir);
+  const names = readdirSync(dir).filter((n) => (mine === whole ? /^\.geomstream-shard-\d+-of-\d+\.lock$/.test(n) : n === '.geomstream.lock'));
+  for (const n of names) {
+    try {
+      const info = JSON.parse(readFileSync(join(dir, n), 'utf8')) as LockInfo;
+      if (info.host !== hostname() || alive(info.pid)) return { ...info, path: join(dir, n) };
+    } catch { /* gone, or being written */ }
+  }
+  return null;
 }
 
 const alive = (pid: number) => {
@@ -38,18 +51,29 @@ export function lockResultsDir(dir: string, shard?: { index: number; count: numb
   const path = lockPath(dir, shard);
   const me: LockInfo = { host: hostname(), pid: process.pid, started: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
+    let created = false;
     try {
       const fd = openSync(path, 'wx');
       writeSync(fd, JSON.stringify(me));
       closeSync(fd);
-      return () => {
+      created = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('out', dir, `a folder that can be written (${(e as Error).message})`);
+    }
+    if (created) {
+      const release = () => {
         try {
           const held = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
           if (held.pid === me.pid && held.host === me.host) rmSync(path, { force: true });
         } catch { /* already gone */ }
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('out', dir, `a folder that can be written (${(e as Error).message})`);
+      // The whole dataset and its shards exclude each other: an unsharded run replaces the shards' files.
+      const other = conflicting(dir, path);
+      if (other) {
+        release();
+        throw new ConfigError('out', dir, `a folder no other geomstream is writing: ${dir} is being written by pid ${other.pid} on host ${other.host} (since ${other.started}, ${basename(other.path)}); wait for it, or choose another --out`);
+      }
+      return release;
     }
     let held: LockInfo | null = null;
     try { held = JSON.parse(readFileSync(path, 'utf8')) as LockInfo; } catch { /* being written, or not ours */ }
@@ -59,8 +83,8 @@ export function lockResultsDir(dir: string, shard?: { index: number; count: numb
       continue;
     }
     throw new ConfigError('out', dir, held
-      ? `a folder no other geomstream is writing: ${dir} is being written by pid ${held.pid} on host ${held.host} (since ${held.started}); wait for it, or choose another --out`
-      : `a folder no other geomstream is writing: ${dir} has a lock file ${path} that cannot be read`);
+      ? `a folder no other geomstream is writing: ${dir} is being written by pid ${held.pid} on host ${held.host} (since ${held.started}); wait for it, or choose another --out${held.host === me.host ? '' : ` (if that process is gone, delete ${path})`}`
+      : `a folder no other geomstream is writing: ${dir} has a lock file ${path} that cannot be read (if no geomstream is writing there, delete it)`);
   }
   throw new ConfigError('out', dir, `a folder whose lock ${path} can be taken`);
 }

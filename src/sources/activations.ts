@@ -26,7 +26,7 @@ import { readTable } from '../formats/tables.js';
 import type { Tensor } from '../formats/tensor.js';
 import { externalTask } from './task-file.js';
 import { IngestedRuns, errorRow } from './ingested-runs.js';
-import { readyFiles, stepFromName, watchOptions, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
+import { readyFiles, stepFromName, watchOptions, withTeardown, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
 
 export interface ActivationsOptions extends WatchOptions {
   /** An activation file, or a folder of them. */
@@ -124,7 +124,7 @@ function arrayGroups(path: string, bytes: Uint8Array, name: string, fileStep: nu
 }
 
 /** A group's Representation: condition means, and the rows as samples when some condition has several. */
-function representation(g: Group, task: Task, run: IngestedRunSpec): Representation {
+function representation(g: Group, task: Task, run: IngestedRunSpec, file?: string): Representation {
   const P = task.P;
   const H = g.rows[0]?.length ?? 0;
   const counts = new Array<number>(P).fill(0);
@@ -148,7 +148,7 @@ function representation(g: Group, task: Task, run: IngestedRunSpec): Representat
     : null;
   return {
     kind: 'representation', run_id: g.run_id, ensemble_id: g.run_id, step: g.step, epoch: null, loss: null, accuracy: null,
-    layer: g.layer, means, samples, run, ensemble_size: 1, final: false,
+    layer: g.layer, means, samples, run, ensemble_size: 1, final: false, source_file: file,
   };
 }
 
@@ -186,12 +186,13 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
   if (!task) throw new ConfigError('task', null, 'a task (a task file) or targets (P × K, 0/1) for the conditions');
   const base = options.name ?? basename(options.path).replace(ACTIVATION_FILE, '');
   return new Observable<StreamRecord>((subscriber) => {
+    const { options: watched, teardown } = withTeardown(options);
     let cancelled = false;
     const runs = new IngestedRuns();
     const seen = new Set<string>();
     const held = new Map<string, Representation[]>();
     (async () => {
-      for await (const f of readyFiles(options.path, (n) => ACTIVATION_FILE.test(n), options, activationOrder, stop)) {
+      for await (const f of readyFiles(options.path, (n) => ACTIVATION_FILE.test(n), watched, activationOrder, stop)) {
         if (cancelled) return;
         if (f.error !== undefined) { subscriber.next(errorRow(f.path, stepFromName(f.path), f.error)); continue; }
         const fileStep = stepFromName(f.path) ?? 0;
@@ -203,7 +204,7 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
           const reps = groups.map((g) => {
             const key = `${g.run_id}\u0000${g.step}\u0000${g.layer}`;
             if (seen.has(key)) throw new ConfigError('step', g.step, `one set of rows per run, step and layer: run ${g.run_id} step ${g.step} layer ${g.layer} was already read`);
-            return representation(g, task, activationRun(g.run_id, task, f.path));
+            return representation(g, task, activationRun(g.run_id, task, f.path), f.path);
           }).map((r) => ({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) }));
           for (const g of groups) seen.add(`${g.run_id}\u0000${g.step}\u0000${g.layer}`);
           for (const g of groups) options.onFile?.({ path: f.path, step: g.step, mtimeMs: f.mtimeMs });
@@ -220,11 +221,13 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
         }
       }
       if (cancelled) return;
-      for (const h of held.values()) for (const r of h) subscriber.next({ ...r, final: r.step === runs.last(r.run_id) });
+      // Stopped by a signal before the end: the last files read are not the runs' last steps.
+      const ended = stop.reason !== 'signal';
+      for (const h of held.values()) for (const r of h) subscriber.next({ ...r, final: ended && r.step === runs.last(r.run_id) });
       for (const r of runs.records()) subscriber.next(r);
       subscriber.complete();
     })().catch((e) => subscriber.error(e));
-    return () => { cancelled = true; };
+    return () => { cancelled = true; teardown(); };
   });
 }
 

@@ -25,7 +25,7 @@ import { ConfigError } from '../errors.js';
 import { readSafetensors, safetensorsHeader } from '../formats/safetensors.js';
 import { readNpz } from '../formats/npz.js';
 import type { Tensor } from '../formats/tensor.js';
-import { readHead, readyFiles, stepFromName, watchOptions, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
+import { readHead, readyFiles, stepFromName, watchOptions, withTeardown, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
 
 /**
  * Tensor roles and their default names. Hidden layers 2..depth: the pattern roles W_l, b_l, where
@@ -242,12 +242,13 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
   if (task.N === 0) throw new ConfigError('task', task.id, 'a task with input means (checkpoints are probed on them): give a task file with a family, or means');
   const base = options.name ?? basename(options.path).replace(/\.(safetensors|npz)$/i, '');
   return new Observable<StreamRecord>((subscriber) => {
+    const { options: watched, teardown } = withTeardown(options);
     let cancelled = false;
     const runs = new IngestedRuns();
     const stepsSeen = new Map<string, Map<number, string>>();
     const emitError = (path: string, step: number | null, e: unknown) => subscriber.next(errorRow(path, step, e));
     (async () => {
-      const files = readyFiles(options.path, (n) => CHECKPOINT_FILE.test(n), options, checkpointOrder, stop);
+      const files = readyFiles(options.path, (n) => CHECKPOINT_FILE.test(n), watched, checkpointOrder, stop);
       // Without watch, the last file of each group is that run's final checkpoint: hold one file back.
       let held: WeightSnapshot[] = [];
       const release = (final: boolean) => {
@@ -281,7 +282,7 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
             }));
             return {
               kind: 'snapshot', run_id: ids[s], ensemble_id, step: step!, epoch: null, loss: null, accuracy: null, params: p,
-              run, ensemble_size: params.length, final: false,
+              run, ensemble_size: params.length, final: false, source_file: f.path,
             };
           });
           if (watch.watch) for (const s of snaps) subscriber.next(s);
@@ -295,11 +296,12 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
           emitError(f.path, step, e);
         }
       }
-      release(true);
+      // Stopped by a signal before the end: the last file read is not the run's last checkpoint.
+      release(stop.reason !== 'signal');
       if (cancelled) return;
       for (const r of runs.records()) subscriber.next(r);
       subscriber.complete();
     })().catch((e) => subscriber.error(e));
-    return () => { cancelled = true; };
+    return () => { cancelled = true; teardown(); };
   });
 }

@@ -69,7 +69,7 @@ export function listFiles(path: string, accept: (name: string) => boolean, field
   } catch (e) {
     throw new ConfigError(field, path, `an existing file or folder (${(e as Error).message})`);
   }
-  if (st.isFile()) return accept(basename(path)) ? [{ path, group: null }] : [];
+  if (st.isFile()) return accept(basename(path)) && !skip(path) ? [{ path, group: null }] : [];
   const out: FoundFile[] = [];
   for (const name of readdirSync(path).sort()) {
     if (TEMPORARY.test(name)) continue;
@@ -82,7 +82,11 @@ export function listFiles(path: string, accept: (name: string) => boolean, field
     else if (s.isDirectory()) {
       let inner: string[] = [];
       try { inner = readdirSync(p).sort(); } catch { continue; }
-      for (const f of inner) if (!TEMPORARY.test(f) && accept(f) && !skip(join(p, f))) out.push({ path: join(p, f), group: name });
+      for (const f of inner) {
+        const q = join(p, f);
+        if (TEMPORARY.test(f) || !accept(f) || skip(q)) continue;
+        try { if (statSync(q).isFile()) out.push({ path: q, group: name }); } catch { /* deleted meanwhile */ }
+      }
     }
   }
   return out;
@@ -205,6 +209,18 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
   signal?.addEventListener('abort', done, { once: true });
 });
 
+/**
+ * The options with a signal that also fires when the subscriber goes away (so an abandoned source
+ * stops polling), and the function that fires it.
+ */
+export function withTeardown<O extends WatchOptions>(o: O): { options: O; teardown: () => void } {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  if (o.signal?.aborted) stop();
+  o.signal?.addEventListener('abort', stop, { once: true });
+  return { options: { ...o, signal: controller.signal }, teardown: () => { o.signal?.removeEventListener('abort', stop); stop(); } };
+}
+
 /** How a file source ended (the manifest's `stopped`). */
 export interface StopInfo { reason: string }
 
@@ -256,7 +272,7 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
       const settled = stable && now - seen.since >= opts.settle && !('bytes' in read && shorterThanDeclared(f.path, read.bytes));
       if ('error' in read) {
         // Gone between the listing and the read: an error row only if it had settled (else it was a temporary).
-        if (settled) { taken.add(f.path); ready.push({ ...f, mtimeMs: st.mtimeMs, ...read }); }
+        if (settled) { taken.add(f.path); pending.delete(f.path); ready.push({ ...f, mtimeMs: st.mtimeMs, ...read }); }
         continue;
       }
       if (looksComplete(f.path, read.bytes) || settled) {
