@@ -8,7 +8,6 @@ Metrics per checkpoint: linear and debiased CKA and RSA (euclidean RDMs, Spearma
 and target, PS and CCGP (LinearSVC on the condition means, Bernardi et al.'s hold-out pairs) of
 each target. Prints one JSON line: seconds, files, rows.
 """
-import itertools
 import json
 import os
 import sys
@@ -24,43 +23,9 @@ from scipy.stats import spearmanr
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
+from geometry_reference import debiased_cka, linear_cka, ps
+
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def linear_cka(x, y):
-    x = x - x.mean(0)
-    y = y - y.mean(0)
-    return np.linalg.norm(y.T @ x) ** 2 / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
-
-
-def center_unbiased(g):
-    n = g.shape[0]
-    g = g.copy()
-    np.fill_diagonal(g, 0)
-    means = g.sum(0) / (n - 2)
-    means -= means.sum() / (2 * (n - 1))
-    g -= means[:, None]
-    g -= means[None, :]
-    np.fill_diagonal(g, 0)
-    return g
-
-
-def debiased_cka(x, y):
-    x = x - x.mean(0)
-    y = y - y.mean(0)
-    a, b = center_unbiased(x @ x.T), center_unbiased(y @ y.T)
-    return (a.ravel() @ b.ravel()) / (np.linalg.norm(a) * np.linalg.norm(b))
-
-
-def ps(means, pos):
-    neg = [c for c in range(len(means)) if c not in pos]
-    best = -np.inf
-    for perm in itertools.permutations(neg):
-        v = means[pos] - means[list(perm)]
-        v = v / np.linalg.norm(v, axis=1, keepdims=True)
-        c = v @ v.T
-        best = max(best, c[np.triu_indices(len(pos), 1)].mean())
-    return best
 
 
 def ccgp(x, pos):

@@ -6,7 +6,6 @@ The problem holds the condition means (P x H), noisy samples (n x H) with condit
 fold assignment, input means and targets, and the dichotomies. Prints one JSON line with the
 median wall time in seconds and the metric values (for a sanity comparison).
 """
-import itertools
 import json
 import sys
 import time
@@ -19,32 +18,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import RidgeClassifier
 from sklearn.svm import LinearSVC
 
+from geometry_reference import debiased_cka, linear_cka, ps
+
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def linear_cka(x, y):
-    x = x - x.mean(0)
-    y = y - y.mean(0)
-    return np.linalg.norm(y.T @ x) ** 2 / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
-
-
-def center_unbiased(g):
-    n = g.shape[0]
-    g = g.copy()
-    np.fill_diagonal(g, 0)
-    means = g.sum(0) / (n - 2)
-    means -= means.sum() / (2 * (n - 1))
-    g -= means[:, None]
-    g -= means[None, :]
-    np.fill_diagonal(g, 0)
-    return g
-
-
-def debiased_cka(x, y):
-    x = x - x.mean(0)
-    y = y - y.mean(0)
-    a, b = center_unbiased(x @ x.T), center_unbiased(y @ y.T)
-    return (a.ravel() @ b.ravel()) / (np.linalg.norm(a) * np.linalg.norm(b))
 
 
 def rbf(x, threshold=1.0):
@@ -57,17 +33,6 @@ def kernel_alignment(k1, k2):
     h = np.eye(n) - 1 / n
     a, b = h @ k1 @ h, h @ k2 @ h
     return (a.ravel() @ b.ravel()) / (np.linalg.norm(a) * np.linalg.norm(b))
-
-
-def ps(means, pos):
-    neg = [c for c in range(len(means)) if c not in pos]
-    best = -np.inf
-    for perm in itertools.permutations(neg):
-        v = means[pos] - means[list(perm)]
-        v = v / np.linalg.norm(v, axis=1, keepdims=True)
-        c = v @ v.T
-        best = max(best, c[np.triu_indices(len(pos), 1)].mean())
-    return best
 
 
 def ccgp(x, cond, pos):
