@@ -131,7 +131,7 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
   // Without watch, the first file goes through every check now: a wrong map, task or format fails
   // here, before the previous results are touched, not as one error row per file.
   if (!o.watch) checkFirstFile(o.path, checkpoints, task, tensorMap(o.map), name, o.conditions);
-  const process: OperatorFunction<StreamRecord, StreamRecord> = checkpoints
+  const operators: OperatorFunction<StreamRecord, StreamRecord> = checkpoints
     ? pipe(probe({ samplesPerCondition }), geometry({ metrics, workers: o.workers }))
     : geometry({ metrics, workers: o.workers });
   const dir = join(o.out ?? 'results', name);
@@ -149,7 +149,7 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
     await prepareResultsDir(dir, 'out');
     const out = typeof o.stream === 'function' ? o.stream() : o.stream;
     const records = source.pipe(
-      process,
+      operators,
       out ? streamMetrics(out) : tap(() => undefined),
       tap((r) => o.onRecord?.(r)),
       sink,

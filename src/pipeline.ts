@@ -131,7 +131,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   try {
     // The operator chain and the sink are built — every operator's options checked — before the
     // folder is touched: a misspelt metric or a bad option leaves the previous results as they were.
-    const process = pipeline.process(ctx);
+    const operators = pipeline.process(ctx);
     const sink = writeResults({
       dir,
       pipeline: pipeline.name,
@@ -144,7 +144,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     await prepareResultsDir(dir, 'out', shard);
     const kernelRuns = runs.filter((r) => trainsOnKernel(engine, r, backend)).length;
     options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir, engine, kernelRuns });
-    const processed = from(runs).pipe(process);
+    const processed = from(runs).pipe(operators);
     const out = typeof options.stream === 'function' ? options.stream() : options.stream;
     const records = out ? processed.pipe(streamMetrics(out)) : processed;
     const summary = await lastValueFrom(records.pipe(sink));
