@@ -254,3 +254,20 @@ describe('metric properties (fast-check)', () => {
     }));
   });
 });
+
+describe('SVM options are honoured', () => {
+  it('tol reaches the primal Newton solver: a loose tolerance stops earlier, at a different point', () => {
+    // Overlapping classes with more rows than features: the Newton path.
+    let s = 11;
+    const rand = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 - 0.5; };
+    const n = 400, p = 5;
+    const x = Float64Array.from({ length: n * p }, rand);
+    const rows = Array.from({ length: n }, (_, i) => i);
+    const y = rows.map((i) => (x[i * p] + 0.8 * rand() > 0 ? 1 : 0));
+    const tight = fitLinearSvm({ x, p, rows, y }, { tol: 1e-8 });
+    const loose = fitLinearSvm({ x, p, rows, y }, { tol: 0.5 });
+    const same = fitLinearSvm({ x, p, rows, y }, { tol: 1e-8 });
+    expect(Array.from(same.w)).toEqual(Array.from(tight.w));
+    expect(Array.from(loose.w)).not.toEqual(Array.from(tight.w));
+  });
+});

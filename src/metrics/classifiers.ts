@@ -60,7 +60,10 @@ export function addOuterProducts(x: Float64Array, p: number, rows: ArrayLike<num
 export interface SvmOptions {
   /** Inverse regularisation strength. Default 1. */
   C?: number;
-  /** Dual solver: stopping tolerance on the projected-gradient spread. Default 1e-4. */
+  /**
+   * Stopping tolerance, as LinearSVC's `tol` (default 1e-4): for the dual solver, on the
+   * projected-gradient spread; for the primal Newton solver, liblinear's relative gradient rule.
+   */
   tol?: number;
   /** Dual solver: maximum passes over the data. Default 1000. */
   maxIter?: number;
@@ -95,7 +98,7 @@ const DUAL_FIRST_PASSES = 30;
 /**
  * Primal Newton for f(v) = ½‖v‖² + C Σ_i max(0, 1 − y_i v·z_i)², z_i = (x_i, 1), v = (w, b):
  * gradient v − 2C Σ_{active} y_i (1 − y_i v·z_i) z_i, generalised Hessian I + 2C Σ_{active} z_i z_iᵀ,
- * exact line search. Stops as liblinear's primal solver does with LinearSVC's tol = 1e-4:
+ * exact line search. Stops as liblinear's primal solver does with LinearSVC's tol (default 1e-4):
  * ‖∇f‖ ≤ tol · max(min(#positive, #negative), 1) / n · ‖∇f(0)‖, or after 100 Newton steps.
  */
 function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
@@ -117,7 +120,7 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
   const v = new Float64Array(q);
   let positives = 0;
   for (let i = 0; i < n; i++) if (y[i] > 0) positives++;
-  const stop = (LIBLINEAR_TOL * Math.max(Math.min(positives, n - positives), 1)) / n;
+  const stop = ((options.tol ?? LIBLINEAR_TOL) * Math.max(Math.min(positives, n - positives), 1)) / n;
   const sign = Float64Array.from({ length: n }, (_, i) => (y[i] > 0 ? 1 : -1));
   const margin = new Float64Array(n); // y_i v·z_i
   const computeMargins = (vv: Float64Array, out: Float64Array) => {
@@ -359,7 +362,7 @@ export function fitRidge(t: TrainingSet, options: RidgeOptions = {}): LinearMode
   }
 }
 
-/** Fit the named classifier (`init` warm-starts the SVM's primal solver). */
+/** Fit the named classifier. `seed` and `init` (a warm start) are the SVM's; the ridge classifier is solved in closed form and needs neither. */
 export function fitClassifier(name: ClassifierName, t: TrainingSet, seed = 0, init?: LinearModel): LinearModel {
   return name === 'svm' ? fitLinearSvm(t, { seed, init }) : fitRidge(t);
 }
