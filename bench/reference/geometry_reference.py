@@ -1,6 +1,6 @@
 """The geometry functions both Python references use (numpy): linear and debiased CKA
 (Kornblith et al. 2019; Song et al. 2012's unbiased HSIC) and the parallelism score over every
-pairing (Bernardi et al. 2020). Imported by metrics_reference.py and ingest_reference.py.
+pairing and CCGP (Bernardi et al. 2020). Imported by metrics_reference.py and ingest_reference.py.
 """
 import itertools
 
@@ -41,3 +41,16 @@ def ps(means, pos):
         c = v @ v.T
         best = max(best, c[np.triu_indices(len(pos), 1)].mean())
     return best
+
+
+def ccgp(x, cond, pos, classifier):
+    """CCGP, Bernardi et al.'s scheme: hold out one condition of each side, train the classifier
+    (a scikit-learn class) on the others, test on the held-out pair; mean over every pair."""
+    neg = [c for c in np.unique(cond) if c not in pos]
+    y = np.isin(cond, pos).astype(int)
+    accs = []
+    for a in pos:
+        for b in neg:
+            test = np.isin(cond, [a, b])
+            accs.append(classifier().fit(x[~test], y[~test]).score(x[test], y[test]))
+    return float(np.mean(accs))

@@ -23,21 +23,9 @@ from scipy.stats import spearmanr
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
-from geometry_reference import debiased_cka, linear_cka, ps
+from geometry_reference import ccgp, debiased_cka, linear_cka, ps
 
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def ccgp(x, pos):
-    cond = np.arange(len(x))
-    neg = [c for c in cond if c not in pos]
-    y = np.isin(cond, pos).astype(int)
-    accs = []
-    for a in pos:
-        for b in neg:
-            test = np.isin(cond, [a, b])
-            accs.append(LinearSVC().fit(x[~test], y[~test]).score(x[test], y[test]))
-    return float(np.mean(accs))
 
 
 folder, task_file, out = sys.argv[1:4]
@@ -59,7 +47,7 @@ for f in files:
     for k in range(targets.shape[1]):
         pos = [c for c in range(len(h)) if targets[c, k] > 0.5]
         rows.append((step, "ps", None, f"target{k}", ps(h, pos)))
-        rows.append((step, "ccgp", None, f"target{k}", ccgp(h, pos)))
+        rows.append((step, "ccgp", None, f"target{k}", ccgp(h, np.arange(len(h)), pos, LinearSVC)))
 cols = list(zip(*rows))
 pq.write_table(pa.table({"step": cols[0], "metric": cols[1], "against": cols[2], "dichotomy": cols[3], "value": cols[4]}), out)
 print(json.dumps({"seconds": time.perf_counter() - t0, "files": len(files), "rows": len(rows)}))

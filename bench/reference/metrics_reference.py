@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import RidgeClassifier
 from sklearn.svm import LinearSVC
 
-from geometry_reference import debiased_cka, linear_cka, ps
+from geometry_reference import ccgp, debiased_cka, linear_cka, ps
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 
@@ -33,17 +33,6 @@ def kernel_alignment(k1, k2):
     h = np.eye(n) - 1 / n
     a, b = h @ k1 @ h, h @ k2 @ h
     return (a.ravel() @ b.ravel()) / (np.linalg.norm(a) * np.linalg.norm(b))
-
-
-def ccgp(x, cond, pos):
-    neg = [c for c in np.unique(cond) if c not in pos]
-    y = np.isin(cond, pos).astype(int)
-    accs = []
-    for a in pos:
-        for b in neg:
-            test = np.isin(cond, [a, b])
-            accs.append(CLASSIFIER().fit(x[~test], y[~test]).score(x[test], y[test]))
-    return float(np.mean(accs))
 
 
 def cv_accuracy(x, y, folds):
@@ -68,7 +57,7 @@ def all_metrics(p):
     for k in range(targets.shape[1]):
         pos = [c for c in range(len(means)) if targets[c, k] > 0.5]
         out[f"ps/target{k}"] = ps(means, pos)
-        out[f"ccgp/target{k}"] = ccgp(x, cond, pos)
+        out[f"ccgp/target{k}"] = ccgp(x, cond, pos, CLASSIFIER)
         out[f"decodability/target{k}"] = cv_accuracy(x, np.isin(cond, pos).astype(int), folds)
     out["sd"] = float(np.mean([cv_accuracy(x, np.isin(cond, side).astype(int), folds) for side in p["dichotomies"]]))
     c = np.cov(x.T)

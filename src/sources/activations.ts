@@ -166,7 +166,7 @@ export function readActivationFile(path: string, bytes: Uint8Array, task: Task, 
   const fileStep = stepFromName(path) ?? 0;
   const ext = extname(path).toLowerCase();
   const groups = ext === '.npy' || ext === '.npz' ? arrayGroups(path, bytes, name, fileStep, conditions) : tableGroups(readTable(bytes), name, fileStep);
-  return groups.map((g) => representation(g, task, activationRun(g.run_id, task, path)));
+  return groups.map((g) => representation(g, task, activationRun(g.run_id, task, path), path));
 }
 
 /** Files in step order (from their names), then by path. */
@@ -198,16 +198,16 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
         const fileStep = stepFromName(f.path) ?? 0;
         const name = f.group === null ? base : `${base}/${f.group}`;
         try {
-          const ext = extname(f.path).toLowerCase();
-          const groups = ext === '.npy' || ext === '.npz' ? arrayGroups(f.path, f.bytes, name, fileStep, options.conditions) : tableGroups(readTable(f.bytes), name, fileStep);
           // Every group is checked before any run is registered: a bad file adds no run and no step.
-          const reps = groups.map((g) => {
-            const key = `${g.run_id}\u0000${g.step}\u0000${g.layer}`;
-            if (seen.has(key)) throw new ConfigError('step', g.step, `one set of rows per run, step and layer: run ${g.run_id} step ${g.step} layer ${g.layer} was already read`);
-            return representation(g, task, activationRun(g.run_id, task, f.path), f.path);
-          }).map((r) => ({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) }));
-          for (const g of groups) seen.add(`${g.run_id}\u0000${g.step}\u0000${g.layer}`);
-          for (const g of groups) options.onFile?.({ path: f.path, step: g.step, mtimeMs: f.mtimeMs });
+          const read = readActivationFile(f.path, f.bytes, task, name, options.conditions);
+          const key = (r: Representation) => `${r.run_id}\u0000${r.step}\u0000${r.layer}`;
+          const again = read.find((r) => seen.has(key(r)));
+          if (again) throw new ConfigError('step', again.step, `one set of rows per run, step and layer: run ${again.run_id} step ${again.step} layer ${again.layer} was already read`);
+          const reps = read.map((r) => ({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) }));
+          for (const r of reps) {
+            seen.add(key(r));
+            options.onFile?.({ path: f.path, step: r.step, mtimeMs: f.mtimeMs });
+          }
           for (const r of reps) {
             if (watch.watch) { subscriber.next(r); continue; }
             // Without watch, hold each run's latest step back until a later one (or the end) shows whether it is final.

@@ -22,10 +22,10 @@ import { IngestedRuns, errorRow } from './ingested-runs.js';
 import type { ActivationSpec } from '../activations.js';
 import { resolveActivation } from '../activations.js';
 import { ConfigError } from '../errors.js';
-import { readSafetensors, safetensorsHeader } from '../formats/safetensors.js';
+import { readSafetensors } from '../formats/safetensors.js';
 import { readNpz } from '../formats/npz.js';
 import type { Tensor } from '../formats/tensor.js';
-import { readHead, readyFiles, stepFromName, watchOptions, withTeardown, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
+import { readyFiles, safetensorsHeadOf, stepFromName, watchOptions, withTeardown, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
 
 /**
  * Tensor roles and their default names. Hidden layers 2..depth: the pattern roles W_l, b_l, where
@@ -126,9 +126,7 @@ function stepOf(path: string, metadata: Record<string, string>): number {
 function peekStep(path: string): number | null {
   if (extname(path).toLowerCase() === '.safetensors') {
     try {
-      const head = readHead(path, 8);
-      const length = head.length === 8 ? Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true)) : 0;
-      const step = safetensorsHeader(readHead(path, 8 + Math.min(length, 1 << 24)))?.metadata.step;
+      const step = safetensorsHeadOf(path).header?.metadata.step;
       if (step !== undefined && Number.isInteger(Number(step))) return Number(step);
     } catch { /* the full read reports it */ }
   }
@@ -139,9 +137,9 @@ function peekStep(path: string): number | null {
  * Read one checkpoint file through every check the source makes (format, step, tensors, shapes,
  * values): its step and networks, or a ConfigError. For checking a folder's first file up front.
  */
-export function readCheckpointFile(path: string, bytes: Uint8Array, map: TensorMap, task: Pick<Task, 'N' | 'K'>): { step: number; params: NetworkParams[] } {
+export function readCheckpointFile(path: string, bytes: Uint8Array, map: TensorMap, task: Pick<Task, 'N' | 'K'>): { step: number; params: NetworkParams[]; metadata: Record<string, string> } {
   const { tensors, metadata } = parseCheckpoint(path, bytes);
-  return { step: stepOf(path, metadata), params: checkpointParams(tensors, map, task) };
+  return { step: stepOf(path, metadata), params: checkpointParams(tensors, map, task), metadata };
 }
 
 /** Files in step order within each group (groups in name order); files without a step last. */
@@ -262,13 +260,13 @@ export function fromCheckpoints(options: CheckpointsOptions, stop: StopInfo = { 
         // Until the file's own step is read, its name's (for the error row of an unreadable file).
         let step: number | null = stepFromName(f.path);
         try {
-          const { tensors, metadata } = parseCheckpoint(f.path, f.bytes);
-          step = stepOf(f.path, metadata);
+          const file = readCheckpointFile(f.path, f.bytes, map, task);
+          const { params, metadata } = file;
+          step = file.step;
           const group = f.group === null ? base : `${base}/${f.group}`;
           const seen = stepsSeen.get(group) ?? new Map<number, string>();
           stepsSeen.set(group, seen);
           if (seen.has(step)) throw new ConfigError('step', step, `one file per step: step ${step} of '${group}' was already read from ${seen.get(step)}`);
-          const params = checkpointParams(tensors, map, task);
           const ids = runIds(metadata, group, params.length);
           seen.set(step, f.path);
           options.onFile?.({ path: f.path, step, mtimeMs: f.mtimeMs });

@@ -169,29 +169,33 @@ function readWhole(path: string): { bytes: Uint8Array } | { error: string } {
   }
 }
 
-/** The total length a safetensors file's header declares, when its header can be read. */
-function declared(path: string): number | null {
-  if (!path.toLowerCase().endsWith('.safetensors')) return null;
-  try {
-    const head = readHead(path, 8);
-    const n = head.length === 8 ? Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true)) : 0;
-    const h = safetensorsHeader(readHead(path, 8 + Math.min(n, 1 << 24)));
-    return h ? 8 + h.headerLength + h.dataLength : null;
-  } catch {
-    return null;
-  }
+/**
+ * A safetensors file's header, read from its first bytes only: the header length its first 8 bytes
+ * give, and the header when all of it is there (null while it is still being written, or when the
+ * length is over the cap). Throws for a malformed header.
+ */
+export function safetensorsHeadOf(path: string): { headerLength: bigint; header: ReturnType<typeof safetensorsHeader> } {
+  const head = readHead(path, 8);
+  if (head.length < 8) return { headerLength: -1n, header: null };
+  const headerLength = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(SAFETENSORS_MAX_HEADER_BYTES)) return { headerLength, header: null };
+  return { headerLength, header: safetensorsHeader(readHead(path, 8 + Number(headerLength))) };
 }
 
-function shorterThanDeclared(name: string, bytes: Uint8Array): boolean {
-  if (!name.toLowerCase().endsWith('.safetensors') || bytes.length < 8) return false;
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  // The header itself not there yet (and of a plausible length): still being written.
-  if (n <= BigInt(SAFETENSORS_MAX_HEADER_BYTES) && 8n + n > BigInt(bytes.length)) return true;
+/**
+ * For a safetensors file of `size` bytes: the total length its header declares when the file is
+ * shorter (it is still being written), else null. Reads the header only, not the data.
+ */
+function stillBeingWritten(path: string, size: number): { declared: number | null } | null {
+  if (!path.toLowerCase().endsWith('.safetensors')) return null;
   try {
-    const h = safetensorsHeader(bytes);
-    return h !== null && 8 + h.headerLength + h.dataLength > bytes.length;
+    const { headerLength, header } = safetensorsHeadOf(path);
+    if (headerLength < 0n || headerLength > BigInt(SAFETENSORS_MAX_HEADER_BYTES)) return null;
+    if (!header) return 8n + headerLength > BigInt(size) ? { declared: null } : null;
+    const total = 8 + header.headerLength + header.dataLength;
+    return total > size ? { declared: total } : null;
   } catch {
-    return false;
+    return null; // malformed: the parser says so once the file is taken
   }
 }
 
@@ -247,7 +251,8 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
   // At the end, files still incomplete are error rows (their writer stopped, or was too slow).
   const leftovers = function* (): Generator<ReadyFile> {
     for (const [p, info] of pending) {
-      yield { path: p, group: groupOf(path, p), mtimeMs: info.mtime, error: `incomplete when the watch stopped (${info.size} bytes${declared(p) ? ` of the ${declared(p)} its header declares` : ''})` };
+      const declared = stillBeingWritten(p, info.size)?.declared;
+      yield { path: p, group: groupOf(path, p), mtimeMs: info.mtime, error: `incomplete when the watch stopped (${info.size} bytes${declared ? ` of the ${declared} its header declares` : ''})` };
     }
   };
   for (;;) {
@@ -266,10 +271,14 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
       const seen = pending.get(f.path);
       const stable = seen && seen.size === st.size && seen.mtime === st.mtimeMs;
       if (!stable) { pending.set(f.path, { size: st.size, mtime: st.mtimeMs, since: now }); changed = true; }
-      const read = readWhole(f.path);
       // A safetensors file shorter than its header declares is still being written: it waits
-      // however long its writer pauses, and is an error row only if the watch stops first.
-      const settled = stable && now - seen.since >= opts.settle && !('bytes' in read && shorterThanDeclared(f.path, read.bytes));
+      // however long its writer pauses (and is an error row only if the watch stops first), and
+      // only its header is read meanwhile.
+      if (stillBeingWritten(f.path, st.size)) continue;
+      const settled = stable && now - seen.since >= opts.settle;
+      // Unchanged since the last look, and not settled yet: its bytes cannot have become complete.
+      if (stable && !settled) continue;
+      const read = readWhole(f.path);
       if ('error' in read) {
         // Gone between the listing and the read: an error row only if it had settled (else it was a temporary).
         if (settled) { taken.add(f.path); pending.delete(f.path); ready.push({ ...f, mtimeMs: st.mtimeMs, ...read }); }
