@@ -146,7 +146,7 @@ export async function analyzeFiles(o: AnalyzeOptions): Promise<ResultsSummary> {
   });
   const release = lockResultsDir(dir, undefined, o.onWarning);
   try {
-    await prepareResultsDir(dir, 'out');
+    await prepareResultsDir(dir, 'out', undefined, { all: true });
     const out = typeof o.stream === 'function' ? o.stream() : o.stream;
     const records = source.pipe(
       operators,

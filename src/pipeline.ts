@@ -10,7 +10,10 @@ import { ConfigError, requireNumber } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
 import { engineChoice, kernelUnsupported, trainsOnKernel, type EngineChoice } from './engine/training.js';
-import { checkDatasetName, prepareResultsDir, writeResults, type ResultFormat, type ResultsSummary, type Shard, type SnapshotFormat } from './sinks/results.js';
+import { streamFiles, writeResults, SCHEMA_VERSION, type ResultFormat, type ResultsSummary, type SnapshotFormat } from './sinks/results.js';
+import { checkDatasetName, IF_EXISTS, planDataset, prepareResultsDir, streamName, shardNames, type IfExists, type Shard } from './sinks/dataset.js';
+import { ensembleHashes, processHash } from './run-identity.js';
+import { Flow } from './flow.js';
 import { streamMetrics } from './sinks/metric-stream.js';
 import { lockResultsDir } from './sinks/lock.js';
 import type { Writable } from 'node:stream';
@@ -72,13 +75,19 @@ export interface RunPipelineOptions {
    * writing shard-named files into the same results folder (see writeResults). Default: all.
    */
   shard?: Shard;
+  /**
+   * What to do with a dataset already in the folder: 'resume' (default) keeps the ensembles it holds
+   * complete with the same configuration and trains the rest, refusing a dataset of another
+   * configuration; 'overwrite' replaces geomstream's files (never others); 'error' refuses.
+   */
+  ifExists?: IfExists;
   formats?: ResultFormat[];
   /** Weight snapshots too: true / 'arrow' (snapshots.arrows) or 'safetensors' (one file per ensemble and step). */
   snapshots?: boolean | SnapshotFormat;
   /** Also write every metric row to this stream as an Arrow IPC stream, as it is produced (or a function that opens it, called once every check has passed). */
   stream?: Writable | (() => Writable);
   /** Called once the runs are known, with the total number of network-steps. */
-  onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string; engine: EngineChoice; kernelRuns: number }) => void;
+  onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string; engine: EngineChoice; kernelRuns: number; keptRuns: number; shard: Shard | null }) => void;
   /** Called once the dataset is written, while its lock is still held (the CLI prints its summary here). */
   afterWrite?: (summary: ResultsSummary) => Promise<void> | void;
   /** Called with warnings (e.g. a stale lock taken over). */
@@ -117,6 +126,8 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     throw new ConfigError('shard', `${shard.index}/${shard.count}`, 'i/n with integers 0 <= i < n');
   }
   const runs = shard ? selectShard(all, shard) : all;
+  const ifExists = options.ifExists ?? 'resume';
+  if (!(IF_EXISTS as readonly string[]).includes(ifExists)) throw new ConfigError('ifExists', ifExists, IF_EXISTS.map((x) => `'${x}'`).join(' | '));
   const engine = engineChoice(options.engine);
   if (engine === 'kernel') {
     for (const r of runs) {
@@ -126,25 +137,51 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   }
   const backend = await initBackend(options.backend);
   const dir = join(options.out ?? 'results', checkDatasetName(pipeline.name, 'pipeline.name'));
+  const hashes = ensembleHashes(runs);
+  const ensembles = [...hashes].map(([id, hash]) => ({ id, hash, runs: runs.filter((r) => r.ensemble_id === id).map((r) => r.run_id) }));
+  // What a resumed writer must share with this one; not the workers or the shard (the numbers do not depend on them).
+  const identity = {
+    schema_version: SCHEMA_VERSION, pipeline: pipeline.name, seed, quick: ctx.quick, backend, engine,
+    formats: [...new Set(options.formats ?? [])].filter((f) => f !== 'parquet').sort(), snapshots: options.snapshots ?? false,
+    process: processHash(pipeline),
+  };
   if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
   let release: (() => void) | undefined;
   try {
     // The operator chain and the sink are built — every operator's options checked — before the
     // folder is touched: a misspelt metric or a bad option leaves the previous results as they were.
+    const flow = new Flow();
+    ctx.train.flow = flow;
     const operators = pipeline.process(ctx);
-    const sink = writeResults({
+    const sinkOptions = {
       dir,
       pipeline: pipeline.name,
       formats: options.formats,
       snapshots: options.snapshots,
       configuration: { seed, quick: ctx.quick, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
       shard,
-    });
+      identity,
+      ensemblesInPipeline: new Set(all.map((r) => r.ensemble_id)).size,
+      flow,
+    };
+    writeResults(sinkOptions); // its options are checked here, before the folder is
     release = lockResultsDir(dir, shard, options.onWarning);
-    await prepareResultsDir(dir, 'out', shard);
-    const kernelRuns = runs.filter((r) => trainsOnKernel(engine, r, backend)).length;
-    options.onStart?.({ runs: runs.length, networkSteps: networkSteps(runs), backend, dir, engine, kernelRuns });
-    const processed = from(runs).pipe(operators);
+    const streams = streamFiles(options);
+    const resume = await planDataset({ dir, shard, ifExists, identity, ensembles, streams });
+    for (const w of resume.warnings) options.onWarning?.(w);
+    const kept = new Set(resume.kept.map((e) => e.id));
+    const { suffix } = shardNames(shard);
+    const keep = new Set([
+      ...resume.kept.flatMap((e) => e.files),
+      ...(resume.assembled.length ? streams.map((s) => streamName(s, suffix)) : []),
+      ...(kept.size ? [`runs${suffix}.parquet`, `manifest${suffix}.json`] : []),
+    ]);
+    await prepareResultsDir(dir, 'out', shard, { keep, all: ifExists === 'overwrite' && !(shard && shard.count > 1), ensembles: new Set(ensembles.map((e) => e.id)) });
+    const todo = runs.filter((r) => !kept.has(r.ensemble_id));
+    const sink = writeResults({ ...sinkOptions, ensembles: ensembles.filter((e) => !kept.has(e.id)), resume });
+    const kernelRuns = todo.filter((r) => trainsOnKernel(engine, r, backend)).length;
+    options.onStart?.({ runs: todo.length, networkSteps: networkSteps(todo), backend, dir, engine, kernelRuns, keptRuns: runs.length - todo.length, shard: shard ?? null });
+    const processed = from(todo).pipe(operators);
     const out = typeof options.stream === 'function' ? options.stream() : options.stream;
     const records = out ? processed.pipe(streamMetrics(out)) : processed;
     const summary = await lastValueFrom(records.pipe(sink));
@@ -157,11 +194,25 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
 }
 
 /**
- * The runs of one shard: whole ensembles (runs sharing an ensemble_id stay together), the k-th
- * distinct ensemble going to shard k mod n. Deterministic: it depends only on the run list.
+ * The runs of one shard: whole ensembles (runs sharing an ensemble_id stay together), balanced by
+ * cost — each ensemble, the costliest first (network-steps; ties by position), goes to the shard
+ * with the least work so far (ties to the lowest index). Deterministic: it depends only on the run
+ * list, so every task of an array job computes the same assignment.
  */
 export function selectShard(runs: RunSpec[], shard: Shard): RunSpec[] {
-  const order = new Map<string, number>();
-  for (const r of runs) if (!order.has(r.ensemble_id)) order.set(r.ensemble_id, order.size);
-  return runs.filter((r) => order.get(r.ensemble_id)! % shard.count === shard.index);
+  const cost = new Map<string, { order: number; steps: number }>();
+  for (const r of runs) {
+    const c = cost.get(r.ensemble_id) ?? { order: cost.size, steps: 0 };
+    c.steps += networkSteps([r]);
+    cost.set(r.ensemble_id, c);
+  }
+  const load = new Array<number>(shard.count).fill(0);
+  const owner = new Map<string, number>();
+  for (const [id, c] of [...cost].sort((a, b) => b[1].steps - a[1].steps || a[1].order - b[1].order)) {
+    let best = 0;
+    for (let i = 1; i < load.length; i++) if (load[i] < load[best]) best = i;
+    load[best] += c.steps;
+    owner.set(id, best);
+  }
+  return runs.filter((r) => owner.get(r.ensemble_id) === shard.index);
 }

@@ -29,7 +29,7 @@ describe('a pipeline killed with SIGKILL', () => {
     expect(manifest.complete).toBe(false);
     const parts = readdirSync(join(dir, 'metrics'));
     // Temporary files are hidden (.name.*.tmp) and skipped by the *.parquet glob; every part reads.
-    expect(parts.filter((f) => f.endsWith('.parquet')).every((f) => /^part-\d{5}\.parquet$/.test(f))).toBe(true);
+    expect(parts.filter((f) => f.endsWith('.parquet')).every((f) => /^part-[0-9a-f]{12}-\d{3}\.parquet$/.test(f))).toBe(true);
     const runs = await queryResults(dir, "SELECT count(*)::INTEGER AS n FROM runs WHERE status = 'completed'");
     expect(runs.rows[0].n as number).toBeGreaterThanOrEqual(5);
     const metrics = await queryResults(dir, 'SELECT count(DISTINCT m.run_id)::INTEGER AS n FROM metrics m JOIN runs r USING (run_id)');

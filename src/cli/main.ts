@@ -1,8 +1,9 @@
 /**
  * The `geomstream` command line.
  *
- *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--engine auto|kernel|tfjs] [--workers n] [--shard i/n] [--quick] [--seed n]
- *                                [--format parquet,arrow,ndjson] [--snapshots]
+ *   geomstream run <pipeline.ts> [--out results] [--backend auto|tensorflow|wasm|cpu] [--engine auto|kernel|tfjs] [--workers n] [--shard i/n|auto] [--shards n]
+ *                                [--if-exists resume|overwrite|error] [--quick] [--seed n] [--format parquet,arrow,ndjson] [--snapshots]
+ *   geomstream status <results-dir>
  *   geomstream analyze <path> --task task.json [--activation NAME | --network net.json] [--map …] [--metrics …]
  *                     [--samples-per-condition n] [--watch] [--idle-exit s] [--settle ms] [--out results] [--name NAME] [--stream -|PATH]
  *   geomstream task <task.json> --out <file.safetensors|file.npz> [--samples n] [--seed n]
@@ -25,6 +26,9 @@ import { report } from '../query/report.js';
 import { WORKLOADS } from '../bench/workloads.js';
 import { analyzeCommand } from './analyze.js';
 import { taskCommand } from './task.js';
+import { resolveShard } from './shard.js';
+import { IF_EXISTS, type IfExists, type Shard } from '../sinks/dataset.js';
+import { datasetStatus, formatStatus } from '../sinks/status.js';
 import { readFileSync } from 'node:fs';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -67,20 +71,24 @@ function parseSeed(v: string): number {
   return n;
 }
 
-async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: { index: number; count: number }; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean | SnapshotFormat; stream?: string; progress: boolean }) {
+async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: Shard | 'auto'; shards?: number; ifExists: IfExists; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean | SnapshotFormat; stream?: string; progress: boolean }) {
   const pipeline = await loadPipeline(file);
+  // The environment is read here, by the CLI only: library calls do what their arguments say.
+  const shard = resolveShard(opts.shard, opts.shards, process.env);
+  if (shard && shard.from !== '--shard') process.stderr.write(`geomstream: shard ${shard.shard.index}/${shard.shard.count} (from ${shard.from})\n`);
   const outStream = streamTarget(opts.stream);
   // With the rows on stdout, the summary goes to stderr.
   const log = (text: string) => (outStream?.stdout ? process.stderr.write(`${text}\n`) : console.log(text));
   const started = performance.now();
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
-    format: `${pipeline.name} |{bar}| {percentage}% | {value}/{total} network-steps | {duration_formatted} elapsed, ETA {eta_formatted}`,
+    format: `${pipeline.name}${shard ? ` shard ${shard.shard.index}/${shard.shard.count}` : ''} |{bar}| {percentage}% | {value}/{total} network-steps, {rate} per s | {duration_formatted} elapsed, ETA {eta_formatted}`,
     noTTYOutput: true,
     notTTYSchedule: 5000,
     etaBuffer: 50,
   }, cliProgress.Presets.shades_classic);
   let barStarted = false;
+  let done = 0;
   let outDir = opts.out;
   // If the pipeline's stream ever waits on nothing (a bug in an operator), Node would exit with
   // code 13 and no word; say what happened and where the partial results are.
@@ -93,16 +101,22 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   process.once('beforeExit', stalled);
   try {
     await runPipeline(pipeline, {
-      out: opts.out, quick: opts.quick, seed: opts.seed,
-      // The environment is read here, by the CLI only: library calls do what their arguments say.
-      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, shard: opts.shard, formats: opts.format, snapshots: opts.snapshots, stream: outStream?.open,
-      onStart: ({ runs, networkSteps, dir, backend, engine, kernelRuns }) => {
+      out: opts.out, quick: opts.quick, seed: opts.seed, ifExists: opts.ifExists, shard: shard?.shard,
+      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, formats: opts.format, snapshots: opts.snapshots, stream: outStream?.open,
+      onStart: ({ runs, networkSteps, dir, backend, engine, kernelRuns, keptRuns }) => {
         outDir = dir;
-        process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs} runs train on the SIMD kernel, ${runs - kernelRuns} on tfjs (engine ${engine})\n`);
-        process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
-        if (opts.progress) { bar.start(networkSteps, 0); barStarted = true; }
+        if (keptRuns) process.stderr.write(`geomstream: resuming ${dir}: ${keptRuns} runs are complete there already; ${runs} to train (--if-exists overwrite starts again)\n`);
+        if (runs) {
+          process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs} runs train on the SIMD kernel, ${runs - kernelRuns} on tfjs (engine ${engine})\n`);
+          process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
+        }
+        if (opts.progress && runs) { bar.start(networkSteps, 0, { rate: '-' }); barStarted = true; }
       },
-      onSteps: (n) => { if (barStarted) bar.increment(n); },
+      onSteps: (n) => {
+        if (!barStarted) return;
+        done += n;
+        bar.increment(n, { rate: Math.round(done / Math.max(1e-3, (performance.now() - started) / 1000)).toLocaleString('en-US') });
+      },
       onWarning: (m) => process.stderr.write(`geomstream: warning: ${m}\n`),
       // The summary is read while the dataset's lock is held: a second writer cannot replace it meanwhile.
       afterWrite: async (summary) => {
@@ -110,7 +124,8 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
         const seconds = (performance.now() - started) / 1000;
         const r = summary.runs;
         await outStream?.close();
-        log(`\n${pipeline.name}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs; ` +
+        const kept = summary.ensembles.kept ? ` (${summary.ensembles.kept} ensembles kept from before, ${summary.ensembles.written} written now)` : '';
+        log(`\n${pipeline.name}${shard ? ` shard ${shard.shard.index}/${shard.shard.count}` : ''}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs${kept}; ` +
           `${summary.metricRows} metric rows in ${summary.dir} (${seconds.toFixed(1)} s, backend ${summary.backend})`);
         if (pipeline.summary) {
           const { columns, rows } = await queryResults(summary.dir, pipeline.summary.sql);
@@ -140,11 +155,15 @@ export function program(): Command {
     .option('--engine <name>', "auto | kernel | tfjs: the SIMD training kernel where it applies, else tfjs (default: GEOMSTREAM_ENGINE, else auto)")
     .addOption(new Option('--workers <n>', "worker threads: one pool per pipeline, shared by training (an ensemble each) and the decoding metrics' fits")
       .argParser(parsePositiveInt).default(Math.min(4, availableParallelism()), 'the number of cores, at most 4'))
-    .option('--shard <i/n>', 'train only shard i of n (whole ensembles, deterministic), into shard-named files of the same folder', (v: string) => {
+    .option('--shard <i/n|auto>', 'train only shard i of n (whole ensembles balanced by cost, deterministic), into shard-named files of the same folder; auto: from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX (the default inside an array job)', (v: string) => {
+      if (v === 'auto') return 'auto';
       const m = /^(\d+)\/(\d+)$/.exec(v);
-      if (!m || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`received '${v}'; accepted: i/n with integers 0 <= i < n`);
+      if (!m || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`received '${v}'; accepted: i/n with integers 0 <= i < n, or auto`);
       return { index: Number(m[1]), count: Number(m[2]) };
     })
+    .option('--shards <n>', 'the number of shards with --shard auto in a Kubernetes Indexed Job (default: GEOMSTREAM_SHARDS)', parsePositiveInt)
+    .addOption(new Option('--if-exists <mode>', "a dataset already there: resume (keep its complete ensembles, train the rest; refuse another configuration), overwrite (replace geomstream's files, never others), error")
+      .choices(IF_EXISTS).default('resume'))
     .option('--quick', 'a smaller, faster version of the pipeline')
     .option('--seed <n>', "override the pipeline's base seed", parseSeed)
     .option('--format <list>', `extra formats for the metrics besides Parquet: ${FORMATS.join(',')}`, parseFormats)
@@ -181,6 +200,15 @@ export function program(): Command {
     .option('--samples <n>', 'training samples to draw (default 5000)', parsePositiveInt)
     .option('--seed <n>', 'seed of the training samples (default: derived from the task seed)', parseSeed)
     .action(taskCommand);
+  cmd.command('status')
+    .description('what a results folder holds: ensembles and runs done per shard, and whether it is complete (exit 0 only then)')
+    .argument('<results-dir>', 'a results folder, e.g. results/tanh-vs-relu')
+    .action(async (dir: string) => {
+      const s = await datasetStatus(dir);
+      console.log(formatStatus(s));
+      // 0 complete; 1 complete with failed runs; 3 not complete (interrupted, running, shards missing).
+      process.exitCode = !s.complete ? 3 : s.failedRuns ? 1 : 0;
+    });
   cmd.command('report')
     .description('an HTML page with SVG figures of a results folder (written to <results-dir>/report.html)')
     .argument('<results-dir>', 'a results folder, e.g. results/tanh-vs-relu')

@@ -15,6 +15,7 @@ import { ensembleKey, trainEnsemble, type TrainEvent } from '../engine/training.
 import { WorkerPool } from '../parallel/pool.js';
 import { ConfigError, requireNumber } from '../errors.js';
 import { networkConfig, trainingConfig } from '../config.js';
+import type { Flow } from '../flow.js';
 
 export interface TrainOptions {
   /** Train runs that differ only in seed together (default true); false trains each run alone. */
@@ -38,6 +39,11 @@ export interface TrainOptions {
    * size). `runPipeline` passes the pipeline's one pool here and to `geometry`; the caller closes it.
    */
   pool?: WorkerPool | null;
+  /**
+   * Backpressure: training waits before each checkpoint while the flow's consumers hold more than
+   * its limit (`runPipeline` passes the one its results sink tells; see src/flow.ts). Default none.
+   */
+  flow?: Flow;
 }
 
 /** Group consecutive run specs that can share an ensemble; other records pass through alone. */
@@ -94,6 +100,10 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
           iterator = trainEnsemble(runs, { onSteps: options.onSteps, engine: options.engine });
         }
         for await (const ev of iterator) {
+          if (cancelled) return;
+          // The next event is not asked for (and a worker stops after a few unacknowledged ones) until the consumers catch up.
+          const wait = options.flow?.ready();
+          if (wait) await wait;
           if (cancelled) return;
           if (ev.type === 'diverged') {
             status[ev.index].diverged = ev.step;

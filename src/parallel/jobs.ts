@@ -16,7 +16,15 @@ export type PooledMetric = keyof typeof POOLED_METRICS;
 /** Main thread → worker. */
 export type JobMessage =
   | { type: 'train'; id: number; runs: PortableRun[] }
-  | { type: 'metric'; id: number; name: PooledMetric; args: unknown[] };
+  | { type: 'metric'; id: number; name: PooledMetric; args: unknown[] }
+  /** The main thread has taken one more event of training job `id` (see EVENTS_IN_FLIGHT). */
+  | { type: 'ack'; id: number };
+
+/**
+ * Training events a worker posts before it waits for the main thread to take them: the bounded
+ * buffer that makes a worker wait for a slow pipeline (backpressure) instead of piling up events.
+ */
+export const EVENTS_IN_FLIGHT = 4;
 
 /** Worker → main thread. */
 export type ReplyMessage =

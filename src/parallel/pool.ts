@@ -101,7 +101,7 @@ export class WorkerPool {
         const m = queue.shift()!;
         if (m.type === 'steps') hooks.onSteps?.(m.n);
         else if (m.type === 'backend') hooks.onBackend?.(m.backend);
-        else if (m.type === 'event') yield m.event;
+        else if (m.type === 'event') { yield m.event; post(slot.worker, { type: 'ack', id }); }
         else if (m.type === 'error') { finished = true; throw new Error(m.message); }
         else { finished = true; return; }
       }

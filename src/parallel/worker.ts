@@ -7,14 +7,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../engine/backend.js';
 import { trainEnsemble } from '../engine/training.js';
 import { reviveRun } from './portable.js';
-import { POOLED_METRICS, type JobMessage } from './jobs.js';
+import { EVENTS_IN_FLIGHT, POOLED_METRICS, type JobMessage } from './jobs.js';
 
 const port = parentPort!;
 let ready: ReturnType<typeof initBackend> | null = null;
+/** Per training job: events posted and not yet taken, and who waits for the next ack. */
+const inFlight = new Map<number, { n: number; wake: (() => void) | null }>();
 
 port.on('message', async (msg: JobMessage | { type: 'close' }) => {
   if (msg.type === 'close') { port.close(); return; }
   const { id } = msg;
+  if (msg.type === 'ack') {
+    const f = inFlight.get(id);
+    if (f) { f.n--; f.wake?.(); f.wake = null; }
+    return;
+  }
   if (msg.type === 'metric') {
     try {
       const fn = POOLED_METRICS[msg.name] as (...args: unknown[]) => unknown;
@@ -29,14 +36,20 @@ port.on('message', async (msg: JobMessage | { type: 'close' }) => {
     port.postMessage({ type: 'backend', id, backend });
     const runs = msg.runs.map(reviveRun);
     const engine = (workerData as { engine?: string }).engine;
+    const flight = { n: 0, wake: null as (() => void) | null };
+    inFlight.set(id, flight);
     for await (const event of trainEnsemble(runs, { engine, onSteps: (n) => port.postMessage({ type: 'steps', id, n }) })) {
       const transfer = event.type === 'checkpoint'
         ? event.members.flatMap((m) => [m.params.W.buffer, m.params.b1.buffer, m.params.J.buffer, m.params.b2.buffer, ...(m.params.layers ?? []).flatMap((l) => [l.W.buffer, l.b.buffer])])
         : [];
       port.postMessage({ type: 'event', id, event }, transfer as ArrayBuffer[]);
+      flight.n++;
+      while (flight.n >= EVENTS_IN_FLIGHT) await new Promise<void>((r) => { flight.wake = r; });
     }
     port.postMessage({ type: 'done', id });
   } catch (e) {
     port.postMessage({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
+  } finally {
+    inFlight.delete(id);
   }
 });

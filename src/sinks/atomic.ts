@@ -15,16 +15,28 @@ export function temporaryPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
 }
 
+/**
+ * A failed write, naming the file (Node's ENOSPC and EIO messages do not); `code` is kept, so the
+ * CLI still tells a failed write (exit 1) from bad input.
+ */
+export function writeFailure(path: string, e: unknown): Error {
+  const cause = e as NodeJS.ErrnoException;
+  if (cause?.message?.startsWith(`writing ${path}: `)) return cause;
+  const err = new Error(`writing ${path}: ${cause?.message ?? String(e)}`, { cause: e }) as NodeJS.ErrnoException;
+  err.code = cause?.code ?? 'EIO';
+  return err;
+}
+
 /** Write `data` to `path` atomically (temporary file, then rename). Creates the folder. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPath(path);
   try {
+    await mkdir(dirname(path), { recursive: true });
     await writeFile(tmp, data);
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw writeFailure(path, e);
   }
 }
 
@@ -42,7 +54,7 @@ export class AtomicWriteStream {
     if (!this.stream) {
       await mkdir(dirname(this.path), { recursive: true });
       this.stream = createWriteStream(this.tmp);
-      this.stream.on('error', (e) => { this.failure = e; });
+      this.stream.on('error', (e) => { this.failure = writeFailure(this.path, e); });
     }
     return this.stream;
   }
@@ -51,15 +63,24 @@ export class AtomicWriteStream {
   async write(chunk: Uint8Array | string): Promise<void> {
     const s = await this.open();
     if (this.failure) throw this.failure;
-    if (!s.write(chunk)) await new Promise<void>((r) => s.once('drain', () => r()));
+    if (!s.write(chunk)) {
+      // An error instead of 'drain' (a full disk) must not leave the writer waiting forever.
+      await new Promise<void>((resolve) => { s.once('drain', () => resolve()); s.once('error', () => resolve()); });
+      if (this.failure) throw this.failure;
+    }
   }
 
-  /** Finish the file and move it into place. */
+  /** Finish the file and move it into place (on failure, the temporary file is removed and the error names the file). */
   async close(): Promise<void> {
-    const s = await this.open();
-    await new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    if (this.failure) throw this.failure;
-    await rename(this.tmp, this.path);
+    try {
+      const s = await this.open();
+      await new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      if (this.failure) throw this.failure;
+      await rename(this.tmp, this.path);
+    } catch (e) {
+      await this.abort();
+      throw writeFailure(this.path, e);
+    }
   }
 
   /** Drop the partial file. */

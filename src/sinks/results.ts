@@ -1,9 +1,9 @@
 /**
- * The results-folder sink (docs/architecture.md, The results folder): routes a pipeline's records into one dataset that
- * DuckDB, pandas, polars and pyarrow read directly.
+ * The results-folder sink (docs/architecture.md, "The results folder"): routes a pipeline's records
+ * into one dataset that DuckDB, pandas, polars and pyarrow read directly.
  *
  *   <dir>/runs.parquet            one row per run (configuration, backend, status, wall time)
- *   <dir>/metrics/part-*.parquet  long format, one part per finished ensemble (or per 200k rows)
+ *   <dir>/metrics/part-*.parquet  long format
  *   <dir>/neurons/part-*.parquet  weight-space dynamics per neuron (from weightDynamics)
  *   <dir>/field/part-*.parquet    expected-gradient fields (from weightDynamics({ field }))
  *   <dir>/errors/part-*.parquet   files an ingestion source could not use: path, step, error
@@ -13,26 +13,41 @@
  *   <dir>/snapshots/<ensemble>/step-*.safetensors  the same, one file per ensemble and step (snapshots: 'safetensors')
  *   <dir>/manifest.json           schema version, pipeline, configuration, what is complete
  *
- * With `shard: { index: i, count: n }` (deterministic `--shard i/n` runs on several machines into
- * one folder), every file name carries the shard — runs.shard-i-of-n.parquet,
- * manifest.shard-i-of-n.json, metrics/part-si-of-n-*.parquet — so shards never overwrite each
- * other, and `runs*.parquet`, `metrics/*.parquet` read the whole dataset.
+ * Given the ensembles it is to write (`ensembles`, as `runPipeline` does), the sink writes each
+ * ensemble's rows into parts of its own (`part-<tag>-<n>.parquet`, the tag from the ensemble id),
+ * and when the ensemble's last run record arrives, records it as complete in the manifest: a killed
+ * writer's dataset can be resumed ensemble by ensemble (sinks/dataset.ts). The single-file streams
+ * (metrics.arrows, metrics.ndjson, snapshots.arrows) are written per ensemble into hidden segments
+ * and joined, in ensemble order, when the stream completes. Without `ensembles` (analyze), rows
+ * are written in parts numbered in order, at run boundaries and every `partRows` or `flushEvery`.
+ *
+ * With `shard: { index: i, count: n }` (a `--shard i/n` run, one of several into one folder),
+ * every file name carries the shard — runs.shard-i-of-n.parquet, manifest.shard-i-of-n.json,
+ * metrics/part-si-of-n-*.parquet — so shards never overwrite each other, and `runs*.parquet`,
+ * `metrics/*.parquet` read the whole dataset.
  *
  * Every file is written under a temporary name and renamed. runs.parquet and the manifest are
  * rewritten after each finished ensemble, so after a crash the folder still describes every run
- * that finished, and `complete: false` says the pipeline did not.
+ * that finished, and `complete: false` says the pipeline did not. Writes go through one queue; a
+ * `flow` hears of every queued write, so that training can wait for a slow disk (src/flow.ts).
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { access, mkdir, readdir, rm, constants } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RecordBatchReader, Table } from 'apache-arrow';
 import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
-import { metricsTable, neuronsTable, fieldTable, errorsTable, runRow, runsTable, snapshotsTable, METRIC_COLUMNS, NEURON_COLUMNS, FIELD_COLUMNS, ERROR_COLUMNS } from './tables.js';
+import { metricsTable, neuronsTable, fieldTable, errorsTable, runRow, runsTableOf, snapshotsTable, METRIC_COLUMNS, NEURON_COLUMNS, FIELD_COLUMNS, ERROR_COLUMNS } from './tables.js';
 import { writeParquet, type ParquetCompression } from './parquet.js';
 import { ArrowStreamFile } from './arrow-ipc.js';
 import { NdjsonFile } from './ndjson.js';
-import { writeFileAtomic } from './atomic.js';
+import { AtomicWriteStream, writeFileAtomic } from './atomic.js';
 import { SnapshotFiles } from './snapshot-files.js';
+import { EMPTY_STATE, SEGMENTS, ensembleTag, segmentName, shardNames, streamName, type EnsembleEntry, type ResumeState, type RunRow, type Shard, type StreamFile } from './dataset.js';
+import type { Flow } from '../flow.js';
+
+export { checkDatasetName, prepareResultsDir, type Shard } from './dataset.js';
 
 export const SCHEMA_VERSION = 1;
 export const FORMATS = ['parquet', 'arrow', 'ndjson'] as const;
@@ -56,7 +71,7 @@ export interface ResultsOptions {
   compression?: ParquetCompression;
   /** Configuration to record in the manifest (seed, grid, options...). */
   configuration?: Record<string, unknown>;
-  /** Metric rows kept in memory before a part is written even mid-ensemble. Default 200000. */
+  /** Metric rows of one ensemble kept in memory before a part is written even mid-ensemble. Default 200000. */
   partRows?: number;
   /** This writer's shard of a sharded pipeline (see the module comment). */
   shard?: Shard;
@@ -69,67 +84,49 @@ export interface ResultsOptions {
   flushEvery?: number;
   /** Called with every error row as it arrives (the CLI prints one stderr line each). */
   onError?: (row: ErrorRow) => void;
+  /**
+   * The ensembles this writer is to write, in order: id, the hash of its runs' configuration, and
+   * its run ids (see the module comment). Default: none known (parts numbered in order).
+   */
+  ensembles?: Array<{ id: string; hash: string; runs: string[] }>;
+  /** Written to the manifest: what a resumed writer must share with this one (see planDataset). */
+  identity?: Record<string, unknown>;
+  /** Ensembles of the whole pipeline (all shards), for the manifest and `geomstream status`. */
+  ensemblesInPipeline?: number;
+  /** What an earlier writer of this dataset finished, to keep (from planDataset). Default: nothing. */
+  resume?: ResumeState;
+  /** Told of every queued write (see src/flow.ts). */
+  flow?: Flow;
 }
 
-/** One of n deterministic slices of a pipeline's ensembles. */
-export interface Shard {
-  index: number;
-  count: number;
-}
-
-/** File-name pieces of a shard: a suffix for single files, a prefix for parts. */
-function shardNames(shard?: Shard): { suffix: string; part: string } {
-  if (!shard || shard.count === 1) return { suffix: '', part: 'part' };
-  return { suffix: `.shard-${shard.index}-of-${shard.count}`, part: `part-s${shard.index}-of-${shard.count}` };
-}
-
-/** What the sink wrote. */
+/** What the sink wrote (with a resumed dataset, the kept ensembles' runs and rows included). */
 export interface ResultsSummary {
   dir: string;
   files: string[];
   metricRows: number;
   runs: { total: number; completed: number; diverged: number; failed: number };
   backend: string | null;
+  /** Ensembles kept from an earlier writer, and written now. */
+  ensembles: { kept: number; written: number };
 }
 
-const OWN_FILES = /^((runs|manifest|metrics|snapshots)(\.shard-\d+-of-\d+)?\.(parquet|json|arrows|ndjson)|report\.html)$/;
-const OWN_FOLDERS = ['metrics', 'neurons', 'field', 'errors', 'snapshots'];
-
-/** A dataset (pipeline) name must stay inside the results folder: no separators, no '..'. */
-export function checkDatasetName(name: string, field = 'name'): string {
-  if (typeof name !== 'string' || !name || /[/\\\0]/.test(name) || name === '.' || name === '..') {
-    throw new ConfigError(field, name, "a folder name without '/', '\\' or '..'");
-  }
-  return name;
-}
-
-/**
- * Make sure `dir` can be created and written, and clear the results of a previous run of the same
- * pipeline there (only geomstream's own files and the metrics/ folder), so rows are never counted
- * twice. Throws a ConfigError naming `field` otherwise. Call before any training starts.
- */
-export async function prepareResultsDir(dir: string, field = 'out', shard?: Shard): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-    const probe = join(dir, `.geomstream-write-test.${process.pid}.tmp`);
-    await writeFileAtomic(probe, '');
-    await rm(probe, { force: true });
-  } catch (e) {
-    throw new ConfigError(field, dir, `a folder that can be created and written (${(e as Error).message})`);
-  }
-  const { suffix, part } = shardNames(shard);
-  for (const name of await readdir(dir)) {
-    if (!shard || shard.count === 1) {
-      // An unsharded run replaces the whole dataset, shards included.
-      if (OWN_FILES.test(name) || OWN_FOLDERS.includes(name)) await rm(join(dir, name), { recursive: true, force: true });
-    } else if (OWN_FILES.test(name) && name.includes(`${suffix}.`)) {
-      await rm(join(dir, name), { force: true });
-    } else if (OWN_FOLDERS.includes(name)) {
-      // A shard replaces only its own parts.
-      for (const f of await readdir(join(dir, name))) if (f.startsWith(`${part}-`)) await rm(join(dir, name, f), { force: true });
-    }
-  }
+/** The rows of one ensemble not yet written, and what has been written of it. */
+interface Group {
+  id: string;
+  /** Part-name tag; null without `ensembles` (parts numbered in order). */
+  tag: string | null;
+  /** Run records expected (Infinity when not known). */
+  size: number;
+  hash: string;
+  metrics: MetricRow[];
+  neurons: NeuronRow[];
+  field: FieldRow[];
+  snaps: WeightSnapshot[];
+  runs: RunRecord[];
+  chunks: { metrics: number; neurons: number; field: number };
+  files: string[];
+  metricRows: number;
+  segments: Partial<Record<StreamFile, ArrowStreamFile | NdjsonFile>>;
 }
 
 /** Write a pipeline's records into a results folder; emits one `ResultsSummary` when the source completes. */
@@ -141,188 +138,296 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
   }
   const partRows = requireNumber('partRows', options.partRows ?? 200_000, { integer: true, min: 1 });
   if (options.flushEvery !== undefined) requireNumber('flushEvery', options.flushEvery, { min: 1 });
-  const { dir, pipeline } = options;
-  const { suffix, part } = shardNames(options.shard);
+  const { dir, pipeline, shard, flow } = options;
+  const { suffix, part } = shardNames(shard);
+  const streams = streamFiles(options);
+  const planned = options.ensembles ?? null;
+  const resume = options.resume ?? EMPTY_STATE;
 
   return (source) =>
     new Observable<ResultsSummary>((subscriber) => {
       const files = new Set<string>();
-      const runs: RunRecord[] = [];
-      let metrics: MetricRow[] = [];
-      let snaps: WeightSnapshot[] = [];
-      let neurons: NeuronRow[] = [];
-      let field: FieldRow[] = [];
+      for (const e of resume.kept) for (const f of e.files) files.add(f);
+      if (resume.assembled.length) for (const s of streams) files.add(streamName(s, suffix));
+      if (resume.runRows.length) files.add(`runs${suffix}.parquet`);
+      const entries: EnsembleEntry[] = [...resume.kept];
+      const assembled = new Set(resume.assembled);
+      const runRows: RunRow[] = [...resume.runRows];
+      let metricRowsWritten = resume.kept.reduce((n, e) => n + e.metric_rows, 0);
+      let written = 0;
       let errors: ErrorRow[] = [];
       let errorRows = 0;
-      // Next part number of each folder; `partPath` names the next part.
-      const partCounts = { metrics: 0, neurons: 0, field: 0, errors: 0 };
-      const partPath = (folder: keyof typeof partCounts) => `${folder}/${part}-${String(partCounts[folder]++).padStart(5, '0')}.parquet`;
-      let metricRows = 0;
-      let runsDirty = false;
-      let backend: string | null = null;
-      const arrow = formats.has('arrow') ? new ArrowStreamFile(join(dir, `metrics${suffix}.arrows`)) : null;
-      const ndjson = formats.has('ndjson') ? new NdjsonFile(join(dir, `metrics${suffix}.ndjson`)) : null;
-      const snapFile = options.snapshots === true || options.snapshots === 'arrow' ? new ArrowStreamFile(join(dir, `snapshots${suffix}.arrows`)) : null;
+      let errorParts = 0;
+      let counter = 0; // part numbers without `ensembles`
+      let backend: string | null = (resume.runRows.find((r) => r.backend)?.backend as string | undefined) ?? null;
+      const runOf = new Map<string, { id: string; hash: string; size: number }>();
+      for (const e of planned ?? []) for (const r of e.runs) runOf.set(r, { id: e.id, hash: e.hash, size: e.runs.length });
+      const groups = new Map<string, Group>();
       const snapFiles = options.snapshots === 'safetensors' ? new SnapshotFiles(dir) : null;
-      // All writes go through one queue, in order.
+
+      // All writes go through one queue, in order; the flow hears of each.
       let queue: Promise<void> = Promise.resolve();
       let failed = false;
       const enqueue = (job: () => Promise<void>) => {
-        queue = queue.then(job).catch((e) => {
-          if (!failed) { failed = true; subscriber.error(e); }
-        });
+        flow?.hold();
+        queue = queue.then(() => (failed ? undefined : job())).catch((e) => {
+          if (!failed) { failed = true; void cleanUp(e); }
+        }).finally(() => flow?.release());
       };
 
+      const group = (key: string): Group => {
+        let g = groups.get(key);
+        if (!g) {
+          const known = planned ? [...runOf.values()].find((x) => x.id === key) : undefined;
+          g = {
+            id: key, tag: planned ? ensembleTag(key) : null, size: known?.size ?? Infinity, hash: known?.hash ?? '',
+            metrics: [], neurons: [], field: [], snaps: [], runs: [], chunks: { metrics: 0, neurons: 0, field: 0 }, files: [], metricRows: 0, segments: {},
+          };
+          groups.set(key, g);
+        }
+        return g;
+      };
+      const keyOfRun = (runId: string) => (planned ? runOf.get(runId)?.id ?? runId : '');
+      const keyOf = (r: MetricRow | WeightSnapshot) => (planned ? r.ensemble_id : '');
+
+      const summaryRuns = () => ({
+        total: runRows.length,
+        completed: runRows.filter((r) => r.status === 'completed').length,
+        diverged: runRows.filter((r) => r.status === 'diverged').length,
+        failed: runRows.filter((r) => r.status === 'failed').length,
+      });
+      const metricRows = () => metricRowsWritten;
       const summary = (): ResultsSummary => ({
-        dir, files: [...files].sort(), metricRows, backend,
-        runs: {
-          total: runs.length,
-          completed: runs.filter((r) => r.status === 'completed').length,
-          diverged: runs.filter((r) => r.status === 'diverged').length,
-          failed: runs.filter((r) => r.status === 'failed').length,
-        },
+        dir, files: [...files].sort(), metricRows: metricRows(), backend, runs: summaryRuns(),
+        ensembles: { kept: resume.kept.length, written },
       });
 
       const writeManifest = (complete: boolean, error: string | null = null) =>
         writeFileAtomic(join(dir, `manifest${suffix}.json`), JSON.stringify({
           schema_version: SCHEMA_VERSION,
           pipeline,
-          shard: options.shard ?? null,
+          shard: shard ?? null,
           complete,
           error,
           stopped: complete ? options.stopReason?.() ?? 'end of input' : null,
           updated_at: new Date().toISOString(),
           backend,
           configuration: options.configuration ?? {},
+          identity: options.identity ?? null,
           files: [...files].sort(),
-          runs: summary().runs,
-          metric_rows: metricRows,
+          runs: summaryRuns(),
+          metric_rows: metricRows(),
           error_rows: errorRows,
+          ensembles_in_pipeline: options.ensemblesInPipeline ?? null,
+          expected_ensembles: planned ? [...new Set([...resume.kept.map((e) => e.id), ...planned.map((e) => e.id)])] : null,
+          ensembles: planned ? entries : null,
+          assembled: [...assembled],
           columns: {
             metrics: Object.keys(METRIC_COLUMNS), neurons: Object.keys(NEURON_COLUMNS), field: Object.keys(FIELD_COLUMNS),
             errors: Object.keys(ERROR_COLUMNS),
-            runs: runs.length ? Object.keys(runRow(runs[0], pipeline)) : [],
+            runs: runRows.length ? Object.keys(runRows[0]) : [],
           },
         }, null, 2) + '\n').then(() => { files.add(`manifest${suffix}.json`); });
 
-      const flushMetrics = () => {
-        if (!metrics.length) return;
-        const rows = metrics;
-        metrics = [];
-        const name = partPath('metrics');
-        enqueue(async () => {
-          const table = metricsTable(rows);
+      const segment = (g: Group, s: StreamFile): ArrowStreamFile | NdjsonFile => {
+        const name = segmentName(s, shard, g.id);
+        g.segments[s] ??= s.endsWith('.ndjson') ? new NdjsonFile(join(dir, name)) : new ArrowStreamFile(join(dir, name));
+        return g.segments[s]!;
+      };
+      const partName = (folder: 'metrics' | 'neurons' | 'field', g: Group) =>
+        g.tag === null ? `${folder}/${part}-${String(counter++).padStart(5, '0')}.parquet` : `${folder}/${part}-${g.tag}-${String(g.chunks[folder]++).padStart(3, '0')}.parquet`;
+
+      /** Write a group's buffered rows: Parquet parts, and its stream segments. */
+      const flush = (g: Group) => {
+        const write = (name: string, table: Table, after?: () => Promise<void>) => enqueue(async () => {
           await writeParquet(table, join(dir, name), options.compression);
           files.add(name);
-          if (arrow) { await arrow.append(table); files.add(`metrics${suffix}.arrows`); }
-          if (ndjson) { await ndjson.append(rows.map(({ kind: _k, ...r }) => r)); files.add(`metrics${suffix}.ndjson`); }
-          metricRows += rows.length;
+          g.files.push(name);
+          await after?.();
         });
-      };
-
-      // Weight-space tables: Parquet parts only.
-      const flushOther = () => {
-        const write = (name: string, table: ReturnType<typeof neuronsTable>) =>
-          enqueue(async () => { await writeParquet(table, join(dir, name), options.compression); files.add(name); });
-        if (neurons.length) write(partPath('neurons'), neuronsTable(neurons));
-        if (field.length) write(partPath('field'), fieldTable(field));
-        if (errors.length) {
-          const n = errors.length;
-          write(partPath('errors'), errorsTable(errors));
-          enqueue(async () => { errorRows += n; });
+        if (g.metrics.length) {
+          const rows = g.metrics;
+          g.metrics = [];
+          const table = metricsTable(rows);
+          write(partName('metrics', g), table, async () => {
+            if (streams.includes('metrics.arrows')) await (segment(g, 'metrics.arrows') as ArrowStreamFile).append(table);
+            if (streams.includes('metrics.ndjson')) await (segment(g, 'metrics.ndjson') as NdjsonFile).append(rows.map(({ kind: _k, ...r }) => r));
+            g.metricRows += rows.length;
+            metricRowsWritten += rows.length;
+          });
         }
-        neurons = [];
-        field = [];
+        if (g.neurons.length) write(partName('neurons', g), neuronsTable(g.neurons));
+        if (g.field.length) write(partName('field', g), fieldTable(g.field));
+        g.neurons = [];
+        g.field = [];
+        if (g.snaps.length && streams.includes('snapshots.arrows')) {
+          const table = snapshotsTable(g.snaps);
+          enqueue(async () => { await (segment(g, 'snapshots.arrows') as ArrowStreamFile).append(table); });
+        }
+        g.snaps = [];
+      };
+
+      const flushErrors = () => {
+        if (!errors.length) return;
+        const rows = errors;
         errors = [];
-      };
-
-      const flushSnapshots = () => {
-        if (!snapFile || !snaps.length) return;
-        const batch = snaps;
-        snaps = [];
-        enqueue(async () => { await snapFile.append(snapshotsTable(batch)); files.add(`snapshots${suffix}.arrows`); });
-      };
-
-      const flushRuns = () => {
-        if (!runsDirty) return;
-        runsDirty = false;
-        const records = runs.slice();
+        const name = `errors/${part}-${String(errorParts++).padStart(5, '0')}.parquet`;
         enqueue(async () => {
-          if (records.length) {
-            await writeParquet(runsTable(records, pipeline), join(dir, `runs${suffix}.parquet`), options.compression);
-            files.add(`runs${suffix}.parquet`);
-          }
-          await writeManifest(false);
+          await writeParquet(errorsTable(rows), join(dir, name), options.compression);
+          files.add(name);
+          errorRows += rows.length;
         });
+      };
+
+      let runsChanged = false; // runs.parquet is rewritten only when runs were added (a resume with nothing to do leaves it)
+      const writeRuns = () => enqueue(async () => {
+        if (runRows.length && runsChanged) {
+          runsChanged = false;
+          await writeParquet(runsTableOf(runRows), join(dir, `runs${suffix}.parquet`), options.compression);
+          files.add(`runs${suffix}.parquet`);
+        }
+        await writeManifest(false);
+      });
+
+      /** A group is done: its rows, its segments closed, its runs in runs.parquet, then its entry in the manifest. */
+      const finish = (g: Group) => {
+        flush(g);
+        groups.delete(g.id);
+        const done = g;
+        enqueue(async () => {
+          for (const [s, f] of Object.entries(done.segments) as Array<[StreamFile, ArrowStreamFile | NdjsonFile]>) {
+            await f.close();
+            const name = segmentName(s, shard, done.id);
+            files.add(name);
+            done.files.push(name);
+          }
+          done.segments = {};
+          for (const r of done.runs) runRows.push(runRow(r, pipeline));
+          runsChanged ||= done.runs.length > 0;
+          entries.push({ id: done.id, hash: done.hash, files: done.files, metric_rows: done.metricRows });
+          written++;
+        });
+        if (planned) writeRuns();
+      };
+
+      /** Join the stream segments into the stream files, in ensemble order, after the earlier version's rows. */
+      const assemble = async () => {
+        const order = entries.filter((e) => !assembled.has(e.id));
+        for (const s of streams) {
+          const final = join(dir, streamName(s, suffix));
+          const sources = [...(assembled.size ? [final] : []), ...order.map((e) => segmentName(s, shard, e.id)).filter((f) => files.has(f)).map((f) => join(dir, f))];
+          if (!order.length && assembled.size) continue; // nothing new: the file is as it was
+          if (!sources.length) continue;
+          if (s.endsWith('.ndjson')) {
+            const out = new AtomicWriteStream(final);
+            for (const src of sources) for await (const chunk of createReadStream(src)) await out.write(chunk as Buffer);
+            await out.close();
+          } else {
+            const out = new ArrowStreamFile(final);
+            for (const src of sources) {
+              const reader = await RecordBatchReader.from(createReadStream(src));
+              for await (const batch of reader) await out.append(new Table(batch));
+            }
+            await out.close();
+          }
+          files.add(streamName(s, suffix));
+        }
+        for (const e of order) assembled.add(e.id);
+        if (formats.has('ndjson')) {
+          const f = new NdjsonFile(join(dir, `runs${suffix}.ndjson`));
+          await f.append(runRows);
+          await f.close();
+          files.add(`runs${suffix}.ndjson`);
+        }
+      };
+
+      /** After the manifest says complete: the segments are in the stream files, and go. */
+      const dropSegments = async () => {
+        const segs = [...files].filter((f) => f.startsWith(`${SEGMENTS}/`));
+        for (const e of entries) e.files = e.files.filter((f) => !f.startsWith(`${SEGMENTS}/`));
+        for (const f of segs) files.delete(f);
+        await writeManifest(true);
+        for (const f of segs) await rm(join(dir, f), { force: true });
+        if (segs.length) await rmdir(join(dir, SEGMENTS)).catch(() => undefined);
+      };
+
+      /** A write failed (a full disk, say): no temporary file stays, the manifest says why if it still can be written. */
+      const cleanUp = async (e: unknown) => {
+        for (const g of groups.values()) for (const f of Object.values(g.segments)) await f.abort().catch(() => undefined);
+        const message = e instanceof Error ? e.message : String(e);
+        for (const f of [...files]) if (f.startsWith(`${SEGMENTS}/`) && !entries.some((x) => x.files.includes(f))) files.delete(f);
+        await writeManifest(false, message).catch(() => undefined);
+        subscriber.error(e);
       };
 
       enqueue(() => writeManifest(false));
+      let runsDirty = false; // run records arrive together: runs.parquet is written after the last
       let timer: NodeJS.Timeout | null = null;
       const armTimer = () => {
         if (options.flushEvery === undefined || timer) return;
         timer = setTimeout(() => {
           timer = null;
-          flushMetrics(); flushOther(); flushSnapshots();
+          for (const g of groups.values()) flush(g);
           enqueue(() => writeManifest(false)); // so that metric_rows and files say what is on disk
         }, options.flushEvery);
       };
       const sub = source.subscribe({
         next(r) {
+          if (failed) return;
+          if (runsDirty && r.kind !== 'run') { runsDirty = false; writeRuns(); }
           if (r.kind === 'metric' || r.kind === 'neuron' || r.kind === 'field') armTimer();
           if (r.kind === 'metric') {
-            metrics.push(r);
-            if (metrics.length >= partRows) flushMetrics();
+            const g = group(keyOf(r));
+            g.metrics.push(r);
+            if (g.metrics.length >= partRows) flush(g);
           } else if (r.kind === 'neuron' || r.kind === 'field') {
-            if (r.kind === 'neuron') neurons.push(r); else field.push(r);
-            if (neurons.length + field.length >= partRows) flushOther();
+            const g = group(keyOfRun(r.run_id));
+            if (r.kind === 'neuron') g.neurons.push(r); else g.field.push(r);
+            if (g.neurons.length + g.field.length >= partRows) flush(g);
           } else if (r.kind === 'error') {
             options.onError?.(r);
             errors.push(r);
             // Errors are rare and each one matters: written at once, so a crash keeps them.
-            flushOther();
+            flushErrors();
           } else if (r.kind === 'run') {
-            // An ensemble's run records arrive together, after all its rows: a natural part
-            // boundary (with several workers, rows of other ensembles may be in the part too).
-            flushMetrics();
-            flushOther();
-            flushSnapshots();
-            runs.push(r);
-            backend = r.backend;
-            runsDirty = true;
-          } else {
-            flushRuns();
-            if (r.kind === 'snapshot' && snapFile) snaps.push(r);
-            if (r.kind === 'snapshot' && snapFiles) enqueue(async () => { await snapFiles.add(r); for (const f of snapFiles.written.splice(0)) files.add(f); });
+            backend = r.backend ?? backend;
+            const g = group(planned ? r.run.ensemble_id : '');
+            g.runs.push(r);
+            if (!planned) {
+              // Without a plan, a run record is a part boundary (rows of other runs may share the part).
+              flush(g);
+              for (const x of g.runs.splice(0)) runRows.push(runRow(x, pipeline));
+              runsDirty = runsChanged = true;
+            } else if (g.runs.length >= g.size) {
+              finish(g);
+            }
+          } else if (r.kind === 'snapshot') {
+            if (streams.includes('snapshots.arrows')) group(keyOf(r)).snaps.push(r);
+            if (snapFiles) {
+              const g = group(keyOf(r));
+              enqueue(async () => { const f = await snapFiles.add(r); if (f) { files.add(f); g.files.push(f); } });
+            }
           }
         },
         error(e) {
           if (timer) clearTimeout(timer);
-          flushMetrics();
-          flushOther();
-          flushSnapshots();
-          flushRuns();
-          enqueue(async () => {
-            await Promise.all([arrow?.close(), ndjson?.close(), snapFile?.close()]);
-            await writeManifest(false, e instanceof Error ? e.message : String(e));
-          });
-          enqueue(async () => { if (!failed) subscriber.error(e); });
+          if (failed) return;
+          // Rows of unfinished ensembles are not written when ensembles are known (a resumed run
+          // trains them again); without, they are (an analysis keeps what it read).
+          if (!planned) for (const g of groups.values()) flush(g);
+          flushErrors();
+          enqueue(async () => { failed = true; await cleanUp(e); });
         },
         complete() {
           if (timer) clearTimeout(timer);
-          flushMetrics();
-          flushOther();
-          flushSnapshots();
-          runsDirty = true;
-          flushRuns();
+          // An ensemble whose run records never came (a pipeline without train) is done when the
+          // stream is; without `ensembles`, the one group is.
+          for (const g of [...groups.values()]) finish(g);
+          flushErrors();
+          writeRuns();
           enqueue(async () => {
-            await Promise.all([arrow?.close(), ndjson?.close(), snapFile?.close()]);
-            if (formats.has('ndjson')) {
-              const f = new NdjsonFile(join(dir, `runs${suffix}.ndjson`));
-              await f.append(runs.map((r) => runRow(r, pipeline)));
-              await f.close();
-              files.add(`runs${suffix}.ndjson`);
-            }
-            await writeManifest(true);
+            await assemble();
+            await dropSegments();
             subscriber.next(summary());
             subscriber.complete();
           });
@@ -330,4 +435,13 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       });
       return () => { if (timer) clearTimeout(timer); sub.unsubscribe(); };
     });
+}
+
+/** The stream files a writer with these options writes. */
+export function streamFiles(options: Pick<ResultsOptions, 'formats' | 'snapshots'>): StreamFile[] {
+  const out: StreamFile[] = [];
+  if (options.formats?.includes('arrow')) out.push('metrics.arrows');
+  if (options.formats?.includes('ndjson')) out.push('metrics.ndjson');
+  if (options.snapshots === true || options.snapshots === 'arrow') out.push('snapshots.arrows');
+  return out;
 }

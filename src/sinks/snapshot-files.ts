@@ -13,12 +13,7 @@ import { writeSafetensors } from '../formats/safetensors.js';
 import type { Tensor } from '../formats/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { activationOf } from '../config.js';
-
-/** A folder name for an ensemble id (path separators and other unsafe characters replaced). */
-export function ensembleFolder(id: string): string {
-  const safe = id.replace(/[^A-Za-z0-9=,._+-]/g, '_');
-  return safe === '.' || safe === '..' || !safe ? `_${safe}` : safe;
-}
+import { ensembleFolder } from './dataset.js';
 
 const stack = (parts: Float32Array[], shape: number[]): Tensor => {
   const data = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -55,21 +50,19 @@ export function snapshotFile(members: WeightSnapshot[]): { path: string; bytes: 
 /** Collects each ensemble's snapshots of a step and writes them as one file when all have arrived. */
 export class SnapshotFiles {
   private readonly pending = new Map<string, WeightSnapshot[]>();
-  /** Files written, relative to the results folder. */
-  readonly written: string[] = [];
 
   constructor(private readonly dir: string, private readonly folder = 'snapshots') {}
 
-  /** Add a snapshot; resolves when its ensemble's file (if now complete) is written. */
-  async add(s: WeightSnapshot): Promise<void> {
+  /** Add a snapshot; resolves with the file written (relative to the results folder) once its ensemble's step is complete, else null. */
+  async add(s: WeightSnapshot): Promise<string | null> {
     const key = `${s.ensemble_id}\u0000${s.step}`;
     const group = this.pending.get(key) ?? [];
     group.push(s);
-    if (group.length < s.ensemble_size) { this.pending.set(key, group); return; }
+    if (group.length < s.ensemble_size) { this.pending.set(key, group); return null; }
     this.pending.delete(key);
     const { path, bytes } = snapshotFile(group);
     const rel = join(this.folder, path);
     await writeFileAtomic(join(this.dir, rel), bytes);
-    this.written.push(rel);
+    return rel;
   }
 }

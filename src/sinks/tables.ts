@@ -124,7 +124,11 @@ const RUN_TYPES: Record<string, DataType> = {
 
 /** The runs table: one row per run, columns in first-seen order. */
 export function runsTable(records: RunRecord[], pipeline: string): Table {
-  const rows = records.map((r) => runRow(r, pipeline));
+  return runsTableOf(records.map((r) => runRow(r, pipeline)));
+}
+
+/** The runs table of rows made by `runRow` (and read back from an earlier runs.parquet, when a dataset is resumed). */
+export function runsTableOf(rows: Array<Record<string, Scalar>>): Table {
   const names: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!names.includes(k)) names.push(k);
   const cols: Record<string, Vector> = {};
