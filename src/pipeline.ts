@@ -3,9 +3,9 @@
  * (`runPipeline`): runs are built and validated in full, the output folder is checked, then the
  * runs stream through the pipeline's operators into the results folder.
  */
-import { from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
+import { from, lastValueFrom, tap, toArray, type Observable, type OperatorFunction } from 'rxjs';
 import { join } from 'node:path';
-import type { TrainedRunSpec as RunSpec, StreamRecord } from './types.js';
+import type { RunRecord, TrainedRunSpec as RunSpec, StreamRecord } from './types.js';
 import { ConfigError, requireNumber } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
@@ -94,6 +94,8 @@ export interface RunPipelineOptions {
   onWarning?: (message: string) => void;
   /** Called with network-steps done, as training proceeds. */
   onSteps?: (n: number) => void;
+  /** Called with each run's record as it finishes (its status). */
+  onRun?: (record: RunRecord) => void;
 }
 
 /** The most worker threads a pipeline may ask for. */
@@ -183,7 +185,9 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     options.onStart?.({ runs: todo.length, networkSteps: networkSteps(todo), backend, dir, engine, kernelRuns, keptRuns: runs.length - todo.length, shard: shard ?? null });
     const processed = from(todo).pipe(operators);
     const out = typeof options.stream === 'function' ? options.stream() : options.stream;
-    const records = out ? processed.pipe(streamMetrics(out)) : processed;
+    const streamed = out ? processed.pipe(streamMetrics(out, { flow })) : processed;
+    const onRun = options.onRun;
+    const records = onRun ? streamed.pipe(tap((r) => { if (r.kind === 'run') onRun(r); })) : streamed;
     const summary = await lastValueFrom(records.pipe(sink));
     await options.afterWrite?.(summary);
     return summary;

@@ -220,6 +220,15 @@ describe('shards', () => {
     for (const sql of ['SELECT * EXCLUDE (wall_time_s) FROM runs', 'SELECT * FROM metrics']) {
       expect(sorted((await queryResults(d, sql)).rows)).toEqual(sorted((await queryResults(whole.dir, sql)).rows));
     }
+    // The README's query over all shards (section "Reruns, crashes and clusters") reads them as one dataset.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Reruns, crashes and clusters'), readme.indexOf('## The results folder'));
+    const sql = /```sql\n([\s\S]*?)```/.exec(section)![1].replaceAll('results/tanh-vs-relu', d).replace(/;\s*$/, '');
+    const viaReadme = await queryResults(d, sql);
+    const direct = await queryResults(whole.dir, "SELECT r.activation, avg(m.value) FROM metrics m JOIN runs r USING (run_id) WHERE m.metric = 'kernel_alignment' GROUP BY r.activation");
+    const rounded = (rows: Array<Record<string, unknown>>) => sorted(rows.map((r) => Object.values(r).map((v) => (typeof v === 'number' ? v.toFixed(10) : v))));
+    expect(viaReadme.rows).toHaveLength(2);
+    expect(rounded(viaReadme.rows)).toEqual(rounded(direct.rows));
     // Layouts do not mix: an unsharded resume, or shards of another count, are refused.
     await expect(runPipeline(tinyPipeline(), { out: dir })).rejects.toThrow(/holds the shards of a --shard run/);
     await expect(runPipeline(tinyPipeline(), { out: dir, shard: { index: 0, count: 3 } })).rejects.toThrow(/holds shards of 2/);

@@ -82,13 +82,15 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   const started = performance.now();
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
-    format: `${pipeline.name}${shard ? ` shard ${shard.shard.index}/${shard.shard.count}` : ''} |{bar}| {percentage}% | {value}/{total} network-steps, {rate} per s | {duration_formatted} elapsed, ETA {eta_formatted}`,
+    format: `${pipeline.name}${shard ? ` shard ${shard.shard.index}/${shard.shard.count}` : ''} |{bar}| {percentage}% | {runs} runs | {value}/{total} network-steps, {rate} per s | {duration_formatted} elapsed, ETA {eta_formatted}`,
     noTTYOutput: true,
     notTTYSchedule: 5000,
     etaBuffer: 50,
   }, cliProgress.Presets.shades_classic);
   let barStarted = false;
   let done = 0;
+  let runsDone = 0;
+  let runsTotal = 0;
   let outDir = opts.out;
   // If the pipeline's stream ever waits on nothing (a bug in an operator), Node would exit with
   // code 13 and no word; say what happened and where the partial results are.
@@ -110,13 +112,15 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
           process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs} runs train on the SIMD kernel, ${runs - kernelRuns} on tfjs (engine ${engine})\n`);
           process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
         }
-        if (opts.progress && runs) { bar.start(networkSteps, 0, { rate: '-' }); barStarted = true; }
+        runsTotal = runs;
+        if (opts.progress && runs) { bar.start(networkSteps, 0, { rate: '-', runs: `0/${runs}` }); barStarted = true; }
       },
       onSteps: (n) => {
         if (!barStarted) return;
         done += n;
         bar.increment(n, { rate: Math.round(done / Math.max(1e-3, (performance.now() - started) / 1000)).toLocaleString('en-US') });
       },
+      onRun: () => { runsDone++; if (barStarted) bar.update({ runs: `${runsDone}/${runsTotal}` }); },
       onWarning: (m) => process.stderr.write(`geomstream: warning: ${m}\n`),
       // The summary is read while the dataset's lock is held: a second writer cannot replace it meanwhile.
       afterWrite: async (summary) => {

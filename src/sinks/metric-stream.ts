@@ -4,16 +4,19 @@
  * produced. Rows are written in record batches of what arrived together (one event-loop turn),
  * with the metrics table's schema (sent first, so a stream with no rows is still a valid one);
  * records of every kind pass through unchanged. A consumer that goes away (EPIPE) or a write
- * error stops the stream's output, never the pipeline or its files.
+ * error stops the stream's output, never the pipeline or its files. With a `flow`, training waits
+ * while the consumer's pipe is full (src/flow.ts), so a slow reader does not make memory grow.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { RecordBatchStreamWriter } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import type { MetricRow, StreamRecord } from '../types.js';
 import { metricsTable } from './tables.js';
+import type { Flow } from '../flow.js';
 
 /** Write metric rows to `out` as an Arrow IPC stream; ends the Arrow stream (not `out`) when the source completes. */
-export function streamMetrics(out: Writable): OperatorFunction<StreamRecord, StreamRecord> {
+export function streamMetrics(out: Writable, options: { flow?: Flow } = {}): OperatorFunction<StreamRecord, StreamRecord> {
+  const { flow } = options;
   return (source) => new Observable<StreamRecord>((subscriber) => {
     const writer = new RecordBatchStreamWriter();
     let pending: MetricRow[] = [];
@@ -30,7 +33,12 @@ export function streamMetrics(out: Writable): OperatorFunction<StreamRecord, Str
     const pump = (async () => {
       for await (const chunk of writer) {
         if (broken || out.destroyed) { broken = true; continue; }
-        if (!out.write(chunk)) await writable();
+        if (!out.write(chunk)) {
+          // A full pipe: hold the whole flow until it drains.
+          const n = flow ? flow.limit + 1 : 0;
+          flow?.hold(n);
+          try { await writable(); } finally { flow?.release(n); }
+        }
       }
     })().catch(() => { broken = true; });
     // The schema message first: an empty table of the metrics schema.

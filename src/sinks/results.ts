@@ -160,10 +160,11 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       let errorParts = 0;
       let counter = 0; // part numbers without `ensembles`
       let backend: string | null = (resume.runRows.find((r) => r.backend)?.backend as string | undefined) ?? null;
-      const runOf = new Map<string, { id: string; hash: string; size: number }>();
-      for (const e of planned ?? []) for (const r of e.runs) runOf.set(r, { id: e.id, hash: e.hash, size: e.runs.length });
+      const ensembleOf = new Map((planned ?? []).map((e) => [e.id, { id: e.id, hash: e.hash, size: e.runs.length }]));
+      const runOf = new Map((planned ?? []).flatMap((e) => e.runs.map((r) => [r, ensembleOf.get(e.id)!] as const)));
       const groups = new Map<string, Group>();
       const snapFiles = options.snapshots === 'safetensors' ? new SnapshotFiles(dir) : null;
+      const openSegments = new Set<ArrowStreamFile | NdjsonFile>(); // removed on failure, whatever their group's state
 
       // All writes go through one queue, in order; the flow hears of each.
       let queue: Promise<void> = Promise.resolve();
@@ -178,7 +179,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const group = (key: string): Group => {
         let g = groups.get(key);
         if (!g) {
-          const known = planned ? [...runOf.values()].find((x) => x.id === key) : undefined;
+          const known = ensembleOf.get(key);
           g = {
             id: key, tag: planned ? ensembleTag(key) : null, size: known?.size ?? Infinity, hash: known?.hash ?? '',
             metrics: [], neurons: [], field: [], snaps: [], runs: [], chunks: { metrics: 0, neurons: 0, field: 0 }, files: [], metricRows: 0, segments: {},
@@ -221,7 +222,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           ensembles_in_pipeline: options.ensemblesInPipeline ?? null,
           expected_ensembles: planned ? [...new Set([...resume.kept.map((e) => e.id), ...planned.map((e) => e.id)])] : null,
           ensembles: planned ? entries : null,
-          assembled: [...assembled],
+          assembled: planned ? [...assembled] : null,
           columns: {
             metrics: Object.keys(METRIC_COLUMNS), neurons: Object.keys(NEURON_COLUMNS), field: Object.keys(FIELD_COLUMNS),
             errors: Object.keys(ERROR_COLUMNS),
@@ -231,7 +232,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
 
       const segment = (g: Group, s: StreamFile): ArrowStreamFile | NdjsonFile => {
         const name = segmentName(s, shard, g.id);
-        g.segments[s] ??= s.endsWith('.ndjson') ? new NdjsonFile(join(dir, name)) : new ArrowStreamFile(join(dir, name));
+        if (!g.segments[s]) {
+          g.segments[s] = s.endsWith('.ndjson') ? new NdjsonFile(join(dir, name)) : new ArrowStreamFile(join(dir, name));
+          openSegments.add(g.segments[s]!);
+        }
         return g.segments[s]!;
       };
       const partName = (folder: 'metrics' | 'neurons' | 'field', g: Group) =>
@@ -297,6 +301,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         enqueue(async () => {
           for (const [s, f] of Object.entries(done.segments) as Array<[StreamFile, ArrowStreamFile | NdjsonFile]>) {
             await f.close();
+            openSegments.delete(f);
             const name = segmentName(s, shard, done.id);
             files.add(name);
             done.files.push(name);
@@ -353,7 +358,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
 
       /** A write failed (a full disk, say): no temporary file stays, the manifest says why if it still can be written. */
       const cleanUp = async (e: unknown) => {
-        for (const g of groups.values()) for (const f of Object.values(g.segments)) await f.abort().catch(() => undefined);
+        for (const f of openSegments) await f.abort().catch(() => undefined);
         const message = e instanceof Error ? e.message : String(e);
         for (const f of [...files]) if (f.startsWith(`${SEGMENTS}/`) && !entries.some((x) => x.files.includes(f))) files.delete(f);
         await writeManifest(false, message).catch(() => undefined);
