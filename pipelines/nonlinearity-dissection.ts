@@ -7,7 +7,7 @@
  * saturation and of the behaviour at the origin can be read off together.
  */
 import { pipe } from 'rxjs';
-import { definePipeline, geometry, probe, sweep, train, unstructured, weightDynamics, type ActivationSpec } from '../src/index.js';
+import { ConfigError, definePipeline, geometry, probe, sweep, train, unstructured, weightDynamics, type ActivationSpec } from '../src/index.js';
 
 /** Grid labels → activation specs (grid values must be plain scalars). */
 const ACTIVATIONS: Record<string, ActivationSpec> = {
@@ -32,14 +32,27 @@ export default definePipeline({
   name: 'nonlinearity-dissection',
   description: 'Classic 4-condition task across the activation family: alignment and intra-class share per activation',
   seed: 11,
-  runs: ({ quick, seed }) => sweep({
-    seed,
-    grid: { activation: quick ? ['tanh', 'relu', 'bounded-relu(u=0.5)'] : Object.keys(ACTIVATIONS) },
+  // --set activations=tanh,relu --set epochs=200 … (--list-params); the names are the keys of ACTIVATIONS above.
+  params: ({ quick }) => ({
+    activations: quick ? ['tanh', 'relu', 'bounded-relu(u=0.5)'] : Object.keys(ACTIVATIONS),
     seeds: quick ? 1 : 3,
+    width: 120,
+    lr: 0.1,
+    epochs: quick ? 5 : 60,
+    samples: quick ? 800 : 4000,
+    checkpoints: quick ? 3 : 8,
+  }),
+  runs: ({ seed, params }) => sweep({
+    seed,
+    grid: { activation: params.activations.map((name) => {
+      if (!Object.hasOwn(ACTIVATIONS, name)) throw new ConfigError('set activations', name, Object.keys(ACTIVATIONS).join(', '));
+      return name;
+    }) },
+    seeds: params.seeds,
     run: (p, seeds) => ({
       task: unstructured({ P: 4, N: 200, sigma: 1, targets: { positive: [0, 3] }, seed: seeds.task }),
-      network: { activation: ACTIVATIONS[p.activation], width: 120 },
-      training: { lr: 0.1, batch: 200, samples: quick ? 800 : 4000, epochs: quick ? 5 : 60, checkpoints: { logSpaced: quick ? 3 : 8 } },
+      network: { activation: ACTIVATIONS[p.activation], width: params.width },
+      training: { lr: params.lr, batch: 200, samples: params.samples, epochs: params.epochs, checkpoints: { logSpaced: params.checkpoints } },
     }),
   }),
   process: (ctx) => pipe(train(ctx.train), weightDynamics(), probe(), geometry({ metrics: ['kernel_alignment'] })),

@@ -5,7 +5,7 @@
  * decodability of the target from the hidden layer, the kernel alignment and the PS of the target.
  */
 import { pipe } from 'rxjs';
-import { definePipeline, geometry, probe, separableXor, sweep, train } from '../src/index.js';
+import { definePipeline, geometry, probe, separableXor, sweep, train, type ActivationName } from '../src/index.js';
 
 const steps = (n: number) => Array.from({ length: n }, (_, i) => Number((i / (n - 1)).toFixed(4)));
 
@@ -13,18 +13,26 @@ export default definePipeline({
   name: 'separable-xor',
   description: 'Separable XOR: eps × sigma grid, tanh vs relu; decodability, alignment and PS per cell',
   seed: 5,
-  runs: ({ quick, seed }) => sweep({
-    seed,
-    grid: {
-      eps: quick ? [0, 1] : steps(21), // docs/science.md 1b default: 21 steps from 0 to 1
-      sigma: quick ? [0.1] : [0, 0.1, 0.2, 0.3],
-      activation: ['tanh', 'relu'] as const,
-    },
+  // --set eps=0,0.5,1 --set epochs=600 … (--list-params)
+  params: ({ quick }) => ({
+    eps: quick ? [0, 1] : steps(21), // docs/science.md 1b default: 21 steps from 0 to 1
+    sigma: quick ? [0.1] : [0, 0.1, 0.2, 0.3],
+    activations: ['tanh', 'relu'],
     seeds: quick ? 1 : 5,
+    width: 120,
+    lr: 0.1,
+    epochs: quick ? 5 : 60,
+    samples: quick ? 400 : 2000,
+    checkpoints: quick ? 3 : 6,
+  }),
+  runs: ({ seed, params }) => sweep({
+    seed,
+    grid: { eps: params.eps, sigma: params.sigma, activation: params.activations },
+    seeds: params.seeds,
     run: (p, seeds) => ({
       task: separableXor({ N: 120, eps: p.eps, sigma: p.sigma, seed: seeds.task }),
-      network: { activation: p.activation, width: 120 },
-      training: { lr: 0.1, batch: 200, samples: quick ? 400 : 2000, epochs: quick ? 5 : 60, checkpoints: { logSpaced: quick ? 3 : 6 } },
+      network: { activation: p.activation as ActivationName, width: params.width }, // checked by sweep
+      training: { lr: params.lr, batch: 200, samples: params.samples, epochs: params.epochs, checkpoints: { logSpaced: params.checkpoints } },
     }),
   }),
   process: (ctx) => pipe(

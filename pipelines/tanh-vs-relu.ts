@@ -8,7 +8,7 @@
  *   npm start        (= geomstream run pipelines/tanh-vs-relu.ts --out results)
  */
 import { pipe } from 'rxjs';
-import { alignedParity, definePipeline, geometry, probe, sweep, train } from '../src/index.js';
+import { alignedParity, definePipeline, geometry, probe, sweep, train, type ActivationName } from '../src/index.js';
 
 const D = 3;
 const K = 3;
@@ -24,23 +24,31 @@ export default definePipeline({
   name: 'tanh-vs-relu',
   description: 'Aligned parity task (d = 3, k = 3): tanh vs relu, final input and target kernel alignment per alignment c',
   seed: 2024,
-  runs: ({ quick, seed }) =>
+  // Change any of these without editing this file: --set alignments=0,0.1637 --set seeds=10 (--list-params).
+  params: ({ quick }) => ({
+    alignments: quick ? [ALIGNMENTS[1], ALIGNMENTS[3]] : ALIGNMENTS,
+    activations: ['tanh', 'relu'],
+    seeds: quick ? 2 : 5,
+    width: 128,
+    lr: 0.1,
+    epochs: quick ? 5 : 60,
+    samples: quick ? 1000 : 5000,
+    checkpoints: quick ? 4 : 12,
+  }),
+  runs: ({ seed, params }) =>
     sweep({
       seed,
-      grid: {
-        alignment: quick ? [ALIGNMENTS[1], ALIGNMENTS[3]] : ALIGNMENTS,
-        activation: ['tanh', 'relu'] as const,
-      },
-      seeds: quick ? 2 : 5,
+      grid: { alignment: params.alignments, activation: params.activations },
+      seeds: params.seeds,
       run: (p, seeds) => ({
         task: alignedParity({ d: D, k: K, alignment: p.alignment, N: 100, sigma: 1, seed: seeds.task }),
-        network: { activation: p.activation, width: 128, readout: 'frozen' },
+        network: { activation: p.activation as ActivationName, width: params.width, readout: 'frozen' }, // checked by sweep
         training: {
-          lr: 0.1,
+          lr: params.lr,
           batch: 64,
-          samples: quick ? 1000 : 5000,
-          epochs: quick ? 5 : 60,
-          checkpoints: { logSpaced: quick ? 4 : 12 },
+          samples: params.samples,
+          epochs: params.epochs,
+          checkpoints: { logSpaced: params.checkpoints },
         },
       }),
     }),

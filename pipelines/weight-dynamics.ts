@@ -8,20 +8,30 @@
  * carry the larger intra-class share |intra| / (|inter| + |intra|).
  */
 import { pipe } from 'rxjs';
-import { definePipeline, geometry, probe, sweep, train, unstructured, weightDynamics } from '../src/index.js';
+import { definePipeline, geometry, probe, sweep, train, unstructured, weightDynamics, type ActivationName } from '../src/index.js';
 
 export default definePipeline({
   name: 'weight-dynamics',
   description: 'Classic 4-condition task: per-neuron inter/intra-class projections over training, tanh vs relu',
   seed: 7,
-  runs: ({ quick, seed }) => sweep({
-    seed,
-    grid: { activation: ['tanh', 'relu'] as const },
+  // --set activations=tanh,relu,gelu --set epochs=300 … (--list-params)
+  params: ({ quick }) => ({
+    activations: ['tanh', 'relu'],
     seeds: quick ? 2 : 5,
+    width: 120,
+    lr: 0.1,
+    epochs: quick ? 10 : 100,
+    samples: quick ? 1000 : 4000,
+    checkpoints: quick ? 5 : 15,
+  }),
+  runs: ({ seed, params }) => sweep({
+    seed,
+    grid: { activation: params.activations },
+    seeds: params.seeds,
     run: (p, seeds) => ({
       task: unstructured({ P: 4, N: 200, sigma: 1, targets: { positive: [0, 3] }, seed: seeds.task }),
-      network: { activation: p.activation, width: 120 },
-      training: { lr: 0.1, batch: 200, samples: quick ? 1000 : 4000, epochs: quick ? 10 : 100, checkpoints: { logSpaced: quick ? 5 : 15 } },
+      network: { activation: p.activation as ActivationName, width: params.width }, // checked by sweep
+      training: { lr: params.lr, batch: 200, samples: params.samples, epochs: params.epochs, checkpoints: { logSpaced: params.checkpoints } },
     }),
   }),
   process: (ctx) => pipe(

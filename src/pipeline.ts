@@ -14,6 +14,7 @@ import { streamFiles, writeResults, SCHEMA_VERSION, type ResultFormat, type Resu
 import { checkDatasetName, IF_EXISTS, planDataset, prepareResultsDir, streamName, shardNames, type IfExists, type Shard } from './sinks/dataset.js';
 import { ensembleHashes, processHash } from './run-identity.js';
 import { Flow } from './flow.js';
+import { resolveParams, type Params } from './params.js';
 import { streamMetrics } from './sinks/metric-stream.js';
 import { lockResultsDir } from './sinks/lock.js';
 import type { Writable } from 'node:stream';
@@ -21,9 +22,11 @@ import type { TrainOptions } from './operators/train.js';
 import { WorkerPool } from './parallel/pool.js';
 
 /** What a pipeline's functions receive. */
-export interface PipelineContext {
+export interface PipelineContext<P extends Params = Params> {
   /** --quick: a smaller, faster version of the pipeline (for smoke tests). */
   quick: boolean;
+  /** The pipeline's parameters: its defaults (for this `quick`), with `--set name=value` applied. */
+  params: P;
   /** The pipeline's base seed (--seed overrides the pipeline's default). */
   seed: number;
   /** Options to pass to `train()`: the backend and the progress hook. */
@@ -38,16 +41,21 @@ export interface PipelineContext {
   pool: WorkerPool | null;
 }
 
-export interface Pipeline {
+export interface Pipeline<P extends Params = Params> {
   /** Name of the results subfolder and the `pipeline` column. */
   name: string;
   description?: string;
   /** Default base seed (recorded in the manifest). Default 0. */
   seed?: number;
+  /**
+   * Parameters a user may change with `--set name=value` (src/params.ts), with their defaults —
+   * or a function of `quick` giving them. Default none.
+   */
+  params?: P | ((ctx: { quick: boolean }) => P);
   /** The runs to train, e.g. a `sweep(...)`. */
-  runs(ctx: PipelineContext): Observable<RunSpec> | RunSpec[];
+  runs(ctx: PipelineContext<P>): Observable<RunSpec> | RunSpec[];
   /** The operators from runs to records, e.g. `pipe(train(ctx.train), probe(), geometry())`. */
-  process(ctx: PipelineContext): OperatorFunction<StreamRecord, StreamRecord>;
+  process(ctx: PipelineContext<P>): OperatorFunction<StreamRecord, StreamRecord>;
   /**
    * A DuckDB query printed after the run, over the views `runs` and `metrics` of the results
    * folder (and `final`, the last checkpoint's rows of every run).
@@ -56,7 +64,17 @@ export interface Pipeline {
 }
 
 /** Declare a pipeline (identity, for type checking and documentation). */
-export function definePipeline(p: Pipeline): Pipeline {
+export function definePipeline<P extends Params = Params>(p: Pipeline<P>): Pipeline<P> {
+  return p;
+}
+
+/** A pipeline's parameter defaults for `quick`. */
+export function pipelineParams(pipeline: Pipeline<Params>, quick = false): Params {
+  const p = typeof pipeline.params === 'function' ? pipeline.params({ quick }) : pipeline.params ?? {};
+  for (const [k, v] of Object.entries(p)) {
+    const ok = ['number', 'string', 'boolean'].includes(typeof v) || (Array.isArray(v) && (v.every((x) => typeof x === 'number') || v.every((x) => typeof x === 'string')));
+    if (!ok) throw new ConfigError(`params.${k}`, v, 'a number, string, boolean, or a list of numbers or of strings');
+  }
   return p;
 }
 
@@ -94,6 +112,8 @@ export interface RunPipelineOptions {
   onWarning?: (message: string) => void;
   /** Called with network-steps done, as training proceeds. */
   onSteps?: (n: number) => void;
+  /** Pipeline parameters to change (name → value as text, as `--set name=value` gives them). Default none. */
+  set?: Record<string, string>;
   /** Called with each run's record as it finishes (its status). */
   onRun?: (record: RunRecord) => void;
 }
@@ -107,14 +127,17 @@ export function networkSteps(runs: RunSpec[]): number {
 }
 
 /** Run a pipeline end to end into `<out>/<name>`; resolves with what was written. */
-export async function runPipeline(pipeline: Pipeline, options: RunPipelineOptions = {}): Promise<ResultsSummary> {
+export async function runPipeline<P extends Params>(pipeline: Pipeline<P>, options: RunPipelineOptions = {}): Promise<ResultsSummary> {
   if (!pipeline || typeof pipeline.runs !== 'function' || typeof pipeline.process !== 'function' || !pipeline.name) {
     throw new ConfigError('pipeline', pipeline?.name ?? typeof pipeline, 'an object from definePipeline({ name, runs, process })');
   }
   const seed = options.seed ?? pipeline.seed ?? 0;
   const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: MAX_WORKERS });
-  const ctx: PipelineContext = {
-    quick: options.quick ?? false,
+  const quick = options.quick ?? false;
+  const params = resolveParams(pipelineParams(pipeline as unknown as Pipeline<Params>, quick), options.set) as P;
+  const ctx: PipelineContext<P> = {
+    quick,
+    params,
     seed,
     train: { backend: options.backend, engine: options.engine, onSteps: options.onSteps, workers },
     workers,
@@ -141,12 +164,6 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const dir = join(options.out ?? 'results', checkDatasetName(pipeline.name, 'pipeline.name'));
   const hashes = ensembleHashes(runs);
   const ensembles = [...hashes].map(([id, hash]) => ({ id, hash, runs: runs.filter((r) => r.ensemble_id === id).map((r) => r.run_id) }));
-  // What a resumed writer must share with this one; not the workers or the shard (the numbers do not depend on them).
-  const identity = {
-    schema_version: SCHEMA_VERSION, pipeline: pipeline.name, seed, quick: ctx.quick, backend, engine,
-    formats: [...new Set(options.formats ?? [])].filter((f) => f !== 'parquet').sort(), snapshots: options.snapshots ?? false,
-    process: processHash(pipeline),
-  };
   if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
   let release: (() => void) | undefined;
   try {
@@ -154,13 +171,23 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     // folder is touched: a misspelt metric or a bad option leaves the previous results as they were.
     const flow = new Flow();
     ctx.train.flow = flow;
-    const operators = pipeline.process(ctx);
+    // The parameters `process` reads decide what is computed from every run: they are part of the
+    // dataset's identity. The others decide the runs, and are in the ensembles' hashes: a grid that
+    // grows (--set alignments=…) is resumed, not refused.
+    const read = new Set<string>();
+    const operators = pipeline.process({ ...ctx, params: new Proxy(params, { get: (t, k) => { if (typeof k === 'string') read.add(k); return Reflect.get(t, k); } }) });
+    // What a resumed writer must share with this one; not the workers or the shard (the numbers do not depend on them).
+    const identity = {
+      schema_version: SCHEMA_VERSION, pipeline: pipeline.name, seed, quick: ctx.quick, backend, engine,
+      formats: [...new Set(options.formats ?? [])].filter((f) => f !== 'parquet').sort(), snapshots: options.snapshots ?? false,
+      process: processHash(pipeline), params: Object.fromEntries([...read].sort().filter((k) => Object.hasOwn(params, k)).map((k) => [k, params[k]])),
+    };
     const sinkOptions = {
       dir,
       pipeline: pipeline.name,
       formats: options.formats,
       snapshots: options.snapshots,
-      configuration: { seed, quick: ctx.quick, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
+      configuration: { seed, quick: ctx.quick, params, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
       shard,
       identity,
       ensemblesInPipeline: new Set(all.map((r) => r.ensemble_id)).size,

@@ -197,7 +197,7 @@ describe('--if-exists', () => {
 
 describe('shards', () => {
   it('are balanced by cost, whole ensembles, deterministic', async () => {
-    const runs = await lastValueFrom((resumable.runs({ quick: false, seed: 5, train: {}, workers: 1, pool: null }) as Observable<TrainedRunSpec>).pipe(toArray()));
+    const runs = await lastValueFrom((resumable.runs({ quick: false, params: {}, seed: 5, train: {}, workers: 1, pool: null }) as Observable<TrainedRunSpec>).pipe(toArray()));
     // Make one ensemble 10 times as costly as the others: its shard takes nothing else.
     const costly = runs.map((r) => (r.ensemble_id === runs[0].ensemble_id ? { ...r, training: { ...r.training, epochs: 200 } } : r));
     const shards = [0, 1, 2].map((index) => selectShard(costly, { index, count: 3 }));

@@ -16,7 +16,8 @@ import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
-import { runPipeline, type Pipeline } from '../pipeline.js';
+import { pipelineParams, runPipeline, type Pipeline } from '../pipeline.js';
+import { formatParams, resolveParams } from '../params.js';
 import { ConfigError } from '../errors.js';
 import { FORMATS, SNAPSHOT_FORMATS, type ResultFormat, type SnapshotFormat } from '../sinks/results.js';
 import { streamTarget } from './stream.js';
@@ -71,8 +72,14 @@ function parseSeed(v: string): number {
   return n;
 }
 
-async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: Shard | 'auto'; shards?: number; ifExists: IfExists; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean | SnapshotFormat; stream?: string; progress: boolean }) {
+async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: Shard | 'auto'; shards?: number; ifExists: IfExists; set: Record<string, string>; listParams?: boolean; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean | SnapshotFormat; stream?: string; progress: boolean }) {
   const pipeline = await loadPipeline(file);
+  if (opts.listParams) {
+    const defaults = pipelineParams(pipeline, opts.quick);
+    resolveParams(defaults, opts.set); // a bad --set is reported here too
+    console.log(`${pipeline.name}: parameters (--set name=value)${opts.quick ? ', with --quick' : ''}\n${formatParams(defaults)}`);
+    return;
+  }
   // The environment is read here, by the CLI only: library calls do what their arguments say.
   const shard = resolveShard(opts.shard, opts.shards, process.env);
   if (shard && shard.from !== '--shard') process.stderr.write(`geomstream: shard ${shard.shard.index}/${shard.shard.count} (from ${shard.from})\n`);
@@ -103,7 +110,7 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   process.once('beforeExit', stalled);
   try {
     await runPipeline(pipeline, {
-      out: opts.out, quick: opts.quick, seed: opts.seed, ifExists: opts.ifExists, shard: shard?.shard,
+      out: opts.out, quick: opts.quick, seed: opts.seed, ifExists: opts.ifExists, shard: shard?.shard, set: opts.set,
       backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, formats: opts.format, snapshots: opts.snapshots, stream: outStream?.open,
       onStart: ({ runs, networkSteps, dir, backend, engine, kernelRuns, keptRuns }) => {
         outDir = dir;
@@ -168,6 +175,12 @@ export function program(): Command {
     .option('--shards <n>', 'the number of shards with --shard auto in a Kubernetes Indexed Job (default: GEOMSTREAM_SHARDS)', parsePositiveInt)
     .addOption(new Option('--if-exists <mode>', "a dataset already there: resume (keep its complete ensembles, train the rest; refuse another configuration), overwrite (replace geomstream's files, never others), error")
       .choices(IF_EXISTS).default('resume'))
+    .option('--set <name=value>', "change a pipeline parameter (repeatable; lists as 0,0.1,0.2); --list-params shows them", (v: string, acc: Record<string, string>) => {
+      const eq = v.indexOf('=');
+      if (eq <= 0) throw new InvalidArgumentError(`received '${v}'; accepted: name=value`);
+      return { ...acc, [v.slice(0, eq).trim()]: v.slice(eq + 1) };
+    }, {})
+    .option('--list-params', "print the pipeline's parameters with their defaults, and stop")
     .option('--quick', 'a smaller, faster version of the pipeline')
     .option('--seed <n>', "override the pipeline's base seed", parseSeed)
     .option('--format <list>', `extra formats for the metrics besides Parquet: ${FORMATS.join(',')}`, parseFormats)
