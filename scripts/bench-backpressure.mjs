@@ -11,9 +11,9 @@ import { join } from 'node:path';
 const pipeline = process.argv[2] ?? 'bench/pipelines/many-checkpoints.ts';
 const delayArg = process.argv[3];
 
-function peakRss(pid) {
+function rss(pid, field) {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : null;
   } catch { return null; }
 }
@@ -35,17 +35,22 @@ print(rows, batches)`;
   py.stdout.on('data', (d) => { counted += d; });
   // The CLI re-executes node with the tsx loader: sample the whole process tree's largest VmHWM.
   let peak = 0;
+  const samples = []; // current RSS of the largest process, over time
   const tree = () => {
     const pids = [gs.pid];
     try { for (const line of readFileSync(`/proc/${gs.pid}/task/${gs.pid}/children`, 'utf8').split(/\s+/).filter(Boolean)) pids.push(Number(line)); } catch { /* gone */ }
-    for (const p of pids) peak = Math.max(peak, peakRss(p) ?? 0);
+    let now = 0;
+    for (const p of pids) { peak = Math.max(peak, rss(p, 'VmHWM') ?? 0); now = Math.max(now, rss(p, 'VmRSS') ?? 0); }
+    if (now) samples.push(now);
   };
   const timer = setInterval(tree, 200);
   await Promise.all([new Promise((r) => gs.once('exit', r)), new Promise((r) => py.once('exit', r))]);
   clearInterval(timer);
   rmSync(out, { recursive: true, force: true });
   const [rows, batches] = counted.trim().split(' ').map(Number);
-  return { delayMs, seconds: (Date.now() - started) / 1000, peakMb: Math.round(peak), rows, batches };
+  // RSS at each fifth of the run: flat when training waits for the reader, rising when rows pile up.
+  const fifths = [1, 2, 3, 4, 5].map((k) => Math.round(samples[Math.min(samples.length - 1, Math.floor((k * samples.length) / 5) - 1)] ?? 0));
+  return { delayMs, seconds: (Date.now() - started) / 1000, peakMb: Math.round(peak), rssByFifthMb: fifths, rows, batches };
 }
 
 const fast = await once(0);

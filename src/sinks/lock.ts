@@ -38,6 +38,17 @@ const alive = (pid: number) => {
   }
 };
 
+/** Who holds the lock of `dir` (or of its shard) now: "pid N on host H", or null (no lock, or a stale one on this host). */
+export function lockHolder(dir: string, shard?: { index: number; count: number }): string | null {
+  try {
+    const info = JSON.parse(readFileSync(lockPath(dir, shard), 'utf8')) as LockInfo;
+    if (info.host === hostname() && !alive(info.pid)) return null;
+    return `pid ${info.pid} on host ${info.host}`;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Take the lock of `dir` (creating the folder); returns the function that releases it. Throws a
  * ConfigError naming the other writer if one holds it; `onWarning` hears of a stale lock taken over.

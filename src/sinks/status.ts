@@ -3,11 +3,9 @@
  * array job): ensembles done of those expected, runs completed / diverged / failed, whether it is
  * being written (a live lock) or was interrupted, and whether the whole dataset is complete.
  */
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { readManifests, type Shard } from './dataset.js';
-import { lockPath } from './lock.js';
+import { lockHolder } from './lock.js';
 
 /** One writer's part of the dataset. */
 export interface WriterStatus {
@@ -31,20 +29,6 @@ export interface DatasetStatus {
   failedRuns: number;
 }
 
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-};
-
-function lockHolder(dir: string, shard: Shard | null): string | null {
-  try {
-    const info = JSON.parse(readFileSync(lockPath(dir, shard ?? undefined), 'utf8')) as { host: string; pid: number };
-    if (info.host === hostname() && !alive(info.pid)) return null;
-    return `pid ${info.pid} on host ${info.host}`;
-  } catch {
-    return null;
-  }
-}
-
 /** The status of the dataset in `dir`; a ConfigError when it holds none. */
 export async function datasetStatus(dir: string): Promise<DatasetStatus> {
   const manifests = await readManifests(dir);
@@ -53,7 +37,7 @@ export async function datasetStatus(dir: string): Promise<DatasetStatus> {
   const counts = new Set(manifests.map((m) => m.shard?.count ?? 1));
   for (const m of manifests) {
     const man = m.manifest;
-    const writer = lockHolder(dir, m.shard);
+    const writer = lockHolder(dir, m.shard ?? undefined);
     const runs = man?.runs ?? { total: 0, completed: 0, diverged: 0, failed: 0 };
     writers.push({
       shard: m.shard,
