@@ -11,7 +11,7 @@ import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
 import { engineChoice, kernelUnsupported, trainsOnKernel, type EngineChoice } from './engine/training.js';
 import { streamFiles, writeResults, SCHEMA_VERSION, type ResultFormat, type ResultsSummary, type SnapshotFormat } from './sinks/results.js';
-import { checkDatasetName, IF_EXISTS, planDataset, prepareResultsDir, streamName, shardNames, type IfExists, type Shard } from './sinks/dataset.js';
+import { checkDatasetName, IF_EXISTS, listedFiles, planDataset, prepareResultsDir, streamName, shardNames, type IfExists, type Shard } from './sinks/dataset.js';
 import { ensembleHashes, processHash } from './run-identity.js';
 import { Flow } from './flow.js';
 import { resolveParams, type Params } from './params.js';
@@ -199,15 +199,19 @@ export async function runPipeline<P extends Params>(pipeline: Pipeline<P>, optio
     const resume = await planDataset({ dir, shard, ifExists, identity, ensembles, streams });
     for (const w of resume.warnings) options.onWarning?.(w);
     const kept = new Set(resume.kept.map((e) => e.id));
+    const todo = runs.filter((r) => !kept.has(r.ensemble_id));
     const { suffix } = shardNames(shard);
     const keep = new Set([
       ...resume.kept.flatMap((e) => e.files),
-      ...(resume.assembled.length ? streams.map((s) => streamName(s, suffix)) : []),
+      // Whole stream files stay only when nothing is to be trained; else they are rebuilt from the segments.
+      ...(resume.complete && !todo.length ? streams.map((s) => streamName(s, suffix)) : []),
       ...(kept.size ? [`runs${suffix}.parquet`, `manifest${suffix}.json`] : []),
     ]);
-    await prepareResultsDir(dir, 'out', shard, { keep, all: ifExists === 'overwrite' && !(shard && shard.count > 1), ensembles: new Set(ensembles.map((e) => e.id)) });
-    const todo = runs.filter((r) => !kept.has(r.ensemble_id));
-    const sink = writeResults({ ...sinkOptions, ensembles: ensembles.filter((e) => !kept.has(e.id)), resume });
+    const replaceAll = ifExists === 'overwrite' && !(shard && shard.count > 1);
+    // What the manifests being replaced say their writers wrote is theirs, whatever its name.
+    const listed = ifExists === 'overwrite' ? await listedFiles(dir, replaceAll ? undefined : shard) : new Set<string>();
+    await prepareResultsDir(dir, 'out', shard, { keep, all: replaceAll, ensembles: new Set(ensembles.map((e) => e.id)), listed });
+    const sink = writeResults({ ...sinkOptions, ensembles: ensembles.filter((e) => !kept.has(e.id)), resume, order: ensembles.map((e) => e.id) });
     const kernelRuns = todo.filter((r) => trainsOnKernel(engine, r, backend)).length;
     options.onStart?.({ runs: todo.length, networkSteps: networkSteps(todo), backend, dir, engine, kernelRuns, keptRuns: runs.length - todo.length, shard: shard ?? null });
     const processed = from(todo).pipe(operators);

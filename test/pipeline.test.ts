@@ -24,7 +24,7 @@ const METRIC_COLUMNS = ['run_id', 'ensemble_id', 'scope', 'step', 'epoch', 'loss
 describe('a tiny pipeline, read back with DuckDB', () => {
   it('writes the results layout, and nothing half-written', () => {
     const files = readdirSync(dir).sort();
-    expect(files).toEqual(['manifest.json', 'metrics', 'metrics.arrows', 'metrics.ndjson', 'runs.ndjson', 'runs.parquet', 'snapshots.arrows']);
+    expect(files).toEqual(['.geomstream-segments', 'manifest.json', 'metrics', 'metrics.arrows', 'metrics.ndjson', 'runs.ndjson', 'runs.parquet', 'snapshots.arrows']);
     expect(readdirSync(join(dir, 'metrics')).every((f) => /^part-[0-9a-f]{12}-\d{3}\.parquet$/.test(f))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ schema_version: 1, pipeline: 'tiny', complete: true, runs: { total: 8, completed: 8 } });

@@ -72,7 +72,7 @@ async function content(dir: string) {
 /** The manifest is true: complete, it lists every data file there is and only those, and no temporary file is left. */
 function checkClean(dir: string) {
   const files = walk(dir);
-  expect(files.filter((f) => f.endsWith('.tmp') || f.includes('.geomstream-segments'))).toEqual([]);
+  expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   expect(manifest.complete).toBe(true);
   for (const f of manifest.files) expect(existsSync(join(dir, f)), f).toBe(true);
@@ -189,6 +189,39 @@ describe('--if-exists', () => {
     expect(b.metricRows).toBe(a.metricRows);
     expect(existsSync(join(a.dir, 'metrics', part))).toBe(true);
   });
+
+  it('files with names close to geomstream\'s survive a resume and an overwrite', async () => {
+    const dir = join(out, 'near-names');
+    const a = await runPipeline(tinyPipeline(), { out: dir, snapshots: 'safetensors' });
+    const mine = ['metrics.parquet', 'runs.json', 'metrics.json', 'metrics/part-0.parquet', 'metrics/part-0123456789ab.parquet',
+      'neurons/part-1.parquet', 'field/part-0123456789ab.parquet', 'snapshots/mine/step-5.safetensors', 'snapshots/mine/step-00000005.safetensors', '.geomstream-segments/notes.txt'];
+    for (const f of mine) { mkdirSync(join(a.dir, f, '..'), { recursive: true }); writeFileSync(join(a.dir, f), 'mine'); }
+    await runPipeline(tinyPipeline(), { out: dir, snapshots: 'safetensors' });
+    await runPipeline(tinyPipeline(), { out: dir, snapshots: 'safetensors', ifExists: 'overwrite' });
+    for (const f of mine) expect(readFileSync(join(a.dir, f), 'utf8'), f).toBe('mine');
+  });
+
+  it('the stream files hold each row once, in ensemble order, whatever a resume retrains', async () => {
+    const opts = { formats: ['arrow', 'ndjson'] as ('arrow' | 'ndjson')[], snapshots: true, workers: 1 };
+    const ref = await runPipeline(resumable, { out: join(out, 'stream-ref'), ...opts });
+    const expected = await content(ref.dir);
+    const order = (d: string) => tableFromIPC(readFileSync(join(d, 'metrics.arrows'))).toArray().map((r) => `${r.run_id} ${r.step} ${r.metric} ${r.against} ${r.dichotomy}`);
+    // A part lost from a complete dataset: its ensemble is retrained.
+    const lost = join(out, 'stream-lost');
+    const a = await runPipeline(resumable, { out: lost, ...opts });
+    rmSync(join(a.dir, 'metrics', readdirSync(join(a.dir, 'metrics')).sort()[0]));
+    const b = await runPipeline(resumable, { out: lost, ...opts });
+    expect(b.ensembles).toEqual({ kept: 11, written: 1 });
+    expect(await content(b.dir)).toEqual(expected);
+    expect(order(b.dir)).toEqual(order(ref.dir));
+    // Killed after the stream files were renamed into place, before the manifest said complete.
+    const late = join(out, 'stream-late');
+    const c = await runPipeline(resumable, { out: late, ...opts });
+    const manifest = JSON.parse(readFileSync(join(c.dir, 'manifest.json'), 'utf8'));
+    writeFileSync(join(c.dir, 'manifest.json'), JSON.stringify({ ...manifest, complete: false }));
+    await runPipeline(resumable, { out: late, ...opts });
+    expect(await content(c.dir)).toEqual(expected);
+  }, 60_000);
 
   it('rejects an unknown mode', async () => {
     await expect(runPipeline(tinyPipeline(), { out, ifExists: 'append' as never })).rejects.toThrow(/ifExists: received "append"; accepted: 'resume' \| 'overwrite' \| 'error'/);

@@ -65,7 +65,11 @@ export class AtomicWriteStream {
     if (this.failure) throw this.failure;
     if (!s.write(chunk)) {
       // An error instead of 'drain' (a full disk) must not leave the writer waiting forever.
-      await new Promise<void>((resolve) => { s.once('drain', () => resolve()); s.once('error', () => resolve()); });
+      await new Promise<void>((resolve) => {
+        const done = () => { s.off('drain', done); s.off('error', done); resolve(); };
+        s.once('drain', done);
+        s.once('error', done);
+      });
       if (this.failure) throw this.failure;
     }
   }

@@ -52,7 +52,11 @@ export function ensembleFolder(id: string): string {
   return safe === '.' || safe === '..' || !safe ? `_${safe}` : safe;
 }
 
-/** Hidden folder of the per-ensemble pieces of the stream files (metrics.arrows, …), joined when the dataset completes. */
+/**
+ * Hidden folder of the per-ensemble pieces of the stream files (metrics.arrows, …). The stream files
+ * are joined from them, in ensemble order, when a writer completes; they stay, so that a resumed or
+ * extended dataset rebuilds its stream files from them (a stream file is never appended to).
+ */
 export const SEGMENTS = '.geomstream-segments';
 /** The single-file stream outputs, assembled from segments. */
 export const STREAM_FILES = ['metrics.arrows', 'metrics.ndjson', 'snapshots.arrows'] as const;
@@ -78,8 +82,6 @@ export interface Manifest {
   /** What a resumed writer must share with this one (compared key by key). */
   identity?: Record<string, unknown>;
   ensembles?: EnsembleEntry[];
-  /** Ensembles whose rows are in the stream files (metrics.arrows, …) already. */
-  assembled?: string[];
   /** Ensemble ids this writer was to write (done or not). */
   expected_ensembles?: string[];
   ensembles_in_pipeline?: number;
@@ -114,6 +116,20 @@ export async function readManifests(dir: string): Promise<Array<{ name: string; 
   return out;
 }
 
+/**
+ * Files the manifests in `dir` list as written — every manifest's, or with `shard` only that
+ * shard's: geomstream wrote them, whatever their names (an overwrite removes them).
+ */
+export async function listedFiles(dir: string, shard?: Shard): Promise<Set<string>> {
+  const { suffix } = shardNames(shard);
+  const out = new Set<string>();
+  for (const m of await readManifests(dir)) {
+    if (shard && m.name !== `manifest${suffix}.json`) continue;
+    for (const f of m.manifest?.files ?? []) if (typeof f === 'string' && !f.startsWith('/') && !f.split('/').includes('..')) out.add(f);
+  }
+  return out;
+}
+
 /** A row of runs.parquet as plain values. */
 export type RunRow = Record<string, Scalar>;
 
@@ -123,13 +139,13 @@ export interface ResumeState {
   kept: EnsembleEntry[];
   /** Their rows of runs.parquet. */
   runRows: RunRow[];
-  /** Of `kept`, those already in the stream files (whose earlier version is then read back). */
-  assembled: string[];
+  /** The dataset was complete (its stream files are whole: with nothing to train, they stay as they are). */
+  complete: boolean;
   /** Notes for the user: ensembles trained again, and why. */
   warnings: string[];
 }
 
-export const EMPTY_STATE: ResumeState = { kept: [], runRows: [], assembled: [], warnings: [] };
+export const EMPTY_STATE: ResumeState = { kept: [], runRows: [], complete: false, warnings: [] };
 
 /** What a writer is asked to write, for `planDataset`. */
 export interface PlannedWrite {
@@ -196,46 +212,39 @@ export async function planDataset(w: PlannedWrite): Promise<ResumeState> {
   const changed = m.ensembles.filter((e) => planned.get(e.id) !== e.hash).map((e) => e.id);
   if (changed.length) throw new ConfigError('if-exists', 'resume', `a dataset of the same runs: the configuration of ensembles ${list(changed)} differs from what ${dir} holds; ${overwrite}`);
 
-  // Keep the ensembles whose files are all there, and whose runs are in runs.parquet.
+  // Keep the ensembles whose files are all there (their stream segments too), and whose runs are in runs.parquet.
   const warnings: string[] = [];
-  const assembled = new Set(m.assembled ?? []);
-  const finals = w.streams.map((s) => streamName(s, suffix));
-  const finalsPresent = await Promise.all(finals.map((f) => exists(join(dir, f))));
-  if (assembled.size && finalsPresent.some((p) => !p)) {
-    warnings.push(`${finals.filter((_f, i) => !finalsPresent[i]).join(', ')} missing: the ${assembled.size} ensembles in it are trained again`);
-    assembled.clear();
-    m.ensembles = m.ensembles.filter((e) => !(m.assembled ?? []).includes(e.id));
-  }
   const kept: EnsembleEntry[] = [];
   for (const e of m.ensembles) {
     const missing: string[] = [];
     for (const f of e.files) if (!(await exists(join(dir, f)))) missing.push(f);
-    if (!assembled.has(e.id) && w.streams.length) {
-      // An ensemble not yet in the stream files needs its segments.
-      for (const s of w.streams) {
-        const seg = segmentName(s, shard, e.id);
-        if (!e.files.includes(seg)) missing.push(seg);
-      }
+    for (const s of w.streams) {
+      const seg = segmentName(s, shard, e.id);
+      if (!e.files.includes(seg)) missing.push(seg);
     }
     if (missing.length) warnings.push(`ensemble ${e.id}: ${list(missing, 2)} missing, trained again`);
     else kept.push(e);
   }
-  let runRows: RunRow[] = [];
-  if (kept.length) {
-    const runsFile = join(dir, `runs${suffix}.parquet`);
-    try {
-      runRows = readTable(await readFile(runsFile), 'runs').toArray().map((r) => plainRow(r.toJSON() as Record<string, unknown>));
-    } catch (e) {
-      warnings.push(`${runsFile} cannot be read (${(e as Error).message}): every ensemble is trained again`);
-      return { kept: [], runRows: [], assembled: [], warnings };
-    }
-    const withRuns = new Set(runRows.map((r) => r.ensemble_id));
-    for (const e of kept.filter((x) => !withRuns.has(x.id))) warnings.push(`ensemble ${e.id}: no rows in runs${suffix}.parquet, trained again`);
-    const keep = new Set(kept.filter((x) => withRuns.has(x.id)).map((x) => x.id));
-    runRows = runRows.filter((r) => keep.has(r.ensemble_id as string));
-    return { kept: kept.filter((x) => keep.has(x.id)), runRows, assembled: [...assembled].filter((id) => keep.has(id)), warnings };
+  const none = { kept: [], runRows: [], complete: false, warnings };
+  if (!kept.length) return none;
+  const runsFile = join(dir, `runs${suffix}.parquet`);
+  let runRows: RunRow[];
+  try {
+    runRows = readTable(await readFile(runsFile), 'runs').toArray().map((r) => plainRow(r.toJSON() as Record<string, unknown>));
+  } catch (e) {
+    warnings.push(`${runsFile} cannot be read (${(e as Error).message}): every ensemble is trained again`);
+    return none;
   }
-  return { kept: [], runRows: [], assembled: [], warnings };
+  const withRuns = new Set(runRows.map((r) => r.ensemble_id));
+  for (const e of kept.filter((x) => !withRuns.has(x.id))) warnings.push(`ensemble ${e.id}: no rows in runs${suffix}.parquet, trained again`);
+  const keep = new Set(kept.filter((x) => withRuns.has(x.id)).map((x) => x.id));
+  const finals = await Promise.all(w.streams.map((s) => exists(join(dir, streamName(s, suffix)))));
+  return {
+    kept: kept.filter((x) => keep.has(x.id)),
+    runRows: runRows.filter((r) => keep.has(r.ensemble_id as string)),
+    complete: m.complete && keep.size === m.ensembles.length && finals.every(Boolean),
+    warnings,
+  };
 }
 
 /** Values as written: BigInt (Int64 columns) as numbers. */
@@ -263,37 +272,36 @@ export function segmentName(s: StreamFile, shard: Shard | undefined, id: string)
   return `${SEGMENTS}/${shardNames(shard).part}-${ensembleTag(id)}.${s}`;
 }
 
-const TMP = /^\..+\.\d+\.\d+\.tmp$/;
 const PARTS = ['metrics', 'neurons', 'field', 'errors'];
+const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A name, or its temporary name while being written (atomic.ts: `.<name>.<pid>.<n>.tmp`). */
+const orTemporary = (name: string) => `(?:${name}|\\.${name}\\.\\d+\\.\\d+\\.tmp)`;
 
 /**
- * geomstream's own files of a writer in `dir` (relative paths), temporary files included. `all`:
- * every shard's too, and report.html (what an unsharded overwrite replaces). `ensembles`: the ids
- * whose snapshot folders are this writer's.
+ * geomstream's own files of a writer in `dir` (relative paths), temporary files included: exactly
+ * the names it writes. `all`: every shard's too, and report.html (what an unsharded overwrite
+ * replaces). `ensembles`: the ids whose snapshot folders are this writer's; `listed`: files an
+ * earlier writer recorded in its manifest (its snapshot files, say).
  */
-export async function ownFiles(dir: string, shard: Shard | undefined, all: boolean, ensembles: Set<string>): Promise<string[]> {
+export async function ownFiles(dir: string, shard: Shard | undefined, all: boolean, ensembles: Set<string>, listed: Set<string> = new Set()): Promise<string[]> {
   const { suffix, part } = shardNames(shard);
-  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const sfx = all ? '(?:\\.shard-\\d+-of-\\d+)?' : esc(suffix);
-  const top = new RegExp(`^\\.?(?:(?:runs|manifest|metrics|snapshots)${sfx}\\.(?:parquet|json|arrows|ndjson)${all ? '|report\\.html' : ''})(?:\\.\\d+\\.\\d+\\.tmp)?$`);
+  const names = `(?:runs${sfx}\\.(?:parquet|ndjson)|manifest${sfx}\\.json|metrics${sfx}\\.(?:arrows|ndjson)|snapshots${sfx}\\.arrows${all ? '|report\\.html' : ''})`;
+  const top = new RegExp(`^(?:${orTemporary(names)}|\\.geomstream-write-test\\.\\d+\\.tmp|\\.\\.geomstream-write-test\\.\\d+\\.tmp\\.\\d+\\.\\d+\\.tmp)$`);
   const prefix = all ? 'part(?:-s\\d+-of-\\d+)?' : esc(part);
-  const partFile = new RegExp(`^\\.?${prefix}-(?:[0-9a-f]{12}(?:-\\d+)?|\\d+)(?:\\.parquet|\\.(?:metrics|snapshots)\\.(?:arrows|ndjson))(?:\\.\\d+\\.\\d+\\.tmp)?$`);
-  const out: string[] = [];
-  const names = async (d: string) => { try { return await readdir(join(dir, d)); } catch { return []; } };
-  for (const n of await names('.')) {
-    if (top.test(n) && (!n.startsWith('.') || TMP.test(n))) out.push(n);
+  // Parts of a known ensemble (part-<12 hex>-<3 digits>) or numbered in order (part-<5 digits>); segments.
+  const partFile = new RegExp(`^${orTemporary(`${prefix}-(?:[0-9a-f]{12}-\\d{3}|\\d{5})\\.parquet`)}$`);
+  const segmentFile = new RegExp(`^${orTemporary(`${prefix}-[0-9a-f]{12}\\.(?:metrics\\.arrows|metrics\\.ndjson|snapshots\\.arrows)`)}$`);
+  const out = new Set<string>();
+  const read = async (d: string) => { try { return await readdir(join(dir, d)); } catch { return []; } };
+  for (const n of await read('.')) if (top.test(n)) out.add(n);
+  for (const folder of PARTS) for (const n of await read(folder)) if (partFile.test(n)) out.add(`${folder}/${n}`);
+  for (const n of await read(SEGMENTS)) if (segmentFile.test(n)) out.add(`${SEGMENTS}/${n}`);
+  for (const f of new Set([...ensembles].map(ensembleFolder))) {
+    for (const n of await read(`snapshots/${f}`)) if (new RegExp(`^${orTemporary('step-\\d{8}\\.safetensors')}$`).test(n)) out.add(`snapshots/${f}/${n}`);
   }
-  for (const folder of [...PARTS, SEGMENTS]) {
-    for (const n of await names(folder)) if (partFile.test(n) && (!n.startsWith('.') || TMP.test(n))) out.push(`${folder}/${n}`);
-  }
-  const folders = new Set([...ensembles].map(ensembleFolder));
-  for (const f of await names('snapshots')) {
-    if (!all && !folders.has(f)) continue;
-    for (const n of await names(`snapshots/${f}`)) {
-      if (/^step-\d+\.safetensors$/.test(n) || (TMP.test(n) && n.startsWith('.step-'))) out.push(`snapshots/${f}/${n}`);
-    }
-  }
-  return out;
+  for (const f of listed) if (await exists(join(dir, f))) out.add(f);
+  return [...out];
 }
 
 /**
@@ -302,7 +310,7 @@ export async function ownFiles(dir: string, shard: Shard | undefined, all: boole
  * with `all`, every shard's. Folders left empty by this are removed; files geomstream did not write
  * are never touched. Throws a ConfigError naming `field` if the folder cannot be written.
  */
-export async function prepareResultsDir(dir: string, field = 'out', shard?: Shard, options: { keep?: Set<string>; all?: boolean; ensembles?: Set<string> } = {}): Promise<void> {
+export async function prepareResultsDir(dir: string, field = 'out', shard?: Shard, options: { keep?: Set<string>; all?: boolean; ensembles?: Set<string>; listed?: Set<string> } = {}): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
@@ -315,7 +323,7 @@ export async function prepareResultsDir(dir: string, field = 'out', shard?: Shar
   const keep = options.keep ?? new Set<string>();
   const all = options.all ?? false;
   const emptied = new Set<string>();
-  for (const f of await ownFiles(dir, shard, all, options.ensembles ?? new Set())) {
+  for (const f of await ownFiles(dir, shard, all, options.ensembles ?? new Set(), options.listed)) {
     if (keep.has(f)) continue;
     await rm(join(dir, f), { force: true });
     const slash = f.lastIndexOf('/');

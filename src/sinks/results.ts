@@ -97,6 +97,8 @@ export interface ResultsOptions {
   resume?: ResumeState;
   /** Told of every queued write (see src/flow.ts). */
   flow?: Flow;
+  /** Every ensemble id of this writer (kept and to write) in run order: the order of the rows in the stream files. */
+  order?: string[];
 }
 
 /** What the sink wrote (with a resumed dataset, the kept ensembles' runs and rows included). */
@@ -148,10 +150,9 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
     new Observable<ResultsSummary>((subscriber) => {
       const files = new Set<string>();
       for (const e of resume.kept) for (const f of e.files) files.add(f);
-      if (resume.assembled.length) for (const s of streams) files.add(streamName(s, suffix));
+      if (resume.complete) for (const s of streams) files.add(streamName(s, suffix));
       if (resume.runRows.length) files.add(`runs${suffix}.parquet`);
       const entries: EnsembleEntry[] = [...resume.kept];
-      const assembled = new Set(resume.assembled);
       const runRows: RunRow[] = [...resume.runRows];
       let metricRowsWritten = resume.kept.reduce((n, e) => n + e.metric_rows, 0);
       let written = 0;
@@ -164,7 +165,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const runOf = new Map((planned ?? []).flatMap((e) => e.runs.map((r) => [r, ensembleOf.get(e.id)!] as const)));
       const groups = new Map<string, Group>();
       const snapFiles = options.snapshots === 'safetensors' ? new SnapshotFiles(dir) : null;
-      const openSegments = new Set<ArrowStreamFile | NdjsonFile>(); // removed on failure, whatever their group's state
+      const openSegments = new Set<ArrowStreamFile | NdjsonFile | AtomicWriteStream>(); // files being written: removed on failure, whatever their state
 
       // All writes go through one queue, in order; the flow hears of each.
       let queue: Promise<void> = Promise.resolve();
@@ -222,7 +223,6 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           ensembles_in_pipeline: options.ensemblesInPipeline ?? null,
           expected_ensembles: planned ? [...new Set([...resume.kept.map((e) => e.id), ...planned.map((e) => e.id)])] : null,
           ensembles: planned ? entries : null,
-          assembled: planned ? [...assembled] : null,
           columns: {
             metrics: Object.keys(METRIC_COLUMNS), neurons: Object.keys(NEURON_COLUMNS), field: Object.keys(FIELD_COLUMNS),
             errors: Object.keys(ERROR_COLUMNS),
@@ -315,45 +315,37 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         if (planned) writeRuns();
       };
 
-      /** Join the stream segments into the stream files, in ensemble order, after the earlier version's rows. */
+      /** Join the stream segments into the stream files, in ensemble order (the segments stay: a later resume rebuilds from them). */
       const assemble = async () => {
-        const order = entries.filter((e) => !assembled.has(e.id));
+        if (resume.complete && written === 0) return; // the stream files are as they were
+        const rank = new Map((options.order ?? []).map((id, i) => [id, i]));
+        const order = [...entries].sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity));
         for (const s of streams) {
-          const final = join(dir, streamName(s, suffix));
-          const sources = [...(assembled.size ? [final] : []), ...order.map((e) => segmentName(s, shard, e.id)).filter((f) => files.has(f)).map((f) => join(dir, f))];
-          if (!order.length && assembled.size) continue; // nothing new: the file is as it was
+          const sources = order.map((e) => segmentName(s, shard, e.id)).filter((f) => files.has(f)).map((f) => join(dir, f));
           if (!sources.length) continue;
-          if (s.endsWith('.ndjson')) {
-            const out = new AtomicWriteStream(final);
-            for (const src of sources) for await (const chunk of createReadStream(src)) await out.write(chunk as Buffer);
-            await out.close();
-          } else {
-            const out = new ArrowStreamFile(final);
-            for (const src of sources) {
+          const final = join(dir, streamName(s, suffix));
+          const out = s.endsWith('.ndjson') ? new AtomicWriteStream(final) : new ArrowStreamFile(final);
+          openSegments.add(out);
+          for (const src of sources) {
+            if (out instanceof AtomicWriteStream) {
+              for await (const chunk of createReadStream(src)) await out.write(chunk as Buffer);
+            } else {
               const reader = await RecordBatchReader.from(createReadStream(src));
               for await (const batch of reader) await out.append(new Table(batch));
             }
-            await out.close();
           }
+          await out.close();
+          openSegments.delete(out);
           files.add(streamName(s, suffix));
         }
-        for (const e of order) assembled.add(e.id);
         if (formats.has('ndjson')) {
           const f = new NdjsonFile(join(dir, `runs${suffix}.ndjson`));
+          openSegments.add(f);
           await f.append(runRows);
           await f.close();
+          openSegments.delete(f);
           files.add(`runs${suffix}.ndjson`);
         }
-      };
-
-      /** After the manifest says complete: the segments are in the stream files, and go. */
-      const dropSegments = async () => {
-        const segs = [...files].filter((f) => f.startsWith(`${SEGMENTS}/`));
-        for (const e of entries) e.files = e.files.filter((f) => !f.startsWith(`${SEGMENTS}/`));
-        for (const f of segs) files.delete(f);
-        await writeManifest(true);
-        for (const f of segs) await rm(join(dir, f), { force: true });
-        if (segs.length) await rmdir(join(dir, SEGMENTS)).catch(() => undefined);
       };
 
       /** A write failed (a full disk, say): no temporary file stays, the manifest says why if it still can be written. */
@@ -432,7 +424,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           writeRuns();
           enqueue(async () => {
             await assemble();
-            await dropSegments();
+            await writeManifest(true);
             subscriber.next(summary());
             subscriber.complete();
           });

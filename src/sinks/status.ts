@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { readManifests, type Shard } from './dataset.js';
+import { readdir } from 'node:fs/promises';
 import { lockHolder } from './lock.js';
 
 /** One writer's part of the dataset. */
@@ -12,7 +13,8 @@ export interface WriterStatus {
   shard: Shard | null;
   /** 'complete', 'running' (a live lock), 'interrupted', 'failed' (the writer stopped with an error) or 'missing' (no manifest). */
   state: 'complete' | 'running' | 'interrupted' | 'failed' | 'missing';
-  ensembles: { done: number; expected: number | null };
+  /** Null for a dataset without ensembles (analyze's). */
+  ensembles: { done: number; expected: number | null } | null;
   runs: { total: number; completed: number; diverged: number; failed: number };
   error: string | null;
   /** The writer holding the lock, when running. */
@@ -32,7 +34,13 @@ export interface DatasetStatus {
 /** The status of the dataset in `dir`; a ConfigError when it holds none. */
 export async function datasetStatus(dir: string): Promise<DatasetStatus> {
   const manifests = await readManifests(dir);
-  if (!manifests.length) throw new ConfigError('dir', dir, 'a results folder written by geomstream run (it has no manifest.json)');
+  if (!manifests.length) {
+    // A writer killed before its first manifest leaves its lock: a dataset begun, not complete.
+    const lock = await readdir(dir).then((ns) => ns.find((n) => /^\.geomstream(-shard-\d+-of-\d+)?\.lock$/.test(n)), () => undefined);
+    if (!lock) throw new ConfigError('dir', dir, 'a results folder written by geomstream run (it has no manifest.json)');
+    const none = { total: 0, completed: 0, diverged: 0, failed: 0 };
+    return { dir, pipeline: null, complete: false, failedRuns: 0, writers: [{ shard: null, state: lockHolder(dir) ? 'running' : 'interrupted', ensembles: { done: 0, expected: null }, runs: none, error: null, writer: lockHolder(dir) }] };
+  }
   const writers: WriterStatus[] = [];
   const counts = new Set(manifests.map((m) => m.shard?.count ?? 1));
   for (const m of manifests) {
@@ -42,7 +50,7 @@ export async function datasetStatus(dir: string): Promise<DatasetStatus> {
     writers.push({
       shard: m.shard,
       state: man?.complete ? 'complete' : writer ? 'running' : man?.error ? 'failed' : 'interrupted',
-      ensembles: { done: man?.ensembles?.length ?? 0, expected: man?.expected_ensembles?.length ?? null },
+      ensembles: man?.ensembles ? { done: man.ensembles.length, expected: man.expected_ensembles?.length ?? null } : null,
       runs, error: man?.error ?? (m.problem ? `manifest unreadable: ${m.problem}` : null), writer,
     });
   }
@@ -68,10 +76,10 @@ export function formatStatus(s: DatasetStatus): string {
   const lines = [`${s.dir}: ${s.pipeline ?? '?'}`];
   for (const w of s.writers) {
     const who = w.shard && w.shard.count > 1 ? `shard ${w.shard.index}/${w.shard.count}` : 'dataset';
-    const ens = `${w.ensembles.done}${w.ensembles.expected === null ? '' : `/${w.ensembles.expected}`} ensembles`;
+    const ens = w.ensembles ? `${w.ensembles.done}${w.ensembles.expected === null ? '' : `/${w.ensembles.expected}`} ensembles, ` : '';
     const runs = `${w.runs.total} runs (${w.runs.completed} completed, ${w.runs.diverged} diverged, ${w.runs.failed} failed)`;
     const state = w.state === 'running' ? `running (${w.writer})` : w.state === 'failed' ? `failed: ${w.error}` : w.state === 'missing' ? 'not started (no manifest)' : w.state;
-    lines.push(`  ${who}: ${state}; ${w.state === 'missing' ? '' : `${ens}, ${runs}`}`.replace(/; $/, ''));
+    lines.push(`  ${who}: ${state}${w.state === 'missing' ? '' : `; ${ens}${runs}`}`);
   }
   lines.push(s.complete ? `complete${s.failedRuns ? `, with ${s.failedRuns} failed runs` : ''}` : 'not complete');
   return lines.join('\n');
