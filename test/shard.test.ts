@@ -12,6 +12,10 @@ describe('resolveShard', () => {
     expect(resolveShard('auto', undefined, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '3' })?.shard).toEqual({ index: 2, count: 3 });
     expect(resolveShard('auto', undefined, { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_MIN: '4', SLURM_ARRAY_TASK_MAX: '7' })?.shard).toEqual({ index: 1, count: 4 });
     expect(() => resolveShard('auto', undefined, { SLURM_ARRAY_TASK_ID: 'x', SLURM_ARRAY_TASK_COUNT: '3' })).toThrow(/SLURM_ARRAY_TASK_ID: received "x"/);
+    // One task resubmitted alone (sbatch --array=1): an array of one; with the count given, the task id is the shard.
+    const alone = { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_MAX: '1', SLURM_ARRAY_TASK_COUNT: '1' };
+    expect(resolveShard('auto', undefined, { ...alone, GEOMSTREAM_SHARDS: '3' })?.shard).toEqual({ index: 1, count: 3 });
+    expect(resolveShard(undefined, 3, alone)?.shard).toEqual({ index: 1, count: 3 });
   });
   it('Kubernetes Indexed Jobs: the count from --shards or GEOMSTREAM_SHARDS', () => {
     expect(resolveShard('auto', 4, { JOB_COMPLETION_INDEX: '3' })).toEqual({ shard: { index: 3, count: 4 }, from: 'JOB_COMPLETION_INDEX=3' });

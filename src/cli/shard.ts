@@ -2,7 +2,8 @@
  * Which shard of a pipeline this process writes (`--shard i/n | auto`, `--shards n`), from the
  * batch engine's environment when asked or when its variables are present: Slurm array jobs
  * (`SLURM_ARRAY_TASK_ID` with `SLURM_ARRAY_TASK_COUNT`, or `SLURM_ARRAY_TASK_MIN`/`MAX`; arrays may
- * start at any index) and Kubernetes Indexed Jobs (`JOB_COMPLETION_INDEX`, with the count from
+ * start at any index; with a count given by `--shards` or `GEOMSTREAM_SHARDS`, the task id is the
+ * shard index, so one task resubmitted alone keeps its shard) and Kubernetes Indexed Jobs (`JOB_COMPLETION_INDEX`, with the count from
  * `--shards` or `GEOMSTREAM_SHARDS`: the Job's completions are not in its pods' environment).
  */
 import { ConfigError } from '../errors.js';
@@ -33,12 +34,19 @@ export function resolveShard(option: Shard | 'auto' | undefined, shards: number 
   let choice: ShardChoice | null = null;
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
     const id = int('SLURM_ARRAY_TASK_ID', env.SLURM_ARRAY_TASK_ID, 0);
-    const min = env.SLURM_ARRAY_TASK_MIN !== undefined ? int('SLURM_ARRAY_TASK_MIN', env.SLURM_ARRAY_TASK_MIN, 0) : 0;
-    const count = env.SLURM_ARRAY_TASK_COUNT !== undefined
-      ? int('SLURM_ARRAY_TASK_COUNT', env.SLURM_ARRAY_TASK_COUNT, 1)
-      : env.SLURM_ARRAY_TASK_MAX !== undefined ? int('SLURM_ARRAY_TASK_MAX', env.SLURM_ARRAY_TASK_MAX, min) - min + 1 : countFrom();
-    if (count === undefined) throw new ConfigError('SLURM_ARRAY_TASK_COUNT', null, 'the array size (Slurm sets it; or give --shards n)');
-    choice = { shard: { index: id - min, count: shards ?? count }, from: `SLURM_ARRAY_TASK_ID=${id}` };
+    const explicit = countFrom();
+    if (explicit !== undefined) {
+      // A count given (--shards, GEOMSTREAM_SHARDS): the task id is the shard index, so that one task
+      // resubmitted alone (sbatch --array=1, an array of one) still writes shard 1 of n.
+      choice = { shard: { index: id, count: explicit }, from: `SLURM_ARRAY_TASK_ID=${id} of ${explicit} shards` };
+    } else {
+      const min = env.SLURM_ARRAY_TASK_MIN !== undefined ? int('SLURM_ARRAY_TASK_MIN', env.SLURM_ARRAY_TASK_MIN, 0) : 0;
+      const count = env.SLURM_ARRAY_TASK_COUNT !== undefined
+        ? int('SLURM_ARRAY_TASK_COUNT', env.SLURM_ARRAY_TASK_COUNT, 1)
+        : env.SLURM_ARRAY_TASK_MAX !== undefined ? int('SLURM_ARRAY_TASK_MAX', env.SLURM_ARRAY_TASK_MAX, min) - min + 1 : undefined;
+      if (count === undefined) throw new ConfigError('SLURM_ARRAY_TASK_COUNT', null, 'the array size (Slurm sets it; or give --shards n)');
+      choice = { shard: { index: id - min, count }, from: `SLURM_ARRAY_TASK_ID=${id}` };
+    }
   } else if (env.JOB_COMPLETION_INDEX !== undefined) {
     const index = int('JOB_COMPLETION_INDEX', env.JOB_COMPLETION_INDEX, 0);
     const count = countFrom();
