@@ -57,3 +57,40 @@ describe('the dataset lock', () => {
     expect(existsSync(lockPath(dir))).toBe(false);
   }, 120_000);
 });
+
+describe('a run stopped by SIGTERM (scancel, preemption, kubectl delete)', () => {
+  it('exits 3, leaves no lock, and a rerun resumes', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const dir = join(out, 'sigterm');
+    const args = ['bin/geomstream.js', 'run', 'test/resumable-pipeline.ts', '--out', dir, '--workers', '1', '--no-progress'];
+    const child = spawn('node', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    // Once an ensemble is finished, ask it to stop.
+    const manifest = join(dir, 'resumable', 'manifest.json');
+    for (let t = 0; t < 600; t++) {
+      try { if (JSON.parse(readFileSync(manifest, 'utf8')).ensembles.length >= 1) break; } catch { /* not yet */ }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code, stderr).toBe(3);
+    expect(stderr).toMatch(/SIGTERM: stopped; the finished ensembles are in .*, a rerun resumes/);
+    expect(readdirSync(join(dir, 'resumable')).filter((f) => f.endsWith('.lock'))).toEqual([]);
+    const again = spawnSync('node', args, { cwd: root, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/resuming .*: \d+ runs are complete there already/);
+  }, 60_000);
+
+  it('a lock holding our own pid on this host is a previous incarnation, taken over', () => {
+    const dir = join(out, 'own-pid');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(lockPath(dir), JSON.stringify({ host: hostname(), pid: process.pid, started: 'earlier' }));
+    const warnings: string[] = [];
+    const release = lockResultsDir(dir, undefined, (w) => warnings.push(w));
+    expect(warnings.join('\n')).toMatch(/taking over the lock of pid/);
+    release();
+    expect(existsSync(lockPath(dir))).toBe(false);
+  });
+});

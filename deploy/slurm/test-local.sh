@@ -2,7 +2,9 @@
 # A one-node Slurm cluster on this machine, to test deploy/slurm/sweep.sbatch end to end:
 #   1. a 3-task array job writes a dataset equal (DuckDB, row for row) to the one-process run;
 #   2. a task cancelled mid-run leaves its shard incomplete (`geomstream status` != 0), and
-#      resubmitting only that task completes it, equal to the one-process run again.
+#      resubmitting only that task completes it, equal to the one-process run again;
+#   3. a task requeued mid-run (as preemption or a node failure does) comes back by itself, resumes
+#      its shard, and the dataset is again equal to the one-process run.
 #
 #   sudo bash deploy/slurm/test-local.sh      (Debian, root; after npm ci; CI runs it after npm test)
 #
@@ -14,14 +16,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
 export PATH="$PATH:/usr/sbin:/sbin"
-unset GEOMSTREAM_SHARDS   # the array decides the shard count, except where set below
+# Nothing from a surrounding batch system: the reference must be one process, the cluster ours.
+unset GEOMSTREAM_SHARDS JOB_COMPLETION_INDEX ${!SLURM_@}
 
-# The test pipeline: long enough per shard (a 5 s start, then ~3 s per ensemble on one core; 8
-# ensembles, 3/3/2 per shard) that a cancel lands between a shard's first finished ensemble and its
-# last, short enough that the whole script takes ~2-3 minutes.
+# The test pipeline: the default one, quick, on 6 alignments with the full training length: 12
+# ensembles, 4 per shard; on one core here a shard starts in ~3 s, then ~2 s per ensemble, so a cancel
+# lands between a shard's first finished ensemble and its last (a ~5 s window); the one-process
+# reference takes ~20 s, the whole script ~2-3 minutes.
 PIPELINE=pipelines/tanh-vs-relu.ts
 NAME=tanh-vs-relu
-ARGS=(--quick --set alignments=0.1637,0.3273,0.491,0.6547 --set epochs=30)
+ARGS=(--quick --set alignments=0.0818,0.1637,0.2455,0.3273,0.491,0.6547 --set samples=5000 --set epochs=60)
 SHARDS=3
 CONF=/etc/slurm/slurm.conf
 MARK='# written by geomstream deploy/slurm/test-local.sh; removed when it exits'
@@ -48,11 +52,13 @@ WROTE_CONF=0
 MADE_ETC_SLURM=0
 MADE_POLICY=0
 CHECKS=()          # "PASS name" / "FAIL name"
+REF_PID=""
 
 cleanup() {
   local rc=$? i pid
   set +e
   trap - INT TERM
+  [[ -n $REF_PID ]] && kill "$REF_PID" 2>/dev/null && wait "$REF_PID" 2>/dev/null
   if ((${#JOBS[@]})) && ((${#PIDS[@]})); then
     scancel "${JOBS[@]}" 2>/dev/null
     for i in $(seq 1 30); do [[ -z "$(squeue -h -j "$(IFS=,; echo "${JOBS[*]}")" 2>/dev/null)" ]] && break; sleep 0.5; done
@@ -116,7 +122,9 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$SOCKET
+# A requeued job waits cred_expire (default 120 s) before it may start again; then a scheduler pass.
+AuthInfo=socket=$SOCKET,cred_expire=10
+SchedulerParameters=sched_interval=5,bf_interval=5
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -167,9 +175,10 @@ wait_job() { # wait_job JOBID TIMEOUT_S: until no task of it is pending, running
     sleep 1
   done
 }
-task_states() { # task_states JOBID: "id_k=STATE(exit)" per task, from the controller's records
+task_states() { # task_states JOBID: "k=STATE(exit)rRESTARTS" per task k, from the controller's records
   scontrol -o show job "$1" 2>/dev/null \
-    | sed -nE 's/.*JobId=[0-9]+ ArrayJobId=[0-9]+ ArrayTaskId=([0-9]+) .*JobState=([A-Z_]+) .* ExitCode=([0-9:]+).*/\1=\2(\3)/p' | sort | tr '\n' ' '
+    | sed -nE 's/.*JobId=[0-9]+ ArrayJobId=[0-9]+ ArrayTaskId=([0-9]+) .*JobState=([A-Z_]+) .* Restarts=([0-9]+) .* ExitCode=([0-9:]+).*/\1=\2(\4)r\3/p' \
+    | sort | tr '\n' ' '
 }
 status_of() { # status_of DIR -> sets ST_RC and ST_OUT
   ST_RC=0; ST_OUT=$(node bin/geomstream.js status "$1" 2>&1) || ST_RC=$?
@@ -226,18 +235,52 @@ for sub in ("metrics", "neurons", "field", "errors"):
 sys.exit(0 if ok else 1)
 EOF
 
-compare_with_ref() { # compare_with_ref DIR CHECKNAME
+done_in() { # done_in MANIFEST: how many ensembles it records as complete (0 if absent or unreadable)
+  python3 -c 'import json, sys
+try: print(len(json.load(open(sys.argv[1])).get("ensembles") or []))
+except Exception: print(0)' "$1"
+}
+pick_task() { # pick_task JOBID DIR: sets K to a running task whose shard has a finished ensemble, DONE to how many
+  local k m n end=$(( $(date +%s) + 180 ))
+  K="" DONE=0
+  while (( $(date +%s) < end )); do
+    for k in $(seq 0 $((SHARDS - 1))); do
+      m=$2/manifest.shard-$k-of-$SHARDS.json
+      [[ -f $m ]] || continue
+      n=$(done_in "$m")
+      if ((n > 0)) && [[ "$(squeue -h -j "${1}_$k" -o %T 2>/dev/null)" == RUNNING ]]; then K=$k DONE=$n; return; fi
+    done
+    sleep 0.2
+  done
+  job_logs "$1"; die "no task of job $1 was seen running with a finished ensemble in its shard"
+}
+check_kept() { # check_kept CASE LOGFILE: the resumed run kept at least the DONE ensembles finished before
+  local line kept ok=0
+  line=$(grep -h "shard $K/$SHARDS: " "$2" | tail -n 1)  # "... of N runs (K ensembles kept from before, W written now); ..."
+  echo "  $line"
+  kept=$(sed -nE 's/.*\(([0-9]+) ensembles kept from before.*/\1/p' <<<"$line")
+  (( ${kept:-0} >= DONE )) || ok=1
+  check "$1: the resumed task kept the ensembles finished before" "$ok" "kept ${kept:-0}, $DONE were finished"
+}
+check_complete() { # check_complete CASE DIR JOBID...: status exits 0 and the dataset equals the reference
+  status_of "$2"
+  echo "$ST_OUT" | sed 's/^/  /'
+  check "$1: geomstream status exits 0" "$ST_RC" "exit $ST_RC"
   local out rc=0
-  out=$(python3 "$TMP/compare.py" "$TMP/ref/$NAME" "$1" 2>&1) || rc=$?
+  out=$(python3 "$TMP/compare.py" "$TMP/ref/$NAME" "$2" 2>&1) || rc=$?
   echo "$out"
-  check "$2" "$rc" "see the rows above"
+  check "$1: the dataset equals the one-process run" "$rc" "see the rows above"
+  if ((ST_RC || rc)); then shift 2; for j in "$@"; do job_logs "$j"; done; fi
 }
 
 # --- the one-process reference ----------------------------------------------------------------------
 log "reference: geomstream run $PIPELINE ${ARGS[*]} --workers 1"
 t=$(date +%s)
-node bin/geomstream.js run "$PIPELINE" "${ARGS[@]}" --out "$TMP/ref" --workers 1 --no-progress >"$TMP/log/ref.out" 2>&1 \
-  || { tail -n 20 "$TMP/log/ref.out"; die "the reference run failed"; }
+# In the background, so that a signal to this script is handled at once, not after the run.
+node bin/geomstream.js run "$PIPELINE" "${ARGS[@]}" --out "$TMP/ref" --workers 1 --no-progress >"$TMP/log/ref.out" 2>&1 &
+REF_PID=$!
+wait "$REF_PID" || { tail -n 20 "$TMP/log/ref.out"; die "the reference run failed"; }
+REF_PID=""
 log "reference done in $(( $(date +%s) - t )) s"
 
 # --- 1. the array job -------------------------------------------------------------------------------
@@ -251,10 +294,7 @@ log "case 1: job $JOB done in $(( $(date +%s) - t )) s: $states"
 ok=0; for k in $(seq 0 $((SHARDS - 1))); do [[ $states == *"$k=COMPLETED(0:0)"* ]] || ok=1; done
 check "case 1: every task completed" "$ok" "$states"
 ((ok == 0)) || job_logs "$JOB"
-status_of "$TMP/run1/$NAME"
-echo "$ST_OUT" | sed 's/^/  /'
-check "case 1: geomstream status exits 0" "$ST_RC" "exit $ST_RC"
-compare_with_ref "$TMP/run1/$NAME" "case 1: sharded dataset equals the one-process run"
+check_complete "case 1" "$TMP/run1/$NAME" "$JOB"
 
 # --- 2. cancel one task mid-run, resubmit only it --------------------------------------------------
 t=$(date +%s)
@@ -262,23 +302,7 @@ DIR=$TMP/run2/$NAME
 JOB=$(submit 0-$((SHARDS - 1)) "$TMP/run2")
 JOBS+=("$JOB")
 log "case 2: array job $JOB; waiting for a running task whose manifest records a finished ensemble"
-done_in() { # done_in MANIFEST: how many ensembles it records as complete (0 if absent or unreadable)
-  python3 -c 'import json, sys
-try: print(len(json.load(open(sys.argv[1])).get("ensembles") or []))
-except Exception: print(0)' "$1"
-}
-K="" DONE=0
-end=$(( $(date +%s) + 180 ))
-while [[ -z $K ]] && (( $(date +%s) < end )); do
-  for k in $(seq 0 $((SHARDS - 1))); do
-    m=$DIR/manifest.shard-$k-of-$SHARDS.json
-    [[ -f $m ]] || continue
-    n=$(done_in "$m")
-    if ((n > 0)) && [[ "$(squeue -h -j "${JOB}_$k" -o %T 2>/dev/null)" == RUNNING ]]; then K=$k DONE=$n; break; fi
-  done
-  [[ -n $K ]] || sleep 0.2
-done
-[[ -n $K ]] || { job_logs "$JOB"; die "no task of job $JOB was seen running with part of its shard written"; }
+pick_task "$JOB" "$DIR"
 scancel "${JOB}_$K"
 log "case 2: scancel ${JOB}_$K (its manifest recorded $DONE finished ensemble(s) of shard $K/$SHARDS)"
 wait_job "$JOB" 300 || die "job $JOB still running after 300 s"
@@ -287,6 +311,10 @@ log "case 2: job $JOB done in $(( $(date +%s) - t )) s: $states"
 ok=0; [[ $states == *"$K=CANCELLED"* ]] || ok=1
 for k in $(seq 0 $((SHARDS - 1))); do ((k == K)) || [[ $states == *"$k=COMPLETED(0:0)"* ]] || ok=1; done
 check "case 2: task $K cancelled, the others completed" "$ok" "$states"
+# sweep.sbatch removes the lock a cancelled run leaves (else a requeue onto another node is refused).
+lock=$DIR/.geomstream-shard-$K-of-$SHARDS.lock
+ok=0; [[ ! -e $lock ]] || ok=1
+check "case 2: the cancelled task left no lock" "$ok" "$lock: $(cat "$lock" 2>/dev/null)"
 status_of "$DIR"
 echo "$ST_OUT" | sed 's/^/  /'
 ok=0; [[ $ST_RC -ne 0 ]] || ok=1
@@ -303,17 +331,30 @@ states=$(task_states "$JOB2")
 log "case 2: job $JOB2 done in $(( $(date +%s) - t )) s: $states"
 ok=0; [[ $states == *"$K=COMPLETED(0:0)"* ]] || ok=1
 check "case 2: the resubmitted task completed" "$ok" "$states"
-# The resumed task's summary line: "... of N runs (K ensembles kept from before, W written now); ..."
-resumed=$(grep -h "shard $K/$SHARDS: " "$TMP"/jobs/*-"${JOB2}"_"$K".out | tail -n 1)
-echo "  $resumed"
-kept=$(sed -nE 's/.*\(([0-9]+) ensembles kept from before.*/\1/p' <<<"$resumed")
-ok=0; (( ${kept:-0} >= DONE )) || ok=1
-check "case 2: the resubmitted task kept the ensembles finished before the cancel" "$ok" "kept ${kept:-0}, $DONE finished before the cancel"
-status_of "$DIR"
-echo "$ST_OUT" | sed 's/^/  /'
-check "case 2: geomstream status exits 0 after the resubmit" "$ST_RC" "exit $ST_RC"
-compare_with_ref "$DIR" "case 2: resumed dataset equals the one-process run"
-((ok == 0)) || job_logs "$JOB2"
+check_kept "case 2" "$TMP/jobs/geomstream-${JOB2}_$K.out"
+check_complete "case 2" "$DIR" "$JOB" "$JOB2"
+
+# --- 3. requeue a running task (as preemption or a node failure does): it comes back by itself ------
+t=$(date +%s)
+DIR=$TMP/run3/$NAME
+JOB=$(submit 0-$((SHARDS - 1)) "$TMP/run3")
+JOBS+=("$JOB")
+log "case 3: array job $JOB; waiting for a running task whose manifest records a finished ensemble"
+pick_task "$JOB" "$DIR"
+scontrol requeue "${JOB}_$K"
+log "case 3: scontrol requeue ${JOB}_$K (its manifest recorded $DONE finished ensemble(s) of shard $K/$SHARDS)"
+wait_job "$JOB" 300 || die "job $JOB still running after 300 s"
+states=$(task_states "$JOB")
+log "case 3: job $JOB done in $(( $(date +%s) - t )) s: $states"
+ok=0; [[ $states == *"$K=COMPLETED(0:0)r1"* ]] || ok=1
+for k in $(seq 0 $((SHARDS - 1))); do [[ $states == *"$k=COMPLETED(0:0)"* ]] || ok=1; done
+check "case 3: every task completed, task $K on its second attempt" "$ok" "$states"
+LOGFILE=$TMP/jobs/geomstream-${JOB}_$K.out
+n=$(grep -c '^sweep.sbatch: job' "$LOGFILE" || true)
+ok=0; [[ $n -eq 2 ]] || ok=1
+check "case 3: both attempts in the task's log (--open-mode=append)" "$ok" "$n attempt(s) in $LOGFILE"
+check_kept "case 3" "$LOGFILE"
+check_complete "case 3" "$DIR" "$JOB"
 
 # --- summary --------------------------------------------------------------------------------------------
 fails=0

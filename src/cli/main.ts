@@ -108,6 +108,15 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
     process.exitCode = 3;
   };
   process.once('beforeExit', stalled);
+  // SIGTERM (scancel, preemption, kubectl delete) or SIGINT: stop at once; the lock goes with the
+  // process ('exit'), what is complete stays, and a rerun resumes.
+  const interrupted = (signal: NodeJS.Signals) => {
+    if (barStarted) bar.stop();
+    process.stderr.write(`\ngeomstream: ${signal}: stopped; the finished ensembles are in ${outDir} (complete: false), a rerun resumes\n`);
+    process.exit(3);
+  };
+  process.once('SIGTERM', interrupted);
+  process.once('SIGINT', interrupted);
   try {
     await runPipeline(pipeline, {
       out: opts.out, quick: opts.quick, seed: opts.seed, ifExists: opts.ifExists, shard: shard?.shard, set: opts.set,
@@ -147,6 +156,8 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
     });
   } finally {
     process.off('beforeExit', stalled);
+    process.off('SIGTERM', interrupted);
+    process.off('SIGINT', interrupted);
     if (barStarted) bar.stop();
   }
 }

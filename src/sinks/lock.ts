@@ -11,6 +11,9 @@ import { ConfigError } from '../errors.js';
 
 interface LockInfo { host: string; pid: number; started: string }
 
+/** Lock files this process holds now (a second writer in the same process is refused like any other). */
+const heldHere = new Set<string>();
+
 /** The lock file of a dataset, or of one shard of it. */
 export function lockPath(dir: string, shard?: { index: number; count: number }): string {
   return join(dir, shard && shard.count > 1 ? `.geomstream-shard-${shard.index}-of-${shard.count}.lock` : '.geomstream.lock');
@@ -72,12 +75,17 @@ export function lockResultsDir(dir: string, shard?: { index: number; count: numb
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('out', dir, `a folder that can be written (${(e as Error).message})`);
     }
     if (created) {
+      heldHere.add(path);
       const release = () => {
+        process.off('exit', release);
+        heldHere.delete(path);
         try {
           const held = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
           if (held.pid === me.pid && held.host === me.host) rmSync(path, { force: true });
         } catch { /* already gone */ }
       };
+      // A process that exits (process.exit, the CLI's SIGTERM/SIGINT handler) leaves no lock behind.
+      process.on('exit', release);
       // The whole dataset and its shards exclude each other: an unsharded run replaces the shards' files.
       const other = conflicting(dir, path);
       if (other) {
@@ -88,7 +96,8 @@ export function lockResultsDir(dir: string, shard?: { index: number; count: numb
     }
     let held: LockInfo | null = null;
     try { held = JSON.parse(readFileSync(path, 'utf8')) as LockInfo; } catch { /* being written, or not ours */ }
-    if (held && held.host === me.host && !alive(held.pid)) {
+    // Our own pid in a lock this process does not hold is a previous incarnation (a container restarted: PID 1 again).
+    if (held && held.host === me.host && (!alive(held.pid) || (held.pid === me.pid && !heldHere.has(path)))) {
       onWarning(`${dir}: taking over the lock of pid ${held.pid} (started ${held.started}), which no longer runs`);
       rmSync(path, { force: true });
       continue;
