@@ -162,8 +162,12 @@ export async function runPipeline<P extends Params>(pipeline: Pipeline<P>, optio
   }
   const backend = await initBackend(options.backend);
   const dir = join(options.out ?? 'results', checkDatasetName(pipeline.name, 'pipeline.name'));
-  const hashes = ensembleHashes(runs);
-  const ensembles = [...hashes].map(([id, hash]) => ({ id, hash, runs: runs.filter((r) => r.ensemble_id === id).map((r) => r.run_id) }));
+  const members = new Map<string, string[]>();
+  for (const r of runs) {
+    if (!members.has(r.ensemble_id)) members.set(r.ensemble_id, []);
+    members.get(r.ensemble_id)!.push(r.run_id);
+  }
+  const ensembles = [...ensembleHashes(runs)].map(([id, hash]) => ({ id, hash, runs: members.get(id)! }));
   if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
   let release: (() => void) | undefined;
   try {

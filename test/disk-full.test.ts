@@ -5,11 +5,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline } from '../src/pipeline.js';
 import resumable from './resumable-pipeline.js';
+import { walk } from './helpers.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'geomstream-full-'));
 let mounted = false;
@@ -21,10 +22,6 @@ afterAll(() => {
   if (mounted) execFileSync('umount', ['-l', mountPoint]);
   rmSync(mountPoint, { recursive: true, force: true });
 });
-
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name]));
-}
 
 describe.skipIf(!mounted)('a full disk', () => {
   it('fails naming the file, leaves no temporary file, and the manifest says so', async () => {

@@ -1,5 +1,5 @@
 /** Shared test helpers: the fixtures folder and a few matrix builders. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -27,4 +27,9 @@ export function readCsv(name: string): number[][] {
   return readFileSync(join(fixturesDir(), name), 'utf8').trim().split('\n')
     .filter((l) => l.trim() && !/[a-df-zA-DF-Z]/.test(l))
     .map((l) => l.split(',').map(Number));
+}
+
+/** Every file under `dir`, as paths relative to it. */
+export function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name]));
 }

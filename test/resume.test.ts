@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { queryResults } from '../src/query/index.js';
+import { walk } from './helpers.js';
 import { runPipeline, selectShard } from '../src/pipeline.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 import resumable from './resumable-pipeline.js';
@@ -43,11 +44,6 @@ function cli(args: string[], kill?: { ensembles: number; ms: number }, dataset?:
     }, 5);
     child.once('exit', (code) => { clearInterval(watch); if (timer) clearTimeout(timer); resolve({ code, stderr }); });
   });
-}
-
-/** Every file under `dir`, relative. */
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name]));
 }
 
 const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))).sort();

@@ -19,10 +19,15 @@ export function lockPath(dir: string, shard?: { index: number; count: number }):
   return join(dir, shard && shard.count > 1 ? `.geomstream-shard-${shard.index}-of-${shard.count}.lock` : '.geomstream.lock');
 }
 
+/** Whether `name` is a lock file of a dataset (the whole, or a shard's). */
+export function isLockFile(name: string, which: 'any' | 'shard' = 'any'): boolean {
+  return (which === 'shard' ? /^\.geomstream-shard-\d+-of-\d+\.lock$/ : /^\.geomstream(-shard-\d+-of-\d+)?\.lock$/).test(name);
+}
+
 /** A live lock of the dataset that excludes `mine`: the whole-dataset lock for a shard, any shard's for the whole. */
 function conflicting(dir: string, mine: string): (LockInfo & { path: string }) | null {
   const whole = lockPath(dir);
-  const names = readdirSync(dir).filter((n) => (mine === whole ? /^\.geomstream-shard-\d+-of-\d+\.lock$/.test(n) : n === '.geomstream.lock'));
+  const names = readdirSync(dir).filter((n) => (mine === whole ? isLockFile(n, 'shard') : n === '.geomstream.lock'));
   for (const n of names) {
     try {
       const info = JSON.parse(readFileSync(join(dir, n), 'utf8')) as LockInfo;

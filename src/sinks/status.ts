@@ -6,7 +6,7 @@
 import { ConfigError } from '../errors.js';
 import { readManifests, type Shard } from './dataset.js';
 import { readdir } from 'node:fs/promises';
-import { lockHolder } from './lock.js';
+import { isLockFile, lockHolder } from './lock.js';
 
 /** One writer's part of the dataset. */
 export interface WriterStatus {
@@ -36,7 +36,7 @@ export async function datasetStatus(dir: string): Promise<DatasetStatus> {
   const manifests = await readManifests(dir);
   if (!manifests.length) {
     // A writer killed before its first manifest leaves its lock: a dataset begun, not complete.
-    const lock = await readdir(dir).then((ns) => ns.find((n) => /^\.geomstream(-shard-\d+-of-\d+)?\.lock$/.test(n)), () => undefined);
+    const lock = await readdir(dir).then((ns) => ns.find((n) => isLockFile(n)), () => undefined);
     if (!lock) throw new ConfigError('dir', dir, 'a results folder written by geomstream run (it has no manifest.json)');
     const none = { total: 0, completed: 0, diverged: 0, failed: 0 };
     return { dir, pipeline: null, complete: false, failedRuns: 0, writers: [{ shard: null, state: lockHolder(dir) ? 'running' : 'interrupted', ensembles: { done: 0, expected: null }, runs: none, error: null, writer: lockHolder(dir) }] };
