@@ -1,6 +1,9 @@
 /**
- * Configuration errors. Every message names the field, the value received and what is accepted,
- * so a researcher can fix a sweep without reading our source.
+ * The one error type for anything a caller passed that geomstream cannot take: an option, a
+ * matrix, a pipeline, a file's contents. Every message names the field, the value received and
+ * what is accepted, so a researcher can fix a sweep without reading our source. The other errors
+ * are not about input: a failed write keeps Node's `code` (ENOSPC…), and a broken install (a
+ * missing .wasm, no tfjs backend) says how to repair it.
  */
 export class ConfigError extends Error {
   constructor(
@@ -11,6 +14,35 @@ export class ConfigError extends Error {
     super(`${field}: received ${show(received)}; accepted: ${accepted}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * An error as it crosses a thread boundary (structured clone drops the class): a ConfigError keeps
+ * its field, value and accepted set, so a worker's validation error reaches the caller as one.
+ */
+export interface PortableError {
+  message: string;
+  config?: { field: string; received: unknown; accepted: string };
+}
+
+/** The portable form of anything thrown. */
+export function toPortableError(e: unknown): PortableError {
+  if (e instanceof ConfigError) {
+    let received: unknown;
+    try {
+      received = structuredClone(e.received);
+    } catch {
+      received = show(e.received);
+    }
+    return { message: e.message, config: { field: e.field, received, accepted: e.accepted } };
+  }
+  return { message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Back to an Error: a ConfigError when it was one, else a plain Error with the message. */
+export function fromPortableError(p: PortableError, prefix = ''): Error {
+  if (p.config && !prefix) return new ConfigError(p.config.field, p.config.received, p.config.accepted);
+  return new Error(prefix + p.message);
 }
 
 function show(v: unknown): string {

@@ -49,8 +49,8 @@ describe('CKA against the shared fixtures (float64, 1e-6)', () => {
     expect(linearCKA(wide, wideY)).toBeCloseTo(kernelAlignment(gram(toM(wide)), gram(toM(wideY))), 12);
   });
   it('rejects mismatched rows and NaN, naming the argument', () => {
-    expect(() => linearCKA([[1], [2], [3]], [[1], [2]])).toThrow(/Y: has 2 rows/);
-    expect(() => linearCKA([[1], [NaN], [3]], [[1], [2], [3]])).toThrow(/X: entry \[1, 0\] is NaN/);
+    expect(() => linearCKA([[1], [2], [3]], [[1], [2]])).toThrow(/Y.rows: received 2; accepted: the same number of rows/);
+    expect(() => linearCKA([[1], [NaN], [3]], [[1], [2], [3]])).toThrow(/X\[1, 0\]: received NaN; accepted: finite numbers only/);
   });
 });
 

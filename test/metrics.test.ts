@@ -64,7 +64,7 @@ describe('parallelism score against the geometry fixtures', () => {
   it('rejects an unbalanced or out-of-range positive side, naming the argument', () => {
     expect(() => parallelismScore(square, [1])).toThrow(/positive: received \[1\]; accepted: 2 distinct condition indices in \[0, 3\]/);
     expect(() => parallelismScore(square, [1, 7])).toThrow(/positive/);
-    expect(() => parallelismScore([[0, 1], [1, NaN]], [0])).toThrow(/means: entry \[1, 1\] is NaN/);
+    expect(() => parallelismScore([[0, 1], [1, NaN]], [0])).toThrow(/means\[1, 1\]: received NaN/);
   });
 });
 
@@ -127,10 +127,10 @@ describe('CCGP against the geometry fixtures (centroid data)', () => {
     expect(r.value).toBe(1);
   });
   it('rejects bad input, naming the argument and the rule', () => {
-    expect(() => ccgp(square, [0, 1, 2], A(4))).toThrow(/conditions: has length 3; accepted: one condition per sample row, 4/);
+    expect(() => ccgp(square, [0, 1, 2], A(4))).toThrow(/conditions.length: received 3; accepted: one condition per sample row, 4/);
     expect(() => ccgp(square, conds(4), [1, 2, 3])).toThrow(/positive: received \[1,2,3\]; accepted: 2 distinct condition indices/);
     expect(() => ccgp([[0], [1]], [0, 1], [1])).toThrow(/at least 2 conditions per side/);
-    expect(() => ccgp([[0], [NaN], [1], [2]], conds(4), [1, 3])).toThrow(/samples: entry \[1, 0\] is NaN/);
+    expect(() => ccgp([[0], [NaN], [1], [2]], conds(4), [1, 3])).toThrow(/samples\[1, 0\]: received NaN/);
     expect(() => ccgp(square, conds(4), A(4), { classifier: 'knn' as never })).toThrow(/options.classifier: received "knn"; accepted: 'svm', 'ridge'/);
   });
 });
@@ -208,7 +208,7 @@ describe('RSA against the tiny fixtures', () => {
     expect(r[1]).toBeCloseTo(2, 12);
   });
   it('rejects unknown methods and mismatched lengths', () => {
-    expect(() => compareRdms([1, 2], [1, 2, 3])).toThrow(/b: has length 3; accepted: the length of a, 2/);
+    expect(() => compareRdms([1, 2], [1, 2, 3])).toThrow(/b.length: received 3; accepted: the length of a, 2/);
     expect(() => compareRdms([1, 2], [1, 2], 'tau' as never)).toThrow(/method: received "tau"; accepted: 'pearson', 'spearman', 'kendall', 'cosine'/);
     expect(() => rdm(x, 'cityblock' as never)).toThrow(/metric: received "cityblock"/);
   });

@@ -11,6 +11,7 @@ import { geometry } from '../src/operators/geometry.js';
 import { sweepRuns } from '../src/sources/sweep.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';
 import { initBackend } from '../src/engine/backend.js';
+import { ConfigError } from '../src/errors.js';
 
 /** 8 conditions × 40 noisy samples in 12 dimensions. */
 function problem(): { samples: Matrix; conditions: Int32Array } {
@@ -46,6 +47,10 @@ describe('metrics on a worker pool', () => {
     const pos = [0, 2, 4, 6];
     expect(await pool.metric('ccgp', samples, conditions, pos, { classifier: 'ridge' })).toEqual(ccgp(samples, conditions, pos, { classifier: 'ridge' }));
     await expect(pool.metric('ccgp', samples, conditions, [0, 1, 2], {})).rejects.toThrow(/positive/);
+    // A worker's validation error arrives as the one error type, its fields intact.
+    const e = await pool.metric('ccgp', samples, conditions, [0, 1, 2], {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e).toMatchObject({ field: 'positive', received: [0, 1, 2] });
     await expect(shatteringDimensionalityParallel(samples, conditions, { dichotomies: [[0, 1, 2]] }, pool)).rejects.toThrow(/options.dichotomies.*\[0,1,2\].*4 distinct conditions/);
   });
 });

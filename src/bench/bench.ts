@@ -13,6 +13,7 @@ import { WorkerPool } from '../parallel/pool.js';
 import { engineChoice } from '../engine/training.js';
 import { runIngest, runIngestWatch, writeIngestProblem } from './ingest.js';
 import { WORKLOADS, flopsPerNetworkStep, runTrain, metricsProblem, writeMetricsProblem, allMetrics, type Workload, type IngestWorkload } from './workloads.js';
+import { ConfigError } from '../errors.js';
 
 export interface BenchOptions {
   workloads?: string[];
@@ -159,7 +160,7 @@ async function benchIngest(w: IngestWorkload, repeats: number, withReference: bo
 export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> {
   const names = options.workloads ?? WORKLOADS.map((w) => w.name);
   const unknown = names.filter((n) => !WORKLOADS.some((w) => w.name === n));
-  if (unknown.length) throw new Error(`workloads: received ${unknown.join(', ')}; accepted: ${WORKLOADS.map((w) => w.name).join(', ')}`);
+  if (unknown.length) throw new ConfigError('workloads', unknown, WORKLOADS.map((w) => w.name).join(', '));
   const repeats = options.repeats ?? 3;
   const engine = engineChoice(options.engine);
   const backend = await initBackend(options.backend);

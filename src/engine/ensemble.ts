@@ -20,6 +20,7 @@ import type { NetworkConfig, NetworkParams, Readout } from '../types.js';
 import { Rng } from '../random.js';
 import type { Activation } from '../activations.js';
 import { activationOps, type ActivationOps } from './activation-ops.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * Initial parameters of one network from its seed (docs/science.md §2): W ~ N(0, g_w²/N),
@@ -90,7 +91,7 @@ export class Ensemble {
     const deepW = Array.from({ length: L }, () => new Float32Array(S * H * H));
     const deepB = Array.from({ length: L }, () => new Float32Array(S * H));
     params.forEach((p, s) => {
-      if (p.N !== N || p.H !== H || p.K !== K || (p.layers?.length ?? 0) !== L) throw new Error('Ensemble: every network must have the same N, H, K and depth');
+      if (p.N !== N || p.H !== H || p.K !== K || (p.layers?.length ?? 0) !== L) throw new ConfigError('params (N, H, K, depth)', [p.N, p.H, p.K, p.layers?.length ?? 0], `the same shape for every network of an ensemble: ${[N, H, K, L].join(', ')}`);
       for (let i = 0; i < H; i++) {
         for (let j = 0; j < N; j++) W[j * S * H + s * H + i] = p.W[i * N + j];
         W[N * S * H + s * H + i] = p.b1[i];

@@ -7,6 +7,7 @@
 import type { Matrix, NetworkParams } from '../types.js';
 import type { Activation } from '../activations.js';
 import { affine } from '../kernels/dense.js';
+import { ConfigError } from '../errors.js';
 
 /** f(X Wᵀ + b) for the rows of X (n × inputs), W outputs × inputs: returns n × outputs. */
 function layer(X: Matrix, W: ArrayLike<number>, b: ArrayLike<number>, outputs: number, act: Activation): Matrix & { data: Float64Array } {
@@ -27,9 +28,9 @@ export function depthOf(params: NetworkParams): number {
  */
 export function hiddenActivity(params: NetworkParams, act: Activation, X: Matrix, which = depthOf(params)): Matrix & { data: Float64Array } {
   const { N, H, W, b1 } = params;
-  if (X.cols !== N) throw new Error(`X: has ${X.cols} columns; accepted: the network's input dimension ${N}`);
+  if (X.cols !== N) throw new ConfigError('X.cols', X.cols, `the network's input dimension ${N}`);
   const depth = depthOf(params);
-  if (!Number.isInteger(which) || which < 1 || which > depth) throw new Error(`layer: received ${which}; accepted: an integer from 1 to the network's depth, ${depth}`);
+  if (!Number.isInteger(which) || which < 1 || which > depth) throw new ConfigError('layer', which, `an integer from 1 to the network's depth, ${depth}`);
   let h = layer(X, W, b1, H, act);
   for (let l = 0; l < which - 1; l++) h = layer(h, params.layers![l].W, params.layers![l].b, H, act);
   return h;

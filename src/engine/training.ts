@@ -206,7 +206,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   const first = runs[0];
   const key = ensembleKey(first);
   for (const r of runs) {
-    if (ensembleKey(r) !== key) throw new Error(`trainEnsemble: run ${r.run_id} differs from ${first.run_id} in more than its seed`);
+    if (ensembleKey(r) !== key) throw new ConfigError('runs (an ensemble)', r.run_id, `runs that differ from ${first.run_id} only in their seeds`);
   }
   const { task, network, training } = first;
   const act = resolveActivation(network.activation, 'network.activation');

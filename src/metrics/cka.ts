@@ -8,14 +8,15 @@
  */
 import type { Matrix, MatrixLike } from '../types.js';
 import { centerColumns, doubleCenter, frobeniusDot, gram, requireFinite, toMatrix } from './matrix.js';
+import { ConfigError } from '../errors.js';
 
 function pair(X: MatrixLike, Y: MatrixLike): [Matrix & { data: Float64Array }, Matrix & { data: Float64Array }] {
   const x = toMatrix(X, 'X');
   const y = toMatrix(Y, 'Y');
   if (x.rows !== y.rows) {
-    throw new Error(`Y: has ${y.rows} rows; accepted: the same number of rows (examples) as X, ${x.rows}`);
+    throw new ConfigError('Y.rows', y.rows, `the same number of rows (examples) as X, ${x.rows}`);
   }
-  if (x.rows < 2) throw new Error(`X: has ${x.rows} rows; accepted: at least 2 examples`);
+  if (x.rows < 2) throw new ConfigError('X.rows', x.rows, 'at least 2 examples');
   requireFinite(x, 'X');
   requireFinite(y, 'Y');
   return [x, y];
@@ -65,7 +66,7 @@ export function linearCKA(X: MatrixLike, Y: MatrixLike): number {
 
 function squareKernel(K: MatrixLike, name: string): Matrix & { data: Float64Array } {
   const k = toMatrix(K, name);
-  if (k.rows !== k.cols) throw new Error(`${name}: is ${k.rows} × ${k.cols}; accepted: a square kernel matrix`);
+  if (k.rows !== k.cols) throw new ConfigError(`${name} (rows × cols)`, `${k.rows} × ${k.cols}`, 'a square kernel matrix');
   requireFinite(k, name);
   return k;
 }
@@ -81,7 +82,7 @@ function squareKernel(K: MatrixLike, name: string): Matrix & { data: Float64Arra
 export function kernelAlignment(K1: MatrixLike, K2: MatrixLike): number {
   const a = squareKernel(K1, 'K1');
   const b = squareKernel(K2, 'K2');
-  if (a.rows !== b.rows) throw new Error(`K2: is ${b.rows} × ${b.cols}; accepted: the same size as K1, ${a.rows} × ${a.rows}`);
+  if (a.rows !== b.rows) throw new ConfigError('K2 (rows × cols)', `${b.rows} × ${b.cols}`, `the same size as K1, ${a.rows} × ${a.rows}`);
   const ca = doubleCenter(a);
   const cb = doubleCenter(b);
   return frobeniusDot(ca, cb) / Math.sqrt(frobeniusDot(ca, ca) * frobeniusDot(cb, cb));
@@ -121,7 +122,7 @@ function unbiasedCenter(k: Matrix): Matrix & { data: Float64Array } {
  */
 export function debiasedCKA(X: MatrixLike, Y: MatrixLike): number {
   const [x, y] = pair(X, Y);
-  if (x.rows < 4) throw new Error(`X: has ${x.rows} rows; accepted: at least 4 examples for the unbiased HSIC estimator`);
+  if (x.rows < 4) throw new ConfigError('X.rows', x.rows, 'at least 4 examples for the unbiased HSIC estimator');
   const kx = unbiasedCenter(gram(centerColumns(x)));
   const ky = unbiasedCenter(gram(centerColumns(y)));
   return frobeniusDot(kx, ky) / Math.sqrt(frobeniusDot(kx, kx) * frobeniusDot(ky, ky));
@@ -162,7 +163,7 @@ function rbfKernel(x: Matrix & { data: Float64Array }, threshold: number): Matri
 export function rbfCKA(X: MatrixLike, Y: MatrixLike, options: RbfCKAOptions = {}): number {
   const threshold = options.threshold ?? 1;
   if (!(threshold > 0) || !Number.isFinite(threshold)) {
-    throw new Error(`options.threshold: received ${threshold}; accepted: a finite number > 0`);
+    throw new ConfigError('options.threshold', threshold, 'a finite number > 0');
   }
   const [x, y] = pair(X, Y);
   return kernelAlignment(rbfKernel(x, threshold), rbfKernel(y, threshold));

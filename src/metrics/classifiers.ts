@@ -16,6 +16,7 @@
  */
 import { Rng } from '../random.js';
 import { DenseRows, choleskySolve } from '../kernels/dense.js';
+import { ConfigError } from '../errors.js';
 
 export const CLASSIFIERS = ['svm', 'ridge'] as const;
 export type ClassifierName = (typeof CLASSIFIERS)[number];
@@ -382,7 +383,7 @@ export function accuracyOf(m: LinearModel, x: Float64Array, p: number, rows: Arr
 /** Validate a classifier name. */
 export function requireClassifier(v: unknown, field = 'options.classifier'): ClassifierName {
   if (!(CLASSIFIERS as readonly unknown[]).includes(v)) {
-    throw new Error(`${field}: received ${JSON.stringify(v)}; accepted: ${CLASSIFIERS.map((c) => `'${c}'`).join(', ')}`);
+    throw new ConfigError(field, v, CLASSIFIERS.map((c) => `'${c}'`).join(', '));
   }
   return v as ClassifierName;
 }

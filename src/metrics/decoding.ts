@@ -9,6 +9,7 @@ import { Rng } from '../random.js';
 import { requireFinite, toMatrix } from './matrix.js';
 import { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
 import { accuracyOf, addOuterProducts, fitClassifier, requireClassifier, type ClassifierName, type LinearModel } from './classifiers.js';
+import { ConfigError } from '../errors.js';
 
 interface Labelled {
   x: Float64Array;
@@ -25,18 +26,18 @@ export function labelledSamples(samples: MatrixLike, conditions: ArrayLike<numbe
   const m = toMatrix(samples, 'samples');
   requireFinite(m, 'samples');
   if (!conditions || conditions.length !== m.rows) {
-    throw new Error(`conditions: has length ${conditions?.length}; accepted: one condition per sample row, ${m.rows}`);
+    throw new ConfigError('conditions.length', conditions?.length, `one condition per sample row, ${m.rows}`);
   }
   const c = Int32Array.from(conditions as ArrayLike<number>);
   let P = 0;
   for (let i = 0; i < c.length; i++) {
-    if (!Number.isInteger(conditions[i]) || conditions[i] < 0) throw new Error(`conditions: entry ${i} is ${conditions[i]}; accepted: integers >= 0`);
+    if (!Number.isInteger(conditions[i]) || conditions[i] < 0) throw new ConfigError(`conditions[${i}]`, conditions[i], 'integers >= 0');
     P = Math.max(P, c[i] + 1);
   }
   const counts = new Int32Array(P);
   for (const v of c) counts[v]++;
   const missing = [...counts.keys()].filter((k) => counts[k] === 0);
-  if (missing.length) throw new Error(`conditions: no samples of condition(s) ${missing.join(', ')}; accepted: labels 0..P−1, each with at least one sample`);
+  if (missing.length) throw new ConfigError('conditions (labels without samples)', missing, 'labels 0..P−1, each with at least one sample');
   const byCondition = Array.from({ length: P }, (_, k) => new Int32Array(counts[k]));
   const fill = new Int32Array(P);
   for (let i = 0; i < c.length; i++) byCondition[c[i]][fill[c[i]]++] = i;
@@ -158,9 +159,9 @@ export interface CcgpResult {
 export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positive: number[], options: CcgpOptions = {}): CcgpResult {
   const d = labelledSamples(samples, conditions);
   const { positive: pos, negative: neg } = splitConditions(d.P, positive);
-  if (pos.length < 2) throw new Error(`positive: received ${JSON.stringify(positive)}; accepted: at least 2 conditions per side (CCGP needs conditions to hold out)`);
+  if (pos.length < 2) throw new ConfigError('positive', positive, 'at least 2 conditions per side (CCGP needs conditions to hold out)');
   const scheme = options.scheme ?? 'bernardi';
-  if (!CCGP_SCHEMES.includes(scheme)) throw new Error(`options.scheme: received ${JSON.stringify(scheme)}; accepted: ${CCGP_SCHEMES.map((m) => `'${m}'`).join(', ')}`);
+  if (!CCGP_SCHEMES.includes(scheme)) throw new ConfigError('options.scheme', scheme, CCGP_SCHEMES.map((m) => `'${m}'`).join(', '));
   const classifier = requireClassifier(options.classifier ?? 'svm');
   const seed = options.seed ?? 0;
   const posSet = new Set(pos);
@@ -178,7 +179,7 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
   if (scheme === 'bernardi') {
     const pairs = options.heldOutPairs ?? pos.flatMap((a) => neg.map((b) => [a, b] as [number, number]));
     for (const [a, b] of pairs) {
-      if (!posSet.has(a) || !neg.includes(b)) throw new Error(`options.heldOutPairs: pair ${JSON.stringify([a, b])}; accepted: [a positive condition, a negative condition]`);
+      if (!posSet.has(a) || !neg.includes(b)) throw new ConfigError('options.heldOutPairs (a pair)', [a, b], '[a positive condition, a negative condition]');
       evaluate([...pos.filter((c) => c !== a), ...neg.filter((c) => c !== b)], [a, b]);
     }
   } else {
@@ -231,9 +232,9 @@ export interface ShatteringResult {
 function cvOptions(o: CrossValidationOptions, d: Labelled) {
   const classifier = requireClassifier(o.classifier ?? 'svm');
   const folds = o.folds ?? 5;
-  if (!Number.isInteger(folds) || folds < 2) throw new Error(`options.folds: received ${folds}; accepted: an integer >= 2`);
+  if (!Number.isInteger(folds) || folds < 2) throw new ConfigError('options.folds', folds, 'an integer >= 2');
   const fewest = Math.min(...d.byCondition.map((r) => r.length));
-  if (fewest * d.P < folds) throw new Error(`options.folds: received ${folds}; accepted: at most the number of samples, ${fewest * d.P}`);
+  if (fewest * d.P < folds) throw new ConfigError('options.folds', folds, `at most the number of samples, ${fewest * d.P}`);
   return { classifier, folds, seed: o.seed ?? 0 };
 }
 
@@ -244,16 +245,16 @@ function cvOptions(o: CrossValidationOptions, d: Labelled) {
  */
 export function shatteringDimensionality(samples: MatrixLike, conditions: ArrayLike<number>, options: ShatteringOptions = {}): ShatteringResult {
   const d = labelledSamples(samples, conditions);
-  if (d.P % 2 || d.P < 2) throw new Error(`conditions: ${d.P} distinct conditions; accepted: an even number >= 2 (balanced dichotomies)`);
+  if (d.P % 2 || d.P < 2) throw new ConfigError('conditions (number of distinct)', d.P, 'an even number >= 2 (balanced dichotomies)');
   const { classifier, folds, seed } = cvOptions(options, d);
   const max = options.maxDichotomies ?? 100;
-  if (!Number.isInteger(max) || max < 1) throw new Error(`options.maxDichotomies: received ${max}; accepted: an integer >= 1`);
+  if (!Number.isInteger(max) || max < 1) throw new ConfigError('options.maxDichotomies', max, 'an integer >= 1');
   const dichotomies = options.dichotomies ?? balancedDichotomies(d.P, max, seed);
   if (options.dichotomies) {
-    if (!Array.isArray(dichotomies) || !dichotomies.length) throw new Error('options.dichotomies: received an empty list; accepted: one or more positive sides');
+    if (!Array.isArray(dichotomies) || !dichotomies.length) throw new ConfigError('options.dichotomies', dichotomies, 'a list of one or more positive sides');
     for (const side of dichotomies) {
       const ok = Array.isArray(side) && side.length === d.P / 2 && new Set(side).size === side.length && side.every((c) => Number.isInteger(c) && c >= 0 && c < d.P);
-      if (!ok) throw new Error(`options.dichotomies: received [${side}]; accepted: ${d.P / 2} distinct conditions in 0..${d.P - 1}`);
+      if (!ok) throw new ConfigError('options.dichotomies (a side)', side, `${d.P / 2} distinct conditions in 0..${d.P - 1}`);
     }
   }
   const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
@@ -281,8 +282,8 @@ export interface DecodabilityResult {
  */
 export function decodability(samples: MatrixLike, conditions: ArrayLike<number>, labels: ArrayLike<number>, options: CrossValidationOptions = {}): DecodabilityResult {
   const d = labelledSamples(samples, conditions);
-  if (!labels || labels.length !== d.P) throw new Error(`labels: has length ${labels?.length}; accepted: one 0/1 label per condition, ${d.P}`);
-  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) throw new Error(`labels: entry ${i} is ${labels[i]}; accepted: 0 or 1`);
+  if (!labels || labels.length !== d.P) throw new ConfigError('labels.length', labels?.length, `one 0/1 label per condition, ${d.P}`);
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) throw new ConfigError(`labels[${i}]`, labels[i], '0 or 1');
   const { classifier, folds, seed } = cvOptions(options, d);
   const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
   return { value: crossValidated(d, (c) => labels[c], sets, classifier, seed), classifier, folds };

@@ -3,13 +3,14 @@
  * dichotomies (each unordered split once: the side holding condition 0 is `positive`).
  */
 import { Rng } from '../random.js';
+import { ConfigError } from '../errors.js';
 
 /** Check that `positive` is a balanced subset of 0..P−1 and return its complement (both sorted). */
 export function splitConditions(P: number, positive: unknown, name = 'positive'): { positive: number[]; negative: number[] } {
   const ok = Array.isArray(positive) && positive.every((c) => Number.isInteger(c) && c >= 0 && c < P)
     && new Set(positive).size === positive.length && positive.length * 2 === P;
   if (!ok) {
-    throw new Error(`${name}: received ${JSON.stringify(positive)}; accepted: ${P / 2} distinct condition indices in [0, ${P - 1}] (a balanced subset of the ${P} conditions)`);
+    throw new ConfigError(name, positive, `${P / 2} distinct condition indices in [0, ${P - 1}] (a balanced subset of the ${P} conditions)`);
   }
   const pos = [...(positive as number[])].sort((a, b) => a - b);
   const set = new Set(pos);
@@ -30,7 +31,7 @@ export function countBalancedDichotomies(P: number): number {
  * subset of `max` of them (drawn without enumerating all).
  */
 export function balancedDichotomies(P: number, max = Infinity, seed = 0): number[][] {
-  if (!Number.isInteger(P) || P < 2 || P % 2) throw new Error(`conditions: ${P} distinct conditions; accepted: an even number >= 2`);
+  if (!Number.isInteger(P) || P < 2 || P % 2) throw new ConfigError('conditions (number of distinct)', P, 'an even number >= 2');
   const total = countBalancedDichotomies(P);
   const half = P / 2;
   if (total <= max) {

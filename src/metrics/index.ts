@@ -18,4 +18,5 @@ export { neuronAxes, projectNeuron, readoutError, expectedLoss, expectedGradient
 export { toMatrix, gram, centerColumns, doubleCenter } from './matrix.js';
 export type { Matrix, MatrixLike } from '../types.js';
 export { meanSquaredCCA, type CcaOptions } from './cca.js';
+export { ConfigError } from '../errors.js';
 export { normalizedBuresSimilarity, procrustes, type ProcrustesResult } from './procrustes.js';

@@ -2,6 +2,7 @@
  * Small dense float64 matrix helpers shared by the metrics. Pure functions, row-major storage.
  */
 import type { Matrix, MatrixLike } from '../types.js';
+import { ConfigError } from '../errors.js';
 
 /** Convert `number[][]` or a `Matrix` (float32 or float64) to a float64 `Matrix`, checking its shape. */
 export function toMatrix(m: MatrixLike, name = 'matrix'): Matrix & { data: Float64Array } {
@@ -12,17 +13,17 @@ export function toMatrix(m: MatrixLike, name = 'matrix'): Matrix & { data: Float
     for (let i = 0; i < rows; i++) {
       const row = m[i];
       if (!Array.isArray(row) || row.length !== cols) {
-        throw new Error(`${name}: row ${i} has length ${row?.length}; accepted: every row of length ${cols}`);
+        throw new ConfigError(`${name}[${i}].length`, row?.length, `every row of length ${cols} (the length of row 0)`);
       }
       for (let j = 0; j < cols; j++) data[i * cols + j] = row[j];
     }
     return { rows, cols, data };
   }
   if (!m || typeof m.rows !== 'number' || typeof m.cols !== 'number' || !m.data) {
-    throw new Error(`${name}: received ${typeof m}; accepted: number[][] or { rows, cols, data }`);
+    throw new ConfigError(name, m, 'number[][] or { rows, cols, data }');
   }
   if (m.data.length !== m.rows * m.cols) {
-    throw new Error(`${name}: data has length ${m.data.length}; accepted: rows × cols = ${m.rows * m.cols}`);
+    throw new ConfigError(`${name}.data.length`, m.data.length, `rows × cols = ${m.rows * m.cols}`);
   }
   const data = m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
   return { rows: m.rows, cols: m.cols, data };
@@ -95,7 +96,7 @@ export function requireFinite(m: Matrix, name: string): void {
   for (let i = 0; i < m.data.length; i++) {
     if (!Number.isFinite(m.data[i])) {
       const r = Math.floor(i / m.cols);
-      throw new Error(`${name}: entry [${r}, ${i - r * m.cols}] is ${m.data[i]}; accepted: finite numbers only`);
+      throw new ConfigError(`${name}[${r}, ${i - r * m.cols}]`, m.data[i], 'finite numbers only');
     }
   }
 }

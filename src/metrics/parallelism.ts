@@ -5,6 +5,7 @@ import type { MatrixLike } from '../types.js';
 import { requireFinite, toMatrix } from './matrix.js';
 import { splitConditions } from './dichotomy.js';
 import { minCostAssignment } from './assignment.js';
+import { ConfigError } from '../errors.js';
 
 /** Result of `parallelismScore`. */
 export interface ParallelismResult {
@@ -37,7 +38,7 @@ export function parallelismScore(means: MatrixLike, positive: number[]): Paralle
   const P = x.rows, H = x.cols;
   const { positive: pos, negative: neg } = splitConditions(P, positive);
   const m = pos.length;
-  if (m < 2) throw new Error(`positive: received ${JSON.stringify(positive)}; accepted: at least 2 conditions per side (PS averages over pairs of coding vectors)`);
+  if (m < 2) throw new ConfigError('positive', positive, 'at least 2 conditions per side (PS averages over pairs of coding vectors)');
   // Unit coding vectors for every (positive i, negative j).
   const unit = new Float64Array(m * m * H);
   for (let i = 0; i < m; i++) {

@@ -6,10 +6,11 @@
 import type { MatrixLike } from '../types.js';
 import { centerColumns, requireFinite, toMatrix } from './matrix.js';
 import { crossProduct, nuclearNorm } from './linalg.js';
+import { ConfigError } from '../errors.js';
 
 function centred(X: MatrixLike, Y: MatrixLike) {
   const x = toMatrix(X, 'X'), y = toMatrix(Y, 'Y');
-  if (x.rows !== y.rows) throw new Error(`Y: has ${y.rows} rows; accepted: the same number of rows (examples) as X, ${x.rows}`);
+  if (x.rows !== y.rows) throw new ConfigError('Y.rows', y.rows, `the same number of rows (examples) as X, ${x.rows}`);
   requireFinite(x, 'X');
   requireFinite(y, 'Y');
   const xc = centerColumns(x), yc = centerColumns(y);

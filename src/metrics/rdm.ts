@@ -4,6 +4,7 @@
  */
 import type { MatrixLike } from '../types.js';
 import { requireFinite, toMatrix } from './matrix.js';
+import { ConfigError } from '../errors.js';
 
 export type RdmMetric = 'euclidean' | 'sqeuclidean' | 'correlation';
 export type RdmComparison = 'pearson' | 'spearman' | 'kendall' | 'cosine' | 'tau-a' | 'rho-a';
@@ -17,11 +18,11 @@ export const RDM_COMPARISONS: readonly RdmComparison[] = ['pearson', 'spearman',
  * 'correlation' 1 − Pearson r of the two rows (NaN for a constant row).
  */
 export function rdm(X: MatrixLike, metric: RdmMetric = 'euclidean'): Float64Array {
-  if (!RDM_METRICS.includes(metric)) throw new Error(`metric: received ${JSON.stringify(metric)}; accepted: ${RDM_METRICS.map((m) => `'${m}'`).join(', ')}`);
+  if (!RDM_METRICS.includes(metric)) throw new ConfigError('metric', metric, RDM_METRICS.map((m) => `'${m}'`).join(', '));
   const x = toMatrix(X, 'X');
   requireFinite(x, 'X');
   const { rows: n, cols: p, data } = x;
-  if (n < 2) throw new Error(`X: has ${n} rows; accepted: at least 2 conditions`);
+  if (n < 2) throw new ConfigError('X.rows', n, 'at least 2 conditions');
   let rowsData = data;
   if (metric === 'correlation') {
     rowsData = new Float64Array(data);
@@ -128,11 +129,11 @@ export function spearmanRhoA(a: ArrayLike<number>, b: ArrayLike<number>): number
  * Symmetric in its arguments; NaN when either RDM is constant (except for 'cosine').
  */
 export function compareRdms(a: ArrayLike<number>, b: ArrayLike<number>, method: RdmComparison = 'spearman'): number {
-  if (!RDM_COMPARISONS.includes(method)) throw new Error(`method: received ${JSON.stringify(method)}; accepted: ${RDM_COMPARISONS.map((m) => `'${m}'`).join(', ')}`);
-  if (a.length !== b.length) throw new Error(`b: has length ${b.length}; accepted: the length of a, ${a.length}`);
-  if (a.length < 2) throw new Error(`a: has length ${a.length}; accepted: at least 2 dissimilarities`);
+  if (!RDM_COMPARISONS.includes(method)) throw new ConfigError('method', method, RDM_COMPARISONS.map((m) => `'${m}'`).join(', '));
+  if (a.length !== b.length) throw new ConfigError('b.length', b.length, `the length of a, ${a.length}`);
+  if (a.length < 2) throw new ConfigError('a.length', a.length, 'at least 2 dissimilarities');
   for (const [name, v] of [['a', a], ['b', b]] as const) {
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`${name}: entry ${i} is ${v[i]}; accepted: finite numbers only`);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new ConfigError(`${name}[${i}]`, v[i], 'finite numbers only');
   }
   switch (method) {
     case 'pearson': return pearson(a, b);

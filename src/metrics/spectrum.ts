@@ -3,6 +3,7 @@
  */
 import type { MatrixLike } from '../types.js';
 import { centerColumns, requireFinite, toMatrix, gram } from './matrix.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * Participation ratio PR = (tr C)² / tr(C²) of the covariance C of the columns of X (rows are
@@ -13,7 +14,7 @@ import { centerColumns, requireFinite, toMatrix, gram } from './matrix.js';
 export function participationRatio(X: MatrixLike): number {
   const x = toMatrix(X, 'X');
   requireFinite(x, 'X');
-  if (x.rows < 2) throw new Error(`X: has ${x.rows} rows; accepted: at least 2 observations`);
+  if (x.rows < 2) throw new ConfigError('X.rows', x.rows, 'at least 2 observations');
   const c = centerColumns(x);
   const g = c.rows <= c.cols ? gram(c) : gram(transpose(c));
   let tr = 0, fro = 0;

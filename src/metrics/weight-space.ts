@@ -6,6 +6,7 @@
  */
 import { normalCdf } from '../maths/special.js';
 import type { Matrix } from '../types.js';
+import { ConfigError } from '../errors.js';
 
 /** Row i of a row-major matrix, as a view. */
 function rowOf(m: { cols: number; data: Float64Array | Float32Array }, i: number) {
@@ -106,7 +107,7 @@ export function projectNeuron(w: ArrayLike<number>, b: number, axes: NeuronAxes,
  */
 export function gaussHermite(n: number): { nodes: Float64Array; weights: Float64Array } {
   // Beyond ~150 nodes the normalised recurrence underflows in float64.
-  if (!Number.isInteger(n) || n < 1 || n > 150) throw new Error(`points: received ${n}; accepted: an integer from 1 to 150`);
+  if (!Number.isInteger(n) || n < 1 || n > 150) throw new ConfigError('points', n, 'an integer from 1 to 150');
   const x = new Float64Array(n), w = new Float64Array(n);
   const m = Math.floor((n + 1) / 2);
   const PIM4 = Math.pow(Math.PI, -0.25);
@@ -228,7 +229,7 @@ export function expectedGradientField(
   axes: NeuronAxes, b: number, e: ArrayLike<number>, means: Matrix, sigma: number, sm: Smoothing,
   grid: { inter: number[]; intra: number[] },
 ): FieldPoint[] {
-  if (!axes.intra.length) throw new Error('axes: the task has no intra-class axis (every condition has its own label); accepted: a task whose label classes hold at least two conditions');
+  if (!axes.intra.length) throw new ConfigError('axes.intra (the intra-class axes)', 'none: every condition has its own label', 'a task whose label classes hold at least two conditions');
   const u = axes.inter, v = axes.intra[0];
   const out: FieldPoint[] = [];
   const w = new Float64Array(u.length);

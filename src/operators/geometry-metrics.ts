@@ -90,7 +90,7 @@ export function taskDichotomies(rep: Representation, which: 'targets' | 'latents
 
 function requireSamples(rep: Representation, metric: string): { activity: Matrix; conditions: Int32Array } {
   if (!rep.samples) {
-    throw new Error(`metrics: '${metric}' needs noisy samples of every condition; accepted: probe({ samplesPerCondition: n }) before geometry() (analyze: --samples-per-condition n; activation files: several rows per condition)`);
+    throw new ConfigError('metrics', metric, 'metrics that need noisy samples only after probe({ samplesPerCondition: n }) (analyze: --samples-per-condition n; activation files: several rows per condition)');
   }
   return rep.samples;
 }

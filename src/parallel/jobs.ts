@@ -9,6 +9,7 @@
 import { ccgp, decodability, shatteringDimensionality } from '../metrics/decoding.js';
 import type { TrainEvent } from '../engine/training.js';
 import type { PortableRun } from './portable.js';
+import type { PortableError } from '../errors.js';
 
 export const POOLED_METRICS = { ccgp, decodability, shatteringDimensionality } as const;
 export type PooledMetric = keyof typeof POOLED_METRICS;
@@ -33,4 +34,4 @@ export type ReplyMessage =
   | { type: 'event'; id: number; event: TrainEvent }
   | { type: 'done'; id: number }
   | { type: 'result'; id: number; value: unknown }
-  | { type: 'error'; id: number; message: string };
+  | ({ type: 'error'; id: number } & PortableError);

@@ -10,6 +10,7 @@ import type { TrainedRunSpec as RunSpec } from '../types.js';
 import type { TrainEvent } from '../engine/training.js';
 import type { JobMessage, POOLED_METRICS, PooledMetric, ReplyMessage as Message } from './jobs.js';
 import { portableRun } from './portable.js';
+import { fromPortableError } from '../errors.js';
 
 const post = (w: Worker, m: JobMessage) => w.postMessage(m);
 
@@ -60,7 +61,7 @@ export class WorkerPool {
     // A crashed worker fails only the job it was running, and is replaced.
     worker.on('error', (e) => {
       if (slot.worker !== worker) return;
-      if (slot.job !== null) this.jobs.get(slot.job)?.push({ type: 'error', id: slot.job, message: `training worker: ${e.message}` });
+      if (slot.job !== null) this.jobs.get(slot.job)?.push({ type: 'error', id: slot.job, message: `training worker crashed: ${e.message}` });
       slot.worker = this.spawn(slot);
     });
     worker.unref();
@@ -102,7 +103,7 @@ export class WorkerPool {
         if (m.type === 'steps') hooks.onSteps?.(m.n);
         else if (m.type === 'backend') hooks.onBackend?.(m.backend);
         else if (m.type === 'event') { yield m.event; post(slot.worker, { type: 'ack', id }); }
-        else if (m.type === 'error') { finished = true; throw new Error(m.message); }
+        else if (m.type === 'error') { finished = true; throw fromPortableError(m); }
         else { finished = true; return; }
       }
     } finally {
@@ -134,7 +135,7 @@ export class WorkerPool {
           id,
           push: (m) => {
             if (m.type === 'result') resolve(m.value as R);
-            else if (m.type === 'error') reject(new Error(m.message));
+            else if (m.type === 'error') reject(fromPortableError(m));
           },
         });
         post(slot.worker, { type: 'metric', id, name, args });

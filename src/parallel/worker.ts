@@ -8,6 +8,7 @@ import { initBackend } from '../engine/backend.js';
 import { trainEnsemble } from '../engine/training.js';
 import { reviveRun } from './portable.js';
 import { EVENTS_IN_FLIGHT, POOLED_METRICS, type JobMessage } from './jobs.js';
+import { toPortableError } from '../errors.js';
 
 const port = parentPort!;
 let ready: ReturnType<typeof initBackend> | null = null;
@@ -27,7 +28,7 @@ port.on('message', async (msg: JobMessage | { type: 'close' }) => {
       const fn = POOLED_METRICS[msg.name] as (...args: unknown[]) => unknown;
       port.postMessage({ type: 'result', id, value: fn(...msg.args) });
     } catch (e) {
-      port.postMessage({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
+      port.postMessage({ type: 'error', id, ...toPortableError(e) });
     }
     return;
   }
@@ -48,7 +49,7 @@ port.on('message', async (msg: JobMessage | { type: 'close' }) => {
     }
     port.postMessage({ type: 'done', id });
   } catch (e) {
-    port.postMessage({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
+    port.postMessage({ type: 'error', id, ...toPortableError(e) });
   } finally {
     inFlight.delete(id);
   }

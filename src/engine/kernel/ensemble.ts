@@ -15,6 +15,7 @@ import { assembleWat } from '../../wasm.js';
 import { bceWithLogits } from '../forward.js';
 import type { Activation } from '../../activations.js';
 import { kernelLayout, trainingKernelWat, type KernelActivation, type KernelLayout, type KernelShape } from './wat.js';
+import { ConfigError } from '../../errors.js';
 
 /** How the kernel computes an activation, or null when it does not (the tfjs engine trains those). */
 export function kernelActivation(act: Activation): KernelActivation | null {
@@ -85,11 +86,11 @@ export class KernelEnsemble {
    */
   static async create(params: NetworkParams[], activation: Activation, readout: Readout, rows: number): Promise<KernelEnsemble> {
     const act = kernelActivation(activation);
-    if (!act) throw new Error(`KernelEnsemble: activation ${activation.label} has no kernel form (use the tfjs engine)`);
+    if (!act) throw new ConfigError('activation', activation.label, 'an activation with a kernel form (others train on the tfjs engine)');
     const { N, H, K } = params[0];
     for (const p of params) {
-      if (p.N !== N || p.H !== H || p.K !== K) throw new Error('KernelEnsemble: every network must have the same N, H and K');
-      if (p.layers?.length) throw new Error('KernelEnsemble: one hidden layer only (use the tfjs engine for depth > 1)');
+      if (p.N !== N || p.H !== H || p.K !== K) throw new ConfigError('params (N, H, K)', [p.N, p.H, p.K], `the same shape for every network of an ensemble: ${[N, H, K].join(', ')}`);
+      if (p.layers?.length) throw new ConfigError('params.layers (hidden layers beyond the first)', p.layers.length, '0 on the kernel engine (deeper networks train on the tfjs engine)');
     }
     const shape: KernelShape = { S: params.length, N, H, K, rows, trainReadout: readout === 'trained' };
     const lay = kernelLayout(shape);
