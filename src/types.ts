@@ -238,6 +238,11 @@ export interface MetricRow {
   /** Which classifier produced the value ('svm', 'ridge'), or null. */
   classifier: string | null;
   value: number;
+  /**
+   * For values from classifier fits: true when every fit met its solver's stopping rule, false
+   * when any stopped at its iteration limit first (the value may then be off). Null otherwise.
+   */
+  converged: boolean | null;
 }
 
 /** One hidden neuron of one network at one checkpoint, in weight space (docs/science.md §4). */

@@ -351,7 +351,7 @@ describe('review cases', () => {
     const { rows: errors } = await queryResults(summary.dir, "SELECT path, step, error FROM read_parquet('" + join(summary.dir, 'errors', '*.parquet') + "')");
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ step: 2, path: join(dir, 'a-2.npz') });
-    expect(String(errors[0].error)).toMatch(/^sd \(run acts-sd, layer 1\): metrics: 'sd' needs noisy samples/);
+    expect(String(errors[0].error)).toMatch(/^sd \(run acts-sd, layer 1\): metrics: received "sd"; accepted: 'sd' only with noisy samples/);
   });
   it('analyzeFiles rejects a bad sink option before touching the previous results', async () => {
     const dir = join(root, 'keep');

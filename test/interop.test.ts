@@ -37,7 +37,7 @@ describe.skipIf(!available)('Python readers', () => {
       expect(r.metric_rows, reader).toBe(ours.n);
       expect(r.value_sum, reader).toBeCloseTo(ours.s as number, 9);
       expect(r.kernel_alignment_rows, reader).toBe(ours.ka);
-      expect(r.columns, reader).toEqual(['run_id', 'ensemble_id', 'scope', 'step', 'epoch', 'loss', 'layer', 'metric', 'against', 'dichotomy', 'classifier', 'value']);
+      expect(r.columns, reader).toEqual(['run_id', 'ensemble_id', 'scope', 'step', 'epoch', 'loss', 'layer', 'metric', 'against', 'dichotomy', 'classifier', 'value', 'converged']);
       expect(r.runs, reader).toBe(16);
       expect(r.statuses, reader).toEqual(['completed', 'diverged']);
     }

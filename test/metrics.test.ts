@@ -270,4 +270,30 @@ describe('SVM options are honoured', () => {
     expect(Array.from(same.w)).toEqual(Array.from(tight.w));
     expect(Array.from(loose.w)).not.toEqual(Array.from(tight.w));
   });
+  it('fits say whether they converged: true at the stopping rule, false at the iteration limit', () => {
+    let s = 5;
+    const rand = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 - 0.5; };
+    // Overlapping classes, n > p + 1: dual passes, then Newton steps.
+    const n = 400, p = 5;
+    const x = Float64Array.from({ length: n * p }, rand);
+    const rows = Array.from({ length: n }, (_, i) => i);
+    const y = rows.map((i) => (x[i * p] + 0.8 * rand() > 0 ? 1 : 0));
+    const full = fitLinearSvm({ x, p, rows, y });
+    expect(full).toMatchObject({ converged: true });
+    expect(full.iterations).toBeGreaterThan(0);
+    const capped = fitLinearSvm({ x, p, rows, y }, { maxIter: 1, maxNewtonSteps: 1, tol: 1e-12 });
+    expect(capped).toMatchObject({ converged: false, iterations: 1 });
+    // n <= p + 1: the dual solver alone, capped at one pass.
+    const few = { x, p, rows: rows.slice(0, 5), y: y.slice(0, 5) };
+    expect(fitLinearSvm(few)).toMatchObject({ converged: true });
+    expect(fitLinearSvm(few, { maxIter: 1, tol: 1e-12 })).toMatchObject({ converged: false, iterations: 1 });
+    expect(fitRidge({ x, p, rows, y })).toMatchObject({ converged: true, iterations: 0 });
+  });
+  it('the decoding metrics count their fits and the unconverged ones', () => {
+    const samples = [[0, 0], [0.1, 0], [1, 0], [1.1, 0], [0, 1], [0.1, 1], [1, 1], [1.1, 1]];
+    const conditions = [0, 0, 1, 1, 2, 2, 3, 3];
+    const r = ccgp(samples, conditions, [0, 2]);
+    expect(r.fits).toEqual({ fits: 4, unconverged: 0 });
+    expect(shatteringDimensionality(samples, conditions, { folds: 2 }).fits).toEqual({ fits: 2 * 3, unconverged: 0 });
+  });
 });

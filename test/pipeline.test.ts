@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { pipe } from 'rxjs';
-import { runPipeline, definePipeline, alignedParity, sweep, train, probe, geometry, resolveActivation, hiddenActivity, linearCKA, type ResultsSummary } from '../src/index.js';
+import { runPipeline, definePipeline, alignedParity, sweep, train, probe, geometry, resolveActivation, hiddenActivity, linearCKA, type ResultsSummary, SCHEMA_VERSION } from '../src/index.js';
 import { queryResults } from '../src/query/index.js';
 import { signedTargets } from '../src/operators/geometry-metrics.js';
 import { tinyPipeline } from './tiny-pipeline.js';
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const METRIC_COLUMNS = ['run_id', 'ensemble_id', 'scope', 'step', 'epoch', 'loss', 'layer', 'metric', 'against', 'dichotomy', 'classifier', 'value'];
+const METRIC_COLUMNS = ['run_id', 'ensemble_id', 'scope', 'step', 'epoch', 'loss', 'layer', 'metric', 'against', 'dichotomy', 'classifier', 'value', 'converged'];
 
 describe('a tiny pipeline, read back with DuckDB', () => {
   it('writes the results layout, and nothing half-written', () => {
@@ -27,7 +27,7 @@ describe('a tiny pipeline, read back with DuckDB', () => {
     expect(files).toEqual(['.geomstream-segments', 'manifest.json', 'metrics', 'metrics.arrows', 'metrics.ndjson', 'runs.ndjson', 'runs.parquet', 'snapshots.arrows']);
     expect(readdirSync(join(dir, 'metrics')).every((f) => /^part-[0-9a-f]{12}-\d{3}\.parquet$/.test(f))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ schema_version: 1, pipeline: 'tiny', complete: true, runs: { total: 8, completed: 8 } });
+    expect(manifest).toMatchObject({ schema_version: SCHEMA_VERSION, pipeline: 'tiny', complete: true, runs: { total: 8, completed: 8 } });
     expect(manifest.configuration.seed).toBe(3);
   });
   it('runs.parquet has one row per run with every configuration column', async () => {
@@ -254,6 +254,9 @@ describe('geometry hosts the full metric set', () => {
     const values = await queryResults(res.dir, "SELECT min(value) AS lo, max(value) AS hi FROM metrics WHERE metric IN ('ccgp', 'sd', 'decodability', 'sparsity')");
     expect(values.rows[0].lo as number).toBeGreaterThanOrEqual(0);
     expect(values.rows[0].hi as number).toBeLessThanOrEqual(1);
+     // `converged` is set exactly where classifiers were fitted (the ccgp_nearest rows fit the SVM).
+    const conv = await queryResults(res.dir, `SELECT classifier IS NOT NULL AS fitted, converged, count(*)::INTEGER AS n FROM metrics GROUP BY ALL ORDER BY ALL`);
+    expect(conv.rows.map((r) => [r.fitted, r.converged])).toEqual([[false, null], [true, true]]);
   });
   it('rejects unknown metrics and bad options before work, and says when samples are needed', async () => {
     expect(() => geometry({ metrics: ['cka2'] })).toThrow(/metrics\[0\]: received "cka2"; accepted: 'kernel_alignment'/);
@@ -265,7 +268,7 @@ describe('geometry hosts the full metric set', () => {
       runs: () => sweep({ grid: { a: [1] }, run: () => ({ task: alignedParity({ d: 2, k: 2, alignment: 0.5, N: 8 }), network: { width: 4 }, training: { epochs: 1, samples: 20, batch: 10 } }) }),
       process: (ctx) => pipe(train(ctx.train), probe(), geometry({ metrics: ['sd'] })),
     });
-    await expect(runPipeline(noSamples, { out })).rejects.toThrow(/metrics: 'sd' needs noisy samples of every condition; accepted: probe\(\{ samplesPerCondition: n \}\)/);
+    await expect(runPipeline(noSamples, { out })).rejects.toThrow(/metrics: received "sd"; accepted: 'sd' only with noisy samples of every condition: probe\(\{ samplesPerCondition: n \}\)/);
   });
 });
 

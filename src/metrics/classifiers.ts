@@ -27,6 +27,17 @@ export interface LinearModel {
   b: number;
 }
 
+/**
+ * A fitted model and how its solver ended: `converged` is true when the solver's stopping rule
+ * was met (the closed-form ridge always is; so is a Newton line search that can make no more
+ * progress), false when it stopped at its iteration limit first; `iterations` counts Newton steps
+ * or dual passes.
+ */
+export interface Fit extends LinearModel {
+  converged: boolean;
+  iterations: number;
+}
+
 /** Rows `rows` of the row-major n × p matrix `x`, with 0/1 labels `y[i]` for `rows[i]`. */
 export interface TrainingSet {
   x: Float64Array;
@@ -66,8 +77,10 @@ export interface SvmOptions {
    * projected-gradient spread; for the primal Newton solver, liblinear's relative gradient rule.
    */
   tol?: number;
-  /** Dual solver: maximum passes over the data. Default 1000. */
+  /** Dual solver: maximum passes over the data (liblinear's max_iter). Default 1000. */
   maxIter?: number;
+  /** Primal solver: maximum Newton steps. Default 100. */
+  maxNewtonSteps?: number;
   /** Dual solver: seed of the coordinate order. Default 0. */
   seed?: number;
   /**
@@ -78,8 +91,8 @@ export interface SvmOptions {
 }
 
 /** Linear SVM (squared hinge, L2, penalised intercept), as scikit-learn's LinearSVC; see the module comment. */
-export function fitLinearSvm(t: TrainingSet, options: SvmOptions = {}): LinearModel {
-  if (t.rows.length <= t.p + 1) return svmDualCoordinateDescent(t, options).model;
+export function fitLinearSvm(t: TrainingSet, options: SvmOptions = {}): Fit {
+  if (t.rows.length <= t.p + 1) return svmDualCoordinateDescent(t, options);
   // Nearly separable classes (few support vectors) converge in a few dual passes, much faster
   // than Newton steps; overlapping ones do not, and go on with Newton from where the dual got.
   // The passes tried cost at most about three Newton steps (a pass is n·p, a step ~2n·p + p³/6).
@@ -87,8 +100,8 @@ export function fitLinearSvm(t: TrainingSet, options: SvmOptions = {}): LinearMo
   const budget = Math.min(DUAL_FIRST_PASSES, Math.floor((3 * (q ** 3 / 6 + 2 * n * t.p)) / (n * t.p)));
   if (!options.init && budget > 0) {
     const dual = svmDualCoordinateDescent(t, { ...options, maxIter: Math.min(budget, options.maxIter ?? budget) });
-    if (dual.converged) return dual.model;
-    return svmPrimalNewton(t, { ...options, init: dual.model });
+    if (dual.converged) return dual;
+    return svmPrimalNewton(t, { ...options, init: dual });
   }
   return svmPrimalNewton(t, options);
 }
@@ -100,9 +113,9 @@ const DUAL_FIRST_PASSES = 30;
  * Primal Newton for f(v) = ½‖v‖² + C Σ_i max(0, 1 − y_i v·z_i)², z_i = (x_i, 1), v = (w, b):
  * gradient v − 2C Σ_{active} y_i (1 − y_i v·z_i) z_i, generalised Hessian I + 2C Σ_{active} z_i z_iᵀ,
  * exact line search. Stops as liblinear's primal solver does with LinearSVC's tol (default 1e-4):
- * ‖∇f‖ ≤ tol · max(min(#positive, #negative), 1) / n · ‖∇f(0)‖, or after 100 Newton steps.
+ * ‖∇f‖ ≤ tol · max(min(#positive, #negative), 1) / n · ‖∇f(0)‖, or after `maxNewtonSteps` (100).
  */
-function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
+function svmPrimalNewton(t: TrainingSet, options: SvmOptions): Fit {
   // The training rows in WebAssembly memory: the margin passes and the Gram updates of every
   // Newton step run there (f64x2); S = Σ_active z zᵀ is its `gram`.
   const dense = new DenseRows(t.x, t.p, t.rows);
@@ -113,7 +126,7 @@ function svmPrimalNewton(t: TrainingSet, options: SvmOptions): LinearModel {
   }
 }
 
-function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows): LinearModel {
+function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows): Fit {
   const { x, p, rows, y } = t;
   const C = options.C ?? 1;
   const n = rows.length;
@@ -160,7 +173,9 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
       r[p] += c;
     }
   };
-  for (let iter = 0; iter < 100; iter++) {
+  const maxSteps = options.maxNewtonSteps ?? 100;
+  let converged = false, iter = 0;
+  for (; iter < maxSteps; iter++) {
     active.length = inactive.length = entering.length = leaving.length = 0;
     for (let i = 0; i < n; i++) {
       const now = margin[i] < 1 ? 1 : 0;
@@ -196,7 +211,7 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
       gnorm += g[j] * g[j];
     }
     gnorm = Math.sqrt(gnorm);
-    if (gnorm <= stop * g0 || gnorm === 0) break;
+    if (gnorm <= stop * g0 || gnorm === 0) { converged = true; break; }
     // Generalised Hessian I + 2C S.
     for (let j = 0; j < q * q; j++) Hs[j] = 2 * C * S[j];
     for (let j = 0; j < q; j++) Hs[j * q + j] += 1;
@@ -208,12 +223,14 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
     // piecewise linear and increasing; walk its breakpoints in order to the root. O(n log n).
     computeMargins(d, dz);
     const step = exactStep(v, d, margin, dz, C);
-    if (!(step > 0)) break;
+    // No progress along a Newton direction of a strictly convex f means ∇f is 0 to rounding (as
+    // when ∇f(0) = 0 and the relative rule cannot be met): that is convergence, not a stall.
+    if (!(step > 0)) { converged = true; break; }
     for (let j = 0; j < q; j++) v[j] -= step * d[j];
     for (let i = 0; i < n; i++) margin[i] -= step * dz[i];
-    if (step < 1e-12) break;
+    if (step < 1e-12) { iter++; converged = true; break; }
   }
-  return { w: v.slice(0, p), b: v[p] };
+  return { w: v.slice(0, p), b: v[p], converged, iterations: iter };
 }
 
 /**
@@ -270,7 +287,7 @@ function exactStep(v: Float64Array, d: Float64Array, margin: Float64Array, dz: F
 const LIBLINEAR_TOL = 1e-4;
 
 /** Dual coordinate descent for the same problem (Hsieh et al. 2008). */
-function svmDualCoordinateDescent(t: TrainingSet, options: SvmOptions): { model: LinearModel; converged: boolean } {
+function svmDualCoordinateDescent(t: TrainingSet, options: SvmOptions): Fit {
   const { x, p, rows, y } = t;
   const C = options.C ?? 1, tol = options.tol ?? 1e-4, maxIter = options.maxIter ?? 1000;
   const n = rows.length;
@@ -289,11 +306,12 @@ function svmDualCoordinateDescent(t: TrainingSet, options: SvmOptions): { model:
       qd[i] = s;
     }
     const rng = new Rng(options.seed ?? 0);
-    let converged = false;
-    for (let iter = 0; iter < maxIter; iter++) {
+    let converged = false, passes = 0;
+    while (passes < maxIter) {
+      passes++;
       if (dense.dualPass(rng.permutation(n), diag) <= tol) { converged = true; break; }
     }
-    return { model: { w: w.slice(0, p), b: w[p] }, converged };
+    return { w: w.slice(0, p), b: w[p], converged, iterations: passes };
   } finally {
     dense.dispose();
   }
@@ -309,7 +327,7 @@ export interface RidgeOptions {
  * Solves the p × p normal equations, or the n × n dual system when there are fewer samples than
  * features.
  */
-export function fitRidge(t: TrainingSet, options: RidgeOptions = {}): LinearModel {
+export function fitRidge(t: TrainingSet, options: RidgeOptions = {}): Fit {
   const { x, p, rows, y } = t;
   const alpha = options.alpha ?? 1;
   const n = rows.length;
@@ -357,14 +375,14 @@ export function fitRidge(t: TrainingSet, options: RidgeOptions = {}): LinearMode
     }
     let b = ym;
     for (let j = 0; j < p; j++) b -= mean[j] * w[j];
-    return { w, b };
+    return { w, b, converged: true, iterations: 0 };
   } finally {
     dense.dispose();
   }
 }
 
 /** Fit the named classifier. `seed` and `init` (a warm start) are the SVM's; the ridge classifier is solved in closed form and needs neither. */
-export function fitClassifier(name: ClassifierName, t: TrainingSet, seed = 0, init?: LinearModel): LinearModel {
+export function fitClassifier(name: ClassifierName, t: TrainingSet, seed = 0, init?: LinearModel): Fit {
   return name === 'svm' ? fitLinearSvm(t, { seed, init }) : fitRidge(t);
 }
 

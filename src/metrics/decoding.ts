@@ -8,7 +8,7 @@ import type { MatrixLike } from '../types.js';
 import { Rng } from '../random.js';
 import { requireFinite, toMatrix } from './matrix.js';
 import { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
-import { accuracyOf, addOuterProducts, fitClassifier, requireClassifier, type ClassifierName, type LinearModel } from './classifiers.js';
+import { accuracyOf, addOuterProducts, fitClassifier, requireClassifier, type ClassifierName, type Fit, type LinearModel } from './classifiers.js';
 import { ConfigError } from '../errors.js';
 
 interface Labelled {
@@ -107,7 +107,8 @@ function foldSets(d: Labelled, fold: Int32Array, folds: number) {
   }));
 }
 
-function crossValidated(d: Labelled, labelOfCondition: (c: number) => number, sets: ReturnType<typeof foldSets>, classifier: ClassifierName, seed: number): number {
+/** Mean test accuracy over the folds; `fits` counts the classifier fits, and those that did not converge. */
+function crossValidated(d: Labelled, labelOfCondition: (c: number) => number, sets: ReturnType<typeof foldSets>, classifier: ClassifierName, seed: number, fits: FitCount): number {
   let sum = 0;
   let previous: LinearModel | undefined;
   for (const { train, test, zz } of sets) {
@@ -115,10 +116,22 @@ function crossValidated(d: Labelled, labelOfCondition: (c: number) => number, se
     const yte = test.map((r) => labelOfCondition(d.conditions[r]));
     // Folds share most of their training data: each fit starts from the previous fold's solution.
     const model = fitClassifier(classifier, { x: d.x, p: d.p, rows: train, y: ytr, zz }, seed, previous);
+    count(fits, model);
     previous = model;
     sum += accuracyOf(model, d.x, d.p, test, yte);
   }
   return sum / sets.length;
+}
+
+/** How many classifier fits a value rests on, and how many of them stopped before their solver converged. */
+export interface FitCount {
+  fits: number;
+  unconverged: number;
+}
+
+function count(c: FitCount, f: Fit): void {
+  c.fits++;
+  if (!f.converged) c.unconverged++;
 }
 
 export const CCGP_SCHEMES = ['bernardi', 'nearest-pair'] as const;
@@ -146,6 +159,8 @@ export interface CcgpResult {
   classifier: ClassifierName;
   /** Test accuracy of each split, in the order they were taken. */
   accuracies: number[];
+  /** The classifier fits behind the value (one per split), and how many did not converge. */
+  fits: FitCount;
 }
 
 /**
@@ -166,6 +181,7 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
   const seed = options.seed ?? 0;
   const posSet = new Set(pos);
   const accuracies: number[] = [];
+  const fits: FitCount = { fits: 0, unconverged: 0 };
   const grams = scheme === 'bernardi' ? groupGrams(d, d.byCondition) : null;
   let previous: LinearModel | undefined;
   const evaluate = (trainConds: number[], testConds: number[]) => {
@@ -173,6 +189,7 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
     const zz = grams ? without(grams, testConds) : undefined;
     // Held-out pairs share most training conditions: warm-start from the previous split's solution.
     const model = fitClassifier(classifier, { x: d.x, p: d.p, rows: train, y: labelsOf(d, train, posSet), zz }, seed, scheme === 'bernardi' ? previous : undefined);
+    count(fits, model);
     previous = model;
     accuracies.push(accuracyOf(model, d.x, d.p, test, labelsOf(d, test, posSet)));
   };
@@ -196,7 +213,7 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
       evaluate([a, b], [...pos, ...neg].filter((c) => c !== a && c !== b));
     }
   }
-  return { value: accuracies.reduce((s, v) => s + v, 0) / accuracies.length, scheme, classifier, accuracies };
+  return { value: accuracies.reduce((s, v) => s + v, 0) / accuracies.length, scheme, classifier, accuracies, fits };
 }
 
 export interface CrossValidationOptions {
@@ -227,6 +244,8 @@ export interface ShatteringResult {
   accuracies: number[];
   /** True when every balanced dichotomy was evaluated. */
   exhaustive: boolean;
+  /** The classifier fits behind the value (folds × dichotomies), and how many did not converge. */
+  fits: FitCount;
 }
 
 function cvOptions(o: CrossValidationOptions, d: Labelled) {
@@ -258,14 +277,16 @@ export function shatteringDimensionality(samples: MatrixLike, conditions: ArrayL
     }
   }
   const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
+  const fits: FitCount = { fits: 0, unconverged: 0 };
   const accuracies = dichotomies.map((side) => {
     const set = new Set(side);
-    return crossValidated(d, (c) => (set.has(c) ? 1 : 0), sets, classifier, seed);
+    return crossValidated(d, (c) => (set.has(c) ? 1 : 0), sets, classifier, seed, fits);
   });
   return {
     value: accuracies.reduce((s, v) => s + v, 0) / accuracies.length,
     classifier, folds, dichotomies, accuracies,
     exhaustive: dichotomies.length === countBalancedDichotomies(d.P),
+    fits,
   };
 }
 
@@ -273,6 +294,8 @@ export interface DecodabilityResult {
   value: number;
   classifier: ClassifierName;
   folds: number;
+  /** The classifier fits behind the value (one per fold), and how many did not converge. */
+  fits: FitCount;
 }
 
 /**
@@ -286,5 +309,6 @@ export function decodability(samples: MatrixLike, conditions: ArrayLike<number>,
   for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) throw new ConfigError(`labels[${i}]`, labels[i], '0 or 1');
   const { classifier, folds, seed } = cvOptions(options, d);
   const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
-  return { value: crossValidated(d, (c) => labels[c], sets, classifier, seed), classifier, folds };
+  const fits: FitCount = { fits: 0, unconverged: 0 };
+  return { value: crossValidated(d, (c) => labels[c], sets, classifier, seed, fits), classifier, folds, fits };
 }

@@ -7,9 +7,9 @@ export { rdm, compareRdms, averageRanks, kendallTauB, kendallTauA, spearmanRhoA,
 export { parallelismScore, PS_EXACT_LIMIT, type ParallelismResult } from './parallelism.js';
 export { ccgp, shatteringDimensionality, decodability, conditionFolds, labelledSamples,
   type CcgpOptions, type CcgpResult, type CcgpScheme, type ShatteringOptions, type ShatteringResult,
-  type CrossValidationOptions, type DecodabilityResult } from './decoding.js';
+  type CrossValidationOptions, type DecodabilityResult, type FitCount } from './decoding.js';
 export { participationRatio, sparsity, type SparsityOptions } from './spectrum.js';
-export { fitLinearSvm, fitRidge, fitClassifier, accuracyOf, CLASSIFIERS, type ClassifierName, type LinearModel,
+export { fitLinearSvm, fitRidge, fitClassifier, accuracyOf, CLASSIFIERS, type ClassifierName, type LinearModel, type Fit,
   type TrainingSet, type SvmOptions, type RidgeOptions } from './classifiers.js';
 export { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
 export { minCostAssignment } from './assignment.js';

@@ -40,6 +40,8 @@ export interface MetricValue {
   dichotomy?: string | null;
   classifier?: string | null;
   value: number;
+  /** For values from classifier fits: did every fit converge (MetricRow.converged). */
+  converged?: boolean | null;
 }
 
 type Options = Record<string, unknown>;
@@ -90,7 +92,7 @@ export function taskDichotomies(rep: Representation, which: 'targets' | 'latents
 
 function requireSamples(rep: Representation, metric: string): { activity: Matrix; conditions: Int32Array } {
   if (!rep.samples) {
-    throw new ConfigError('metrics', metric, 'metrics that need noisy samples only after probe({ samplesPerCondition: n }) (analyze: --samples-per-condition n; activation files: several rows per condition)');
+    throw new ConfigError('metrics', metric, `'${metric}' only with noisy samples of every condition: probe({ samplesPerCondition: n }) before geometry() (analyze: --samples-per-condition n; activation files: several rows per condition)`);
   }
   return rep.samples;
 }
@@ -182,10 +184,10 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
       const data = rep.samples ?? { activity: rep.means, conditions: Int32Array.from({ length: rep.means.rows }, (_, i) => i) };
       return Promise.all(taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
         .filter((d) => d.positive.length >= 2)
-        .map(async (d) => ({
-          metric: scheme === 'bernardi' ? 'ccgp' : 'ccgp_nearest', dichotomy: d.name, classifier,
-          value: (await pooled(pool, 'ccgp', data.activity, data.conditions, d.positive, { classifier, scheme })).value,
-        })));
+        .map(async (d) => {
+          const r = await pooled(pool, 'ccgp', data.activity, data.conditions, d.positive, { classifier, scheme });
+          return { metric: scheme === 'bernardi' ? 'ccgp' : 'ccgp_nearest', dichotomy: d.name, classifier, value: r.value, converged: r.fits.unconverged === 0 };
+        }));
     },
   },
   /** Shattering dimensionality on the noisy samples (cross-validated over balanced dichotomies). */
@@ -197,7 +199,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
       const s = requireSamples(rep, 'sd');
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
       const r = await shatteringDimensionalityParallel(s.activity, s.conditions, { classifier, folds: o.folds as number, maxDichotomies: o.maxDichotomies as number }, pool ?? null);
-      return [{ metric: 'sd', classifier, value: r.value }];
+      return [{ metric: 'sd', classifier, value: r.value, converged: r.fits.unconverged === 0 }];
     },
   },
   /** Cross-validated linear decodability of each target from the noisy samples. */
@@ -209,10 +211,10 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
       const s = requireSamples(rep, 'decodability');
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
       const t = rep.run.task.targets;
-      return Promise.all(Array.from({ length: t.cols }, async (_, k) => ({
-        metric: 'decodability', dichotomy: `target${k}`, classifier,
-        value: (await pooled(pool, 'decodability', s.activity, s.conditions, Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]), { classifier, folds: o.folds as number })).value,
-      })));
+      return Promise.all(Array.from({ length: t.cols }, async (_, k) => {
+        const r = await pooled(pool, 'decodability', s.activity, s.conditions, Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]), { classifier, folds: o.folds as number });
+        return { metric: 'decodability', dichotomy: `target${k}`, classifier, value: r.value, converged: r.fits.unconverged === 0 };
+      }));
     },
   },
   /** Participation ratio of the condition means (default) or of the noisy samples (`on: 'samples'`). */

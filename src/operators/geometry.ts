@@ -84,6 +84,7 @@ function row(rep: Representation, scope: MetricRow['scope'], v: MetricValue): Me
     kind: 'metric', run_id: scope === 'run' ? rep.run_id : rep.ensemble_id, ensemble_id: rep.ensemble_id, scope,
     step: rep.step, epoch: rep.epoch, loss: rep.loss, layer: rep.layer, metric: v.metric,
     against: v.against ?? null, dichotomy: v.dichotomy ?? null, classifier: v.classifier ?? null, value: v.value,
+    converged: v.converged ?? null,
   };
 }
 

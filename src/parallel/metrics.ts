@@ -49,5 +49,6 @@ export async function shatteringDimensionalityParallel(samples: Matrix, conditio
     value: accuracies.reduce((s, v) => s + v, 0) / accuracies.length,
     classifier: results[0].classifier, folds: results[0].folds, dichotomies: all, accuracies,
     exhaustive: all.length === countBalancedDichotomies(d.P),
+    fits: results.reduce((c, r) => ({ fits: c.fits + r.fits.fits, unconverged: c.unconverged + r.fits.unconverged }), { fits: 0, unconverged: 0 }),
   };
 }

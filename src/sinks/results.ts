@@ -49,7 +49,7 @@ import type { Flow } from '../flow.js';
 
 export { checkDatasetName, prepareResultsDir, type Shard } from './dataset.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const FORMATS = ['parquet', 'arrow', 'ndjson'] as const;
 export type ResultFormat = (typeof FORMATS)[number];
 export const SNAPSHOT_FORMATS = ['arrow', 'safetensors'] as const;

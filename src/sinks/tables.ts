@@ -11,11 +11,11 @@ import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, Weigh
 import { resolveActivation } from '../activations.js';
 import { canonicalJson } from '../random.js';
 
-/** Column order and types of the metrics table. */
+/** Column order and types of the metrics table (a change here is a new SCHEMA_VERSION: 2 added `converged`). */
 export const METRIC_COLUMNS = {
   run_id: new Utf8(), ensemble_id: new Utf8(), scope: new Utf8(), step: new Int32(), epoch: new Float64(),
   loss: new Float64(), layer: new Int32(), metric: new Utf8(), against: new Utf8(), dichotomy: new Utf8(),
-  classifier: new Utf8(), value: new Float64(),
+  classifier: new Utf8(), value: new Float64(), converged: new Bool(),
 } satisfies Record<Exclude<keyof MetricRow, 'kind'>, DataType>;
 
 function column(values: Scalar[], type: DataType): Vector {
