@@ -7,14 +7,24 @@
  * saturation and of the behaviour at the origin can be read off together.
  */
 import { pipe } from 'rxjs';
-import { ConfigError, definePipeline, geometry, probe, sweep, train, unstructured, weightDynamics, type ActivationSpec } from '../src/index.js';
+import {
+  ConfigError,
+  definePipeline,
+  geometry,
+  probe,
+  sweep,
+  train,
+  unstructured,
+  weightDynamics,
+  type ActivationSpec,
+} from '../src/index.js';
 
 /** Grid labels → activation specs (grid values must be plain scalars). */
 const ACTIVATIONS: Record<string, ActivationSpec> = {
-  'tanh': 'tanh',
+  tanh: 'tanh',
   'hard-tanh': 'hard-tanh',
-  'sigmoid': 'sigmoid',
-  'relu': 'relu',
+  sigmoid: 'sigmoid',
+  relu: 'relu',
   'bounded-relu(u=0.5)': { name: 'bounded-relu', u: 0.5 },
   'bounded-relu(u=2)': { name: 'bounded-relu', u: 2 },
   'shifted-relu(s=-0.5)': { name: 'shifted-relu', s: -0.5 },
@@ -23,9 +33,9 @@ const ACTIVATIONS: Record<string, ActivationSpec> = {
   'leaky-relu(slope=0.5)': { name: 'leaky-relu', slope: 0.5 },
   'softplus(beta=1)': { name: 'softplus', beta: 1 },
   'softplus(beta=5)': { name: 'softplus', beta: 5 },
-  'gelu': 'gelu',
-  'elu': 'elu',
-  'identity': 'identity',
+  gelu: 'gelu',
+  elu: 'elu',
+  identity: 'identity',
 };
 
 export default definePipeline({
@@ -42,19 +52,29 @@ export default definePipeline({
     samples: quick ? 800 : 4000,
     checkpoints: quick ? 3 : 8,
   }),
-  runs: ({ seed, params }) => sweep({
-    seed,
-    grid: { activation: params.activations.map((name) => {
-      if (!Object.hasOwn(ACTIVATIONS, name)) throw new ConfigError('set activations', name, Object.keys(ACTIVATIONS).join(', '));
-      return name;
-    }) },
-    seeds: params.seeds,
-    run: (p, seeds) => ({
-      task: unstructured({ P: 4, N: 200, sigma: 1, targets: { positive: [0, 3] }, seed: seeds.task }),
-      network: { activation: ACTIVATIONS[p.activation], width: params.width },
-      training: { lr: params.lr, batch: 200, samples: params.samples, epochs: params.epochs, checkpoints: { logSpaced: params.checkpoints } },
+  runs: ({ seed, params }) =>
+    sweep({
+      seed,
+      grid: {
+        activation: params.activations.map((name) => {
+          if (!Object.hasOwn(ACTIVATIONS, name))
+            throw new ConfigError('set activations', name, Object.keys(ACTIVATIONS).join(', '));
+          return name;
+        }),
+      },
+      seeds: params.seeds,
+      run: (p, seeds) => ({
+        task: unstructured({ P: 4, N: 200, sigma: 1, targets: { positive: [0, 3] }, seed: seeds.task }),
+        network: { activation: ACTIVATIONS[p.activation], width: params.width },
+        training: {
+          lr: params.lr,
+          batch: 200,
+          samples: params.samples,
+          epochs: params.epochs,
+          checkpoints: { logSpaced: params.checkpoints },
+        },
+      }),
     }),
-  }),
   process: (ctx) => pipe(train(ctx.train), weightDynamics(), probe(), geometry({ metrics: ['kernel_alignment'] })),
   summary: {
     title: 'Per activation, at the end of training (mean over seeds)',

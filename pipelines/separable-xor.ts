@@ -25,21 +25,32 @@ export default definePipeline({
     samples: quick ? 400 : 2000,
     checkpoints: quick ? 3 : 6,
   }),
-  runs: ({ seed, params }) => sweep({
-    seed,
-    grid: { eps: params.eps, sigma: params.sigma, activation: params.activations },
-    seeds: params.seeds,
-    run: (p, seeds) => ({
-      task: separableXor({ N: 120, eps: p.eps, sigma: p.sigma, seed: seeds.task }),
-      network: { activation: p.activation as ActivationName, width: params.width }, // checked by sweep
-      training: { lr: params.lr, batch: 200, samples: params.samples, epochs: params.epochs, checkpoints: { logSpaced: params.checkpoints } },
+  runs: ({ seed, params }) =>
+    sweep({
+      seed,
+      grid: { eps: params.eps, sigma: params.sigma, activation: params.activations },
+      seeds: params.seeds,
+      run: (p, seeds) => ({
+        task: separableXor({ N: 120, eps: p.eps, sigma: p.sigma, seed: seeds.task }),
+        network: { activation: p.activation as ActivationName, width: params.width }, // checked by sweep
+        training: {
+          lr: params.lr,
+          batch: 200,
+          samples: params.samples,
+          epochs: params.epochs,
+          checkpoints: { logSpaced: params.checkpoints },
+        },
+      }),
     }),
-  }),
-  process: (ctx) => pipe(
-    train(ctx.train),
-    probe({ samplesPerCondition: 25 }),
-    geometry({ metrics: ['kernel_alignment', 'ps', { name: 'decodability', classifier: 'ridge', steps: 'final' }], pool: ctx.pool }),
-  ),
+  process: (ctx) =>
+    pipe(
+      train(ctx.train),
+      probe({ samplesPerCondition: 25 }),
+      geometry({
+        metrics: ['kernel_alignment', 'ps', { name: 'decodability', classifier: 'ridge', steps: 'final' }],
+        pool: ctx.pool,
+      }),
+    ),
   summary: {
     title: 'Final target alignment, PS and decodability of XOR per (eps, sigma), mean over seeds',
     sql: `

@@ -22,7 +22,8 @@ const ALIGNMENTS = [0.25, 0.5, 0.75, 1].map((f) => Number((f * C_MAX).toFixed(4)
 
 export default definePipeline({
   name: 'tanh-vs-relu',
-  description: 'Aligned parity task (d = 3, k = 3): tanh vs relu, final input and target kernel alignment per alignment c',
+  description:
+    'Aligned parity task (d = 3, k = 3): tanh vs relu, final input and target kernel alignment per alignment c',
   seed: 2024,
   // Change any of these without editing this file: --set alignments=0,0.1637 --set seeds=10 (--list-params).
   params: ({ quick }) => ({
@@ -52,22 +53,24 @@ export default definePipeline({
         },
       }),
     }),
-  process: (ctx) => pipe(
-    train(ctx.train),
-    // 50 noisy samples per condition for the decoding metrics (the same samples at every checkpoint).
-    probe({ samplesPerCondition: 50 }),
-    geometry({
-      metrics: [
-        'kernel_alignment',
-        'ps', // parallelism score of each target dichotomy, on the condition means
-        { name: 'ccgp', classifier: 'svm', steps: 'final' }, // Bernardi et al.'s scheme, each target
-        { name: 'sd', classifier: 'ridge', steps: 'final' }, // all 35 balanced dichotomies, 5-fold CV
-      ],
-      pool: ctx.pool, // the classifier fits of CCGP and SD share the training workers
-    }),
-  ),
+  process: (ctx) =>
+    pipe(
+      train(ctx.train),
+      // 50 noisy samples per condition for the decoding metrics (the same samples at every checkpoint).
+      probe({ samplesPerCondition: 50 }),
+      geometry({
+        metrics: [
+          'kernel_alignment',
+          'ps', // parallelism score of each target dichotomy, on the condition means
+          { name: 'ccgp', classifier: 'svm', steps: 'final' }, // Bernardi et al.'s scheme, each target
+          { name: 'sd', classifier: 'ridge', steps: 'final' }, // all 35 balanced dichotomies, 5-fold CV
+        ],
+        pool: ctx.pool, // the classifier fits of CCGP and SD share the training workers
+      }),
+    ),
   summary: {
-    title: "Final kernel alignment of the hidden layer (mean over seeds); 'holds': tanh leads on target and relu on input",
+    title:
+      "Final kernel alignment of the hidden layer (mean over seeds); 'holds': tanh leads on target and relu on input",
     sql: `
       WITH a AS (
         SELECT r.alignment,

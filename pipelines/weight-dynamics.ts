@@ -8,7 +8,16 @@
  * carry the larger intra-class share |intra| / (|inter| + |intra|).
  */
 import { pipe } from 'rxjs';
-import { definePipeline, geometry, probe, sweep, train, unstructured, weightDynamics, type ActivationName } from '../src/index.js';
+import {
+  definePipeline,
+  geometry,
+  probe,
+  sweep,
+  train,
+  unstructured,
+  weightDynamics,
+  type ActivationName,
+} from '../src/index.js';
 
 export default definePipeline({
   name: 'weight-dynamics',
@@ -24,24 +33,33 @@ export default definePipeline({
     samples: quick ? 1000 : 4000,
     checkpoints: quick ? 5 : 15,
   }),
-  runs: ({ seed, params }) => sweep({
-    seed,
-    grid: { activation: params.activations },
-    seeds: params.seeds,
-    run: (p, seeds) => ({
-      task: unstructured({ P: 4, N: 200, sigma: 1, targets: { positive: [0, 3] }, seed: seeds.task }),
-      network: { activation: p.activation as ActivationName, width: params.width }, // checked by sweep
-      training: { lr: params.lr, batch: 200, samples: params.samples, epochs: params.epochs, checkpoints: { logSpaced: params.checkpoints } },
+  runs: ({ seed, params }) =>
+    sweep({
+      seed,
+      grid: { activation: params.activations },
+      seeds: params.seeds,
+      run: (p, seeds) => ({
+        task: unstructured({ P: 4, N: 200, sigma: 1, targets: { positive: [0, 3] }, seed: seeds.task }),
+        network: { activation: p.activation as ActivationName, width: params.width }, // checked by sweep
+        training: {
+          lr: params.lr,
+          batch: 200,
+          samples: params.samples,
+          epochs: params.epochs,
+          checkpoints: { logSpaced: params.checkpoints },
+        },
+      }),
     }),
-  }),
-  process: (ctx) => pipe(
-    train(ctx.train),
-    weightDynamics({ field: { steps: 'first', neurons: [0, 1, 2, 3] } }),
-    probe(),
-    geometry({ metrics: ['kernel_alignment'] }),
-  ),
+  process: (ctx) =>
+    pipe(
+      train(ctx.train),
+      weightDynamics({ field: { steps: 'first', neurons: [0, 1, 2, 3] } }),
+      probe(),
+      geometry({ metrics: ['kernel_alignment'] }),
+    ),
   summary: {
-    title: 'Final intra-class share |intra| / (|inter| + |intra|) per neuron (mean over neurons and seeds) — relu should exceed tanh',
+    title:
+      'Final intra-class share |intra| / (|inter| + |intra|) per neuron (mean over neurons and seeds) — relu should exceed tanh',
     sql: `
       WITH last AS (SELECT run_id, max(step) AS step FROM neurons GROUP BY run_id)
       SELECT r.activation,

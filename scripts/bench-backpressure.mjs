@@ -15,7 +15,9 @@ function rss(pid, field) {
   try {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : null;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 async function once(delayMs) {
@@ -28,19 +30,33 @@ for b in ipc.open_stream(sys.stdin.buffer):
     if ${delayMs} > 0: time.sleep(${delayMs} / 1000)
 print(rows, batches)`;
   const started = Date.now();
-  const gs = spawn('node', ['bin/geomstream.js', 'run', pipeline, '--out', out, '--workers', '1', '--no-progress', '--stream', '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const gs = spawn(
+    'node',
+    ['bin/geomstream.js', 'run', pipeline, '--out', out, '--workers', '1', '--no-progress', '--stream', '-'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const py = spawn('python3', ['-c', reader], { stdio: ['pipe', 'pipe', 'inherit'] });
   gs.stdout.pipe(py.stdin);
   let counted = '';
-  py.stdout.on('data', (d) => { counted += d; });
+  py.stdout.on('data', (d) => {
+    counted += d;
+  });
   // The CLI re-executes node with the tsx loader: sample the whole process tree's largest VmHWM.
   let peak = 0;
   const samples = []; // current RSS of the largest process, over time
   const tree = () => {
     const pids = [gs.pid];
-    try { for (const line of readFileSync(`/proc/${gs.pid}/task/${gs.pid}/children`, 'utf8').split(/\s+/).filter(Boolean)) pids.push(Number(line)); } catch { /* gone */ }
+    try {
+      for (const line of readFileSync(`/proc/${gs.pid}/task/${gs.pid}/children`, 'utf8').split(/\s+/).filter(Boolean))
+        pids.push(Number(line));
+    } catch {
+      /* gone */
+    }
     let now = 0;
-    for (const p of pids) { peak = Math.max(peak, rss(p, 'VmHWM') ?? 0); now = Math.max(now, rss(p, 'VmRSS') ?? 0); }
+    for (const p of pids) {
+      peak = Math.max(peak, rss(p, 'VmHWM') ?? 0);
+      now = Math.max(now, rss(p, 'VmRSS') ?? 0);
+    }
     if (now) samples.push(now);
   };
   const timer = setInterval(tree, 200);
@@ -49,14 +65,26 @@ print(rows, batches)`;
   rmSync(out, { recursive: true, force: true });
   const [rows, batches] = counted.trim().split(' ').map(Number);
   // RSS at each fifth of the run: flat when training waits for the reader, rising when rows pile up.
-  const fifths = [1, 2, 3, 4, 5].map((k) => Math.round(samples[Math.min(samples.length - 1, Math.floor((k * samples.length) / 5) - 1)] ?? 0));
-  return { delayMs, seconds: (Date.now() - started) / 1000, peakMb: Math.round(peak), rssByFifthMb: fifths, rows, batches };
+  const fifths = [1, 2, 3, 4, 5].map((k) =>
+    Math.round(samples[Math.min(samples.length - 1, Math.floor((k * samples.length) / 5) - 1)] ?? 0),
+  );
+  return {
+    delayMs,
+    seconds: (Date.now() - started) / 1000,
+    peakMb: Math.round(peak),
+    rssByFifthMb: fifths,
+    rows,
+    batches,
+  };
 }
 
 const fast = await once(0);
 console.log(JSON.stringify(fast));
 // About ten times slower than training: the fast run's duration × 10 spread over its batches.
-const delay = delayArg !== undefined ? Number(delayArg) : Math.max(1, Math.round((fast.seconds * 1000 * 10) / fast.batches));
+const delay =
+  delayArg !== undefined ? Number(delayArg) : Math.max(1, Math.round((fast.seconds * 1000 * 10) / fast.batches));
 const slow = await once(delay);
 console.log(JSON.stringify(slow));
-console.log(`peak RSS: ${fast.peakMb} MB with a reader that keeps up, ${slow.peakMb} MB with one ${delay} ms per batch (${(slow.seconds / fast.seconds).toFixed(1)}× the wall time)`);
+console.log(
+  `peak RSS: ${fast.peakMb} MB with a reader that keeps up, ${slow.peakMb} MB with one ${delay} ms per batch (${(slow.seconds / fast.seconds).toFixed(1)}× the wall time)`,
+);

@@ -16,8 +16,17 @@ import { ConfigError, requireNumber } from './errors.js';
 import { normalCdf } from './maths/special.js';
 
 export const ACTIVATION_NAMES = [
-  'tanh', 'relu', 'bounded-relu', 'shifted-relu', 'leaky-relu', 'softplus',
-  'hard-tanh', 'sigmoid', 'gelu', 'elu', 'identity',
+  'tanh',
+  'relu',
+  'bounded-relu',
+  'shifted-relu',
+  'leaky-relu',
+  'softplus',
+  'hard-tanh',
+  'sigmoid',
+  'gelu',
+  'elu',
+  'identity',
 ] as const;
 export type ActivationName = (typeof ACTIVATION_NAMES)[number];
 
@@ -45,29 +54,49 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 function scalar(name: ActivationName, p: Record<string, number>): Pick<Activation, 'f' | 'df'> {
   switch (name) {
-    case 'tanh': return { f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2 };
-    case 'relu': return { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) };
-    case 'bounded-relu': return { f: (x) => Math.min(Math.max(x, 0), p.u), df: (x) => (x > 0 && x < p.u ? 1 : 0) };
-    case 'shifted-relu': return { f: (x) => Math.max(x + p.s, 0), df: (x) => (x + p.s > 0 ? 1 : 0) };
-    case 'leaky-relu': return { f: (x) => (x > 0 ? x : p.slope * x), df: (x) => (x > 0 ? 1 : p.slope) };
+    case 'tanh':
+      return { f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2 };
+    case 'relu':
+      return { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) };
+    case 'bounded-relu':
+      return { f: (x) => Math.min(Math.max(x, 0), p.u), df: (x) => (x > 0 && x < p.u ? 1 : 0) };
+    case 'shifted-relu':
+      return { f: (x) => Math.max(x + p.s, 0), df: (x) => (x + p.s > 0 ? 1 : 0) };
+    case 'leaky-relu':
+      return { f: (x) => (x > 0 ? x : p.slope * x), df: (x) => (x > 0 ? 1 : p.slope) };
     case 'softplus': {
       const b = p.beta;
       // log(1 + e^(bx)) / b, written to avoid overflow for large bx.
-      return { f: (x) => (Math.max(b * x, 0) + Math.log1p(Math.exp(-Math.abs(b * x)))) / b, df: (x) => 1 / (1 + Math.exp(-b * x)) };
+      return {
+        f: (x) => (Math.max(b * x, 0) + Math.log1p(Math.exp(-Math.abs(b * x)))) / b,
+        df: (x) => 1 / (1 + Math.exp(-b * x)),
+      };
     }
-    case 'hard-tanh': return { f: (x) => Math.min(Math.max(x, -1), 1), df: (x) => (x > -1 && x < 1 ? 1 : 0) };
+    case 'hard-tanh':
+      return { f: (x) => Math.min(Math.max(x, -1), 1), df: (x) => (x > -1 && x < 1 ? 1 : 0) };
     case 'sigmoid': {
       const f = (x: number) => 1 / (1 + Math.exp(-x));
       return { f, df: (x) => f(x) * (1 - f(x)) };
     }
-    case 'gelu': return { f: (x) => x * normalCdf(x), df: (x) => normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x) };
-    case 'elu': return { f: (x) => (x > 0 ? x : p.alpha * Math.expm1(x)), df: (x) => (x > 0 ? 1 : p.alpha * Math.exp(x)) };
-    case 'identity': return { f: (x) => x, df: () => 1 };
+    case 'gelu':
+      return { f: (x) => x * normalCdf(x), df: (x) => normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x) };
+    case 'elu':
+      return { f: (x) => (x > 0 ? x : p.alpha * Math.expm1(x)), df: (x) => (x > 0 ? 1 : p.alpha * Math.exp(x)) };
+    case 'identity':
+      return { f: (x) => x, df: () => 1 };
   }
 }
 
-const PARAMS: Record<ActivationName, Record<string, { default: number; check: (field: string, v: unknown) => number }>> = {
-  tanh: {}, relu: {}, 'hard-tanh': {}, sigmoid: {}, gelu: {}, identity: {},
+const PARAMS: Record<
+  ActivationName,
+  Record<string, { default: number; check: (field: string, v: unknown) => number }>
+> = {
+  tanh: {},
+  relu: {},
+  'hard-tanh': {},
+  sigmoid: {},
+  gelu: {},
+  identity: {},
   'bounded-relu': { u: { default: 1, check: (f, v) => requireNumber(f, v, { min: 0, exclusiveMin: true }) } },
   'shifted-relu': { s: { default: 0, check: (f, v) => requireNumber(f, v) } },
   'leaky-relu': { slope: { default: 0.01, check: (f, v) => requireNumber(f, v, { min: 0 }) } },
@@ -82,7 +111,11 @@ const PARAMS: Record<ActivationName, Record<string, { default: number; check: (f
 export function resolveActivation(s: ActivationSpec | unknown, field = 'activation'): Activation {
   const obj = typeof s === 'string' ? { name: s } : s;
   if (!obj || typeof obj !== 'object' || typeof (obj as { name?: unknown }).name !== 'string') {
-    throw new ConfigError(field, s, `one of ${ACTIVATION_NAMES.map((n) => `'${n}'`).join(', ')}, or { name, ...parameters }`);
+    throw new ConfigError(
+      field,
+      s,
+      `one of ${ACTIVATION_NAMES.map((n) => `'${n}'`).join(', ')}, or { name, ...parameters }`,
+    );
   }
   const name = (obj as { name: string }).name;
   if (!(ACTIVATION_NAMES as readonly string[]).includes(name)) {
@@ -92,8 +125,13 @@ export function resolveActivation(s: ActivationSpec | unknown, field = 'activati
   const params: Record<string, number> = {};
   for (const key of Object.keys(obj)) {
     if (key !== 'name' && !(key in known)) {
-      throw new ConfigError(`${field}.${key}`, (obj as Record<string, unknown>)[key],
-        Object.keys(known).length ? `only the parameters ${Object.keys(known).join(', ')} for '${name}'` : `no parameters for '${name}'`);
+      throw new ConfigError(
+        `${field}.${key}`,
+        (obj as Record<string, unknown>)[key],
+        Object.keys(known).length
+          ? `only the parameters ${Object.keys(known).join(', ')} for '${name}'`
+          : `no parameters for '${name}'`,
+      );
     }
   }
   for (const [key, p] of Object.entries(known)) {

@@ -58,7 +58,12 @@ const TRAINING_KEYS = ['lr', 'batch', 'epochs', 'samples', 'checkpoints', 'optim
 
 function rejectUnknown(prefix: string, o: object, known: string[]): void {
   for (const key of Object.keys(o)) {
-    if (!known.includes(key)) throw new ConfigError(`${prefix}.${key}`, (o as Record<string, unknown>)[key], `only the options ${known.join(', ')}`);
+    if (!known.includes(key))
+      throw new ConfigError(
+        `${prefix}.${key}`,
+        (o as Record<string, unknown>)[key],
+        `only the options ${known.join(', ')}`,
+      );
   }
 }
 
@@ -81,7 +86,11 @@ export function trainingConfig(o: TrainingOptions = {}): TrainingConfig {
   rejectUnknown('training', o, TRAINING_KEYS);
   const lr = requireNumber('training.lr', o.lr ?? TRAINING_DEFAULTS.lr, { min: 0, exclusiveMin: true });
   const samples = requireNumber('training.samples', o.samples ?? TRAINING_DEFAULTS.samples, { integer: true, min: 1 });
-  const batch = requireNumber('training.batch', o.batch ?? TRAINING_DEFAULTS.batch, { integer: true, min: 1, max: samples });
+  const batch = requireNumber('training.batch', o.batch ?? TRAINING_DEFAULTS.batch, {
+    integer: true,
+    min: 1,
+    max: samples,
+  });
   const epochs = requireNumber('training.epochs', o.epochs ?? TRAINING_DEFAULTS.epochs, { integer: true, min: 1 });
   const checkpoints = o.checkpoints ?? TRAINING_DEFAULTS.checkpoints;
   validateSchedule(checkpoints);
@@ -93,8 +102,11 @@ function validateSchedule(s: CheckpointSchedule): void {
   const accepted = '{ steps: number[] } | { every: n } | { logSpaced: n }';
   if (!s || typeof s !== 'object') throw new ConfigError('training.checkpoints', s, accepted);
   if ('steps' in s) {
-    if (!Array.isArray(s.steps)) throw new ConfigError('training.checkpoints.steps', s.steps, 'an array of non-negative integers');
-    s.steps.forEach((v, i) => requireNumber(`training.checkpoints.steps[${i}]`, v, { integer: true, min: 0 }));
+    if (!Array.isArray(s.steps))
+      throw new ConfigError('training.checkpoints.steps', s.steps, 'an array of non-negative integers');
+    s.steps.forEach((v, i) => {
+      requireNumber(`training.checkpoints.steps[${i}]`, v, { integer: true, min: 0 });
+    });
   } else if ('every' in s) requireNumber('training.checkpoints.every', s.every, { integer: true, min: 1 });
   else if ('logSpaced' in s) requireNumber('training.checkpoints.logSpaced', s.logSpaced, { integer: true, min: 1 });
   else throw new ConfigError('training.checkpoints', s, accepted);
@@ -113,7 +125,10 @@ export function stepsPerEpoch(t: TrainingConfig): number {
  */
 export function checkpointSteps(s: CheckpointSchedule, total: number): number[] {
   const out = new Set<number>([0, total]);
-  if ('steps' in s) for (const v of s.steps) { if (v <= total) out.add(v); }
+  if ('steps' in s)
+    for (const v of s.steps) {
+      if (v <= total) out.add(v);
+    }
   else if ('every' in s) for (let v = 0; v <= total; v += s.every) out.add(v);
   else {
     const n = s.logSpaced;
@@ -130,7 +145,11 @@ export function checkpointSteps(s: CheckpointSchedule, total: number): number[] 
 export function activationOf(run: RunSpec): Activation {
   const spec = run.network?.activation;
   if (spec == null) {
-    throw new ConfigError('network.activation', null, `an activation name for run ${run.run_id} (read from ${run.source_path}): needed to compute hidden activity from weights`);
+    throw new ConfigError(
+      'network.activation',
+      null,
+      `an activation name for run ${run.run_id} (read from ${run.source_path}): needed to compute hidden activity from weights`,
+    );
   }
   return resolveActivation(spec, 'network.activation');
 }

@@ -26,13 +26,23 @@ const ACCEPTED = {
 /** Parse one `--set` value as the type of `def`; a ConfigError names the parameter. */
 export function parseParam(name: string, text: string, def: ParamValue): ParamValue {
   const type = paramType(def);
-  const fail = () => { throw new ConfigError(`set ${name}`, text, ACCEPTED[type]); };
-  const num = (s: string) => { const n = Number(s.trim()); if (s.trim() === '' || !Number.isFinite(n)) fail(); return n; };
+  const fail = () => {
+    throw new ConfigError(`set ${name}`, text, ACCEPTED[type]);
+  };
+  const num = (s: string) => {
+    const n = Number(s.trim());
+    if (s.trim() === '' || !Number.isFinite(n)) fail();
+    return n;
+  };
   switch (type) {
-    case 'number': return num(text);
-    case 'boolean': return text === 'true' ? true : text === 'false' ? false : fail()!;
-    case 'string': return text;
-    case 'number[]': return text.trim() === '' ? [] : text.split(',').map(num);
+    case 'number':
+      return num(text);
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : fail()!;
+    case 'string':
+      return text;
+    case 'number[]':
+      return text.trim() === '' ? [] : text.split(',').map(num);
     case 'string[]': {
       const list = text.split(',').map((s) => s.trim());
       if (list.some((s) => !s)) fail();
@@ -50,7 +60,13 @@ export function resolveParams(defaults: Params, sets: Record<string, string> = {
   for (const [name, text] of Object.entries(sets)) {
     if (!Object.hasOwn(defaults, name)) {
       const names = Object.keys(defaults);
-      throw new ConfigError('set', name, names.length ? `a parameter of this pipeline: ${names.join(', ')} (--list-params shows them)` : 'nothing: this pipeline declares no parameters');
+      throw new ConfigError(
+        'set',
+        name,
+        names.length
+          ? `a parameter of this pipeline: ${names.join(', ')} (--list-params shows them)`
+          : 'nothing: this pipeline declares no parameters',
+      );
     }
     out[name] = parseParam(name, text, defaults[name]);
   }

@@ -10,8 +10,25 @@ import { ConfigError, requireNumber } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
 import { engineChoice, kernelUnsupported, trainsOnKernel, type EngineChoice } from './engine/training.js';
-import { streamFiles, writeResults, SCHEMA_VERSION, type ResultFormat, type ResultsSummary, type SnapshotFormat } from './sinks/results.js';
-import { checkDatasetName, IF_EXISTS, listedFiles, planDataset, prepareResultsDir, streamName, shardNames, type IfExists, type Shard } from './sinks/dataset.js';
+import {
+  streamFiles,
+  writeResults,
+  SCHEMA_VERSION,
+  type ResultFormat,
+  type ResultsSummary,
+  type SnapshotFormat,
+} from './sinks/results.js';
+import {
+  checkDatasetName,
+  IF_EXISTS,
+  listedFiles,
+  planDataset,
+  prepareResultsDir,
+  streamName,
+  shardNames,
+  type IfExists,
+  type Shard,
+} from './sinks/dataset.js';
 import { ensembleHashes, processHash } from './run-identity.js';
 import { Flow } from './flow.js';
 import { resolveParams, type Params } from './params.js';
@@ -70,9 +87,11 @@ export function definePipeline<P extends Params = Params>(p: Pipeline<P>): Pipel
 
 /** A pipeline's parameter defaults for `quick`. */
 export function pipelineParams(pipeline: Pipeline<Params>, quick = false): Params {
-  const p = typeof pipeline.params === 'function' ? pipeline.params({ quick }) : pipeline.params ?? {};
+  const p = typeof pipeline.params === 'function' ? pipeline.params({ quick }) : (pipeline.params ?? {});
   for (const [k, v] of Object.entries(p)) {
-    const ok = ['number', 'string', 'boolean'].includes(typeof v) || (Array.isArray(v) && (v.every((x) => typeof x === 'number') || v.every((x) => typeof x === 'string')));
+    const ok =
+      ['number', 'string', 'boolean'].includes(typeof v) ||
+      (Array.isArray(v) && (v.every((x) => typeof x === 'number') || v.every((x) => typeof x === 'string')));
     if (!ok) throw new ConfigError(`params.${k}`, v, 'a number, string, boolean, or a list of numbers or of strings');
   }
   return p;
@@ -105,7 +124,16 @@ export interface RunPipelineOptions {
   /** Also write every metric row to this stream as an Arrow IPC stream, as it is produced (or a function that opens it, called once every check has passed). */
   stream?: Writable | (() => Writable);
   /** Called once the runs are known, with the total number of network-steps. */
-  onStart?: (info: { runs: number; networkSteps: number; backend: BackendName; dir: string; engine: EngineChoice; kernelRuns: number; keptRuns: number; shard: Shard | null }) => void;
+  onStart?: (info: {
+    runs: number;
+    networkSteps: number;
+    backend: BackendName;
+    dir: string;
+    engine: EngineChoice;
+    kernelRuns: number;
+    keptRuns: number;
+    shard: Shard | null;
+  }) => void;
   /** Called once the dataset is written, while its lock is still held (the CLI prints its summary here). */
   afterWrite?: (summary: ResultsSummary) => Promise<void> | void;
   /** Called with warnings (e.g. a stale lock taken over). */
@@ -127,9 +155,16 @@ export function networkSteps(runs: RunSpec[]): number {
 }
 
 /** Run a pipeline end to end into `<out>/<name>`; resolves with what was written. */
-export async function runPipeline<P extends Params>(pipeline: Pipeline<P>, options: RunPipelineOptions = {}): Promise<ResultsSummary> {
+export async function runPipeline<P extends Params>(
+  pipeline: Pipeline<P>,
+  options: RunPipelineOptions = {},
+): Promise<ResultsSummary> {
   if (!pipeline || typeof pipeline.runs !== 'function' || typeof pipeline.process !== 'function' || !pipeline.name) {
-    throw new ConfigError('pipeline', pipeline?.name ?? typeof pipeline, 'an object from definePipeline({ name, runs, process })');
+    throw new ConfigError(
+      'pipeline',
+      pipeline?.name ?? typeof pipeline,
+      'an object from definePipeline({ name, runs, process })',
+    );
   }
   const seed = options.seed ?? pipeline.seed ?? 0;
   const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: MAX_WORKERS });
@@ -147,12 +182,22 @@ export async function runPipeline<P extends Params>(pipeline: Pipeline<P>, optio
   const built = pipeline.runs(ctx);
   const all = Array.isArray(built) ? built : await lastValueFrom(built.pipe(toArray()));
   const shard = options.shard;
-  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+  if (
+    shard &&
+    !(
+      Number.isInteger(shard.count) &&
+      shard.count >= 1 &&
+      Number.isInteger(shard.index) &&
+      shard.index >= 0 &&
+      shard.index < shard.count
+    )
+  ) {
     throw new ConfigError('shard', `${shard.index}/${shard.count}`, 'i/n with integers 0 <= i < n');
   }
   const runs = shard ? selectShard(all, shard) : all;
   const ifExists = options.ifExists ?? 'resume';
-  if (!(IF_EXISTS as readonly string[]).includes(ifExists)) throw new ConfigError('ifExists', ifExists, IF_EXISTS.map((x) => `'${x}'`).join(' | '));
+  if (!(IF_EXISTS as readonly string[]).includes(ifExists))
+    throw new ConfigError('ifExists', ifExists, IF_EXISTS.map((x) => `'${x}'`).join(' | '));
   const engine = engineChoice(options.engine);
   if (engine === 'kernel') {
     for (const r of runs) {
@@ -179,19 +224,48 @@ export async function runPipeline<P extends Params>(pipeline: Pipeline<P>, optio
     // dataset's identity. The others decide the runs, and are in the ensembles' hashes: a grid that
     // grows (--set alignments=…) is resumed, not refused.
     const read = new Set<string>();
-    const operators = pipeline.process({ ...ctx, params: new Proxy(params, { get: (t, k) => { if (typeof k === 'string') read.add(k); return Reflect.get(t, k); } }) });
+    const operators = pipeline.process({
+      ...ctx,
+      params: new Proxy(params, {
+        get: (t, k) => {
+          if (typeof k === 'string') read.add(k);
+          return Reflect.get(t, k);
+        },
+      }),
+    });
     // What a resumed writer must share with this one; not the workers or the shard (the numbers do not depend on them).
     const identity = {
-      schema_version: SCHEMA_VERSION, pipeline: pipeline.name, seed, quick: ctx.quick, backend, engine,
-      formats: [...new Set(options.formats ?? [])].filter((f) => f !== 'parquet').sort(), snapshots: options.snapshots ?? false,
-      process: processHash(pipeline), params: Object.fromEntries([...read].sort().filter((k) => Object.hasOwn(params, k)).map((k) => [k, params[k]])),
+      schema_version: SCHEMA_VERSION,
+      pipeline: pipeline.name,
+      seed,
+      quick: ctx.quick,
+      backend,
+      engine,
+      formats: [...new Set(options.formats ?? [])].filter((f) => f !== 'parquet').sort(),
+      snapshots: options.snapshots ?? false,
+      process: processHash(pipeline),
+      params: Object.fromEntries(
+        [...read]
+          .sort()
+          .filter((k) => Object.hasOwn(params, k))
+          .map((k) => [k, params[k]]),
+      ),
     };
     const sinkOptions = {
       dir,
       pipeline: pipeline.name,
       formats: options.formats,
       snapshots: options.snapshots,
-      configuration: { seed, quick: ctx.quick, params, backend, engine, description: pipeline.description ?? null, runs: runs.length, runs_in_pipeline: all.length },
+      configuration: {
+        seed,
+        quick: ctx.quick,
+        params,
+        backend,
+        engine,
+        description: pipeline.description ?? null,
+        runs: runs.length,
+        runs_in_pipeline: all.length,
+      },
       shard,
       identity,
       ensemblesInPipeline: new Set(all.map((r) => r.ensemble_id)).size,
@@ -213,16 +287,42 @@ export async function runPipeline<P extends Params>(pipeline: Pipeline<P>, optio
     ]);
     const replaceAll = ifExists === 'overwrite' && !(shard && shard.count > 1);
     // What the manifests being replaced say their writers wrote is theirs, whatever its name.
-    const listed = ifExists === 'overwrite' ? await listedFiles(dir, replaceAll ? undefined : shard) : new Set<string>();
-    await prepareResultsDir(dir, 'out', shard, { keep, all: replaceAll, ensembles: new Set(ensembles.map((e) => e.id)), listed });
-    const sink = writeResults({ ...sinkOptions, ensembles: ensembles.filter((e) => !kept.has(e.id)), resume, order: ensembles.map((e) => e.id) });
+    const listed =
+      ifExists === 'overwrite' ? await listedFiles(dir, replaceAll ? undefined : shard) : new Set<string>();
+    await prepareResultsDir(dir, 'out', shard, {
+      keep,
+      all: replaceAll,
+      ensembles: new Set(ensembles.map((e) => e.id)),
+      listed,
+    });
+    const sink = writeResults({
+      ...sinkOptions,
+      ensembles: ensembles.filter((e) => !kept.has(e.id)),
+      resume,
+      order: ensembles.map((e) => e.id),
+    });
     const kernelRuns = todo.filter((r) => trainsOnKernel(engine, r, backend)).length;
-    options.onStart?.({ runs: todo.length, networkSteps: networkSteps(todo), backend, dir, engine, kernelRuns, keptRuns: runs.length - todo.length, shard: shard ?? null });
+    options.onStart?.({
+      runs: todo.length,
+      networkSteps: networkSteps(todo),
+      backend,
+      dir,
+      engine,
+      kernelRuns,
+      keptRuns: runs.length - todo.length,
+      shard: shard ?? null,
+    });
     const processed = from(todo).pipe(operators);
     const out = typeof options.stream === 'function' ? options.stream() : options.stream;
     const streamed = out ? processed.pipe(streamMetrics(out, { flow })) : processed;
     const onRun = options.onRun;
-    const records = onRun ? streamed.pipe(tap((r) => { if (r.kind === 'run') onRun(r); })) : streamed;
+    const records = onRun
+      ? streamed.pipe(
+          tap((r) => {
+            if (r.kind === 'run') onRun(r);
+          }),
+        )
+      : streamed;
     const summary = await lastValueFrom(records.pipe(sink));
     await options.afterWrite?.(summary);
     return summary;

@@ -20,8 +20,25 @@ function matrixHash(m: Matrix | null): string | null {
 function runIdentity(r: RunSpec): unknown {
   const t = r.task;
   return {
-    run_id: r.run_id, seed: r.seed, data_seed: r.data_seed, coords: r.coords, network: r.network, training: r.training,
-    task: { id: t.id, family: t.family, params: t.params, P: t.P, N: t.N, K: t.K, sigma: t.sigma, seed: t.seed, means: matrixHash(t.means), targets: matrixHash(t.targets), latents: matrixHash(t.latents) },
+    run_id: r.run_id,
+    seed: r.seed,
+    data_seed: r.data_seed,
+    coords: r.coords,
+    network: r.network,
+    training: r.training,
+    task: {
+      id: t.id,
+      family: t.family,
+      params: t.params,
+      P: t.P,
+      N: t.N,
+      K: t.K,
+      sigma: t.sigma,
+      seed: t.seed,
+      means: matrixHash(t.means),
+      targets: matrixHash(t.targets),
+      latents: matrixHash(t.latents),
+    },
   };
 }
 

@@ -88,10 +88,7 @@ export interface NetworkConfig {
 }
 
 /** When to take a weight snapshot. Step 0 and the final step are always included. */
-export type CheckpointSchedule =
-  | { steps: number[] }
-  | { every: number }
-  | { logSpaced: number };
+export type CheckpointSchedule = { steps: number[] } | { every: number } | { logSpaced: number };
 
 export interface TrainingConfig {
   /** SGD learning rate. */
@@ -311,4 +308,12 @@ export interface ErrorRow {
 }
 
 /** Any record of a pipeline stream. */
-export type StreamRecord = RunSpec | WeightSnapshot | Representation | MetricRow | RunRecord | NeuronRow | FieldRow | ErrorRow;
+export type StreamRecord =
+  | RunSpec
+  | WeightSnapshot
+  | Representation
+  | MetricRow
+  | RunRecord
+  | NeuronRow
+  | FieldRow
+  | ErrorRow;

@@ -1,7 +1,9 @@
 // The part of the WebAssembly JS API geomstream uses (engine/kernel, kernels/dense): Node has it, but this version of @types/node
 // does not declare it, and the DOM library (which does) would bring browser globals with it.
 declare namespace WebAssembly {
-  interface Module { readonly __module: unique symbol }
+  interface Module {
+    readonly __module: unique symbol;
+  }
   const Module: { new (bytes: ArrayBuffer | Uint8Array): Module };
   class Instance {
     constructor(module: Module, imports?: Record<string, Record<string, unknown>>);

@@ -11,8 +11,11 @@ beforeAll(async () => {
 
 const specs: ActivationSpec[] = [
   ...ACTIVATION_NAMES,
-  { name: 'bounded-relu', u: 1.5 }, { name: 'shifted-relu', s: -0.3 }, { name: 'leaky-relu', slope: 0.2 },
-  { name: 'softplus', beta: 3 }, { name: 'elu', alpha: 0.5 },
+  { name: 'bounded-relu', u: 1.5 },
+  { name: 'shifted-relu', s: -0.3 },
+  { name: 'leaky-relu', slope: 0.2 },
+  { name: 'softplus', beta: 3 },
+  { name: 'elu', alpha: 0.5 },
 ];
 // Points away from the kinks of the piecewise activations (0, u, ±1, −s).
 const xs = [-3.1, -1.7, -0.83, -0.41, -0.07, 0.11, 0.52, 0.9, 1.27, 2.3, 4.2];
@@ -32,7 +35,8 @@ describe('activation family', () => {
       const ops = activationOps(act);
       const h = ops.forward(z);
       const d = ops.derivative(z, h);
-      const hv = h.dataSync(), dv = d.dataSync();
+      const hv = h.dataSync(),
+        dv = d.dataSync();
       xs.forEach((x, i) => {
         expect(hv[i]).toBeCloseTo(act.f(x), 5);
         expect(dv[i]).toBeCloseTo(act.df(x), 5);
@@ -48,10 +52,16 @@ describe('activation family', () => {
   });
   it('rejects unknown names and out-of-range parameters, naming the field', () => {
     expect(() => resolveActivation('swish')).toThrow(/activation: received "swish"; accepted: 'tanh', 'relu'/);
-    expect(() => resolveActivation({ name: 'bounded-relu', u: 0 })).toThrow(/activation.u: received 0; accepted: a finite number > 0/);
+    expect(() => resolveActivation({ name: 'bounded-relu', u: 0 })).toThrow(
+      /activation.u: received 0; accepted: a finite number > 0/,
+    );
     expect(() => resolveActivation({ name: 'softplus', beta: -1 })).toThrow(/activation.beta/);
-    expect(() => resolveActivation({ name: 'leaky-relu', slope: -0.1 })).toThrow(/activation.slope: received -0.1; accepted: a finite number >= 0/);
-    expect(() => resolveActivation({ name: 'tanh', u: 1 } as never)).toThrow(/activation.u: received 1; accepted: no parameters for 'tanh'/);
+    expect(() => resolveActivation({ name: 'leaky-relu', slope: -0.1 })).toThrow(
+      /activation.slope: received -0.1; accepted: a finite number >= 0/,
+    );
+    expect(() => resolveActivation({ name: 'tanh', u: 1 } as never)).toThrow(
+      /activation.u: received 1; accepted: no parameters for 'tanh'/,
+    );
   });
   it('erf and Φ agree with known values', () => {
     expect(erf(0)).toBe(0);
@@ -69,7 +79,7 @@ describe('special functions in the tails', () => {
     // Reference values: scipy.stats.norm.cdf.
     expect(normalCdf(-8) / 6.22096057427174e-16).toBeCloseTo(1, 10);
     expect(normalCdf(-10) / 7.61985302416047e-24).toBeCloseTo(1, 10);
-    expect(normalCdf(3) ).toBeCloseTo(0.9986501019683699, 14);
-    expect(erfc(3) / 2.2090496998585445e-05).toBeCloseTo(1, 12);
+    expect(normalCdf(3)).toBeCloseTo(0.9986501019683699, 14);
+    expect(erfc(3) / 2.2090496998585445e-5).toBeCloseTo(1, 12);
   });
 });

@@ -12,22 +12,34 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../src/random.js';
-import { ccgp, shatteringDimensionality, compareRdms, conditionFolds, balancedDichotomies } from '../src/metrics/index.js';
+import {
+  ccgp,
+  shatteringDimensionality,
+  compareRdms,
+  conditionFolds,
+  balancedDichotomies,
+} from '../src/metrics/index.js';
 
 const probe = spawnSync('python3', ['-c', 'import numpy, scipy, sklearn'], { encoding: 'utf8' });
 const available = probe.status === 0;
-if (!available && process.env.CI) throw new Error(`python3 with numpy, scipy and scikit-learn is required in CI: ${probe.stderr || probe.error}`);
+if (!available && process.env.CI)
+  throw new Error(`python3 with numpy, scipy and scikit-learn is required in CI: ${probe.stderr || probe.error}`);
 
 /** 8 conditions with random means in 24 dimensions, 40 noisy samples each: accuracies well away from 0.5 and 1. */
 function problem(seed: number) {
   const rng = new Rng(seed);
-  const P = 8, H = 24, per = 40, sigma = 2.2;
+  const P = 8,
+    H = 24,
+    per = 40,
+    sigma = 2.2;
   const means = Array.from({ length: P }, () => Array.from({ length: H }, () => rng.normal()));
-  const x: number[][] = [], conditions: number[] = [];
-  for (let p = 0; p < P; p++) for (let i = 0; i < per; i++) {
-    x.push(means[p].map((m) => m + sigma * rng.normal()));
-    conditions.push(p);
-  }
+  const x: number[][] = [],
+    conditions: number[] = [];
+  for (let p = 0; p < P; p++)
+    for (let i = 0; i < per; i++) {
+      x.push(means[p].map((m) => m + sigma * rng.normal()));
+      conditions.push(p);
+    }
   return { x, conditions };
 }
 
@@ -37,7 +49,11 @@ describe('against scikit-learn and scipy (live when python3 has them; always aga
   const { x, conditions } = problem(42);
   const folds = conditionFolds(Int32Array.from(conditions), 8, 5, 7);
   const dichotomies = balancedDichotomies(8);
-  const ccgpTasks = [[0, 1, 2, 3], [0, 2, 4, 6], [0, 3, 5, 6]].map((positive) => ({
+  const ccgpTasks = [
+    [0, 1, 2, 3],
+    [0, 2, 4, 6],
+    [0, 3, 5, 6],
+  ].map((positive) => ({
     positive,
     held_out: positive.flatMap((a) => [0, 1, 2, 3, 4, 5, 6, 7].filter((c) => !positive.includes(c)).map((b) => [a, b])),
   }));
@@ -45,14 +61,25 @@ describe('against scikit-learn and scipy (live when python3 has them; always aga
   const rdmA = Array.from({ length: 28 }, () => Math.round(rng.uniform() * 6));
   const rdmB = Array.from({ length: 28 }, (_, i) => Math.round(rdmA[i] + rng.normal() * 2));
   const script = fileURLToPath(new URL('./python/reference_metrics.py', import.meta.url));
-  const res = available ? spawnSync('python3', [script], {
-    input: JSON.stringify({ x, conditions, folds: Array.from(folds), dichotomies, ccgp: ccgpTasks, rdm_a: rdmA, rdm_b: rdmB }),
-    encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
-  }) : null;
+  const res = available
+    ? spawnSync('python3', [script], {
+        input: JSON.stringify({
+          x,
+          conditions,
+          folds: Array.from(folds),
+          dichotomies,
+          ccgp: ccgpTasks,
+          rdm_a: rdmA,
+          rdm_b: rdmB,
+        }),
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      })
+    : null;
   const live = res?.status === 0 ? JSON.parse(res.stdout) : null;
   // The reference values frozen from scikit-learn 1.9 / scipy (test/python/reference_metrics.py on
   // this very problem), so the comparison runs on machines without them too.
-  if (process.env.GEOMSTREAM_FREEZE_REFERENCE && live) writeFileSync(frozenPath, JSON.stringify(live) + '\n');
+  if (process.env.GEOMSTREAM_FREEZE_REFERENCE && live) writeFileSync(frozenPath, `${JSON.stringify(live)}\n`);
   const frozen = JSON.parse(readFileSync(frozenPath, 'utf8'));
   const ref = live ?? frozen;
 
@@ -60,7 +87,9 @@ describe('against scikit-learn and scipy (live when python3 has them; always aga
     expect(res!.stderr).not.toMatch(/Traceback/);
     expect(res!.status).toBe(0);
     for (const classifier of ['svm', 'ridge']) {
-      live.sd[classifier].forEach((v: number, i: number) => expect(Math.abs(v - frozen.sd[classifier][i])).toBeLessThanOrEqual(0.02));
+      live.sd[classifier].forEach((v: number, i: number) => {
+        expect(Math.abs(v - frozen.sd[classifier][i])).toBeLessThanOrEqual(0.02);
+      });
     }
     expect(live.spearman).toBeCloseTo(frozen.spearman, 12);
     expect(live.kendall_tau_b).toBeCloseTo(frozen.kendall_tau_b, 12);
@@ -83,7 +112,9 @@ describe('against scikit-learn and scipy (live when python3 has them; always aga
         const ours = ccgp(x, conditions, task.positive, { classifier });
         const theirs: number[] = ref.ccgp[classifier][t];
         expect(ours.accuracies).toHaveLength(theirs.length);
-        ours.accuracies.forEach((a, i) => expect(Math.abs(a - theirs[i]), `task ${t} pair ${i}: ${a} vs ${theirs[i]}`).toBeLessThanOrEqual(0.02));
+        ours.accuracies.forEach((a, i) => {
+          expect(Math.abs(a - theirs[i]), `task ${t} pair ${i}: ${a} vs ${theirs[i]}`).toBeLessThanOrEqual(0.02);
+        });
       });
     });
   }
@@ -92,5 +123,3 @@ describe('against scikit-learn and scipy (live when python3 has them; always aga
     expect(compareRdms(rdmA, rdmB, 'kendall')).toBeCloseTo(ref.kendall_tau_b, 12);
   });
 });
-
-

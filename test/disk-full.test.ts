@@ -17,7 +17,9 @@ let mounted = false;
 try {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint], { stdio: 'ignore' });
   mounted = true;
-} catch { /* not allowed here */ }
+} catch {
+  /* not allowed here */
+}
 afterAll(() => {
   if (mounted) execFileSync('umount', ['-l', mountPoint]);
   rmSync(mountPoint, { recursive: true, force: true });
@@ -25,7 +27,15 @@ afterAll(() => {
 
 describe.skipIf(!mounted)('a full disk', () => {
   it('fails naming the file, leaves no temporary file, and the manifest says so', async () => {
-    const err = await runPipeline(resumable, { out: mountPoint, formats: ['arrow', 'ndjson'], snapshots: true, workers: 1 }).then(() => null, (e: NodeJS.ErrnoException) => e);
+    const err = await runPipeline(resumable, {
+      out: mountPoint,
+      formats: ['arrow', 'ndjson'],
+      snapshots: true,
+      workers: 1,
+    }).then(
+      () => null,
+      (e: NodeJS.ErrnoException) => e,
+    );
     expect(err).not.toBeNull();
     expect(err!.message).toMatch(new RegExp(`^writing ${mountPoint}/resumable/\\S+: ENOSPC`));
     expect(err!.code).toBe('ENOSPC');

@@ -11,16 +11,23 @@ describe('one error type', () => {
   it('no hand-formatted validation message is left in src: every "received … accepted" is a ConfigError', () => {
     const offenders: string[] = [];
     for (const rel of walk(SRC).filter((f) => f.endsWith('.ts'))) {
-      const file = join(SRC, rel);
-      readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-        if (/new (Type|Range)?Error\(/.test(line) && /accepted|received/.test(line)) offenders.push(`${rel}:${i + 1}`);
-      });
+      const text = readFileSync(join(SRC, rel), 'utf8');
+      // The whole `new Error(…);` statement, which the formatter may have wrapped over lines.
+      for (const m of text.matchAll(/new (?:Type|Range)?Error\(([^;]*)/g)) {
+        if (/accepted|received/.test(m[1])) offenders.push(`${rel}:${text.slice(0, m.index).split('\n').length}`);
+      }
     }
     expect(offenders).toEqual([]);
   });
 
   it('the metrics throw it, with the field, the value received and what is accepted', () => {
-    const e = (() => { try { metrics.linearCKA([[1, 2]], [[1, 2]]); } catch (x) { return x; } })();
+    const e = (() => {
+      try {
+        metrics.linearCKA([[1, 2]], [[1, 2]]);
+      } catch (x) {
+        return x;
+      }
+    })();
     expect(e).toBeInstanceOf(metrics.ConfigError);
     expect(e).toMatchObject({ field: 'X.rows', received: 1, accepted: 'at least 2 examples' });
     expect((e as Error).message).toBe('X.rows: received 1; accepted: at least 2 examples');
@@ -29,7 +36,9 @@ describe('one error type', () => {
   });
 
   it('crosses a thread boundary as itself; other errors keep their message', () => {
-    const back = fromPortableError(structuredClone(toPortableError(new ConfigError('folds', 'five', 'an integer >= 2'))));
+    const back = fromPortableError(
+      structuredClone(toPortableError(new ConfigError('folds', 'five', 'an integer >= 2'))),
+    );
     expect(back).toBeInstanceOf(ConfigError);
     expect(back.message).toBe('folds: received "five"; accepted: an integer >= 2');
     // A value structured clone cannot copy is sent as its text.

@@ -18,7 +18,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a pipeline killed with SIGKILL', () => {
   it('leaves only complete, readable files', async () => {
-    const child = spawn('node', ['bin/geomstream.js', 'run', 'pipelines/tanh-vs-relu.ts', '--out', out, '--workers', '1', '--no-progress'], { cwd: root, stdio: 'ignore' });
+    const child = spawn(
+      'node',
+      ['bin/geomstream.js', 'run', 'pipelines/tanh-vs-relu.ts', '--out', out, '--workers', '1', '--no-progress'],
+      { cwd: root, stdio: 'ignore' },
+    );
     const dir = join(out, 'tanh-vs-relu');
     // Wait until the first ensemble has finished (runs.parquet appears), then kill at once.
     for (let t = 0; t < 240 && !existsSync(join(dir, 'runs.parquet')); t++) await sleep(250);
@@ -29,10 +33,15 @@ describe('a pipeline killed with SIGKILL', () => {
     expect(manifest.complete).toBe(false);
     const parts = readdirSync(join(dir, 'metrics'));
     // Temporary files are hidden (.name.*.tmp) and skipped by the *.parquet glob; every part reads.
-    expect(parts.filter((f) => f.endsWith('.parquet')).every((f) => /^part-[0-9a-f]{12}-\d{3}\.parquet$/.test(f))).toBe(true);
+    expect(parts.filter((f) => f.endsWith('.parquet')).every((f) => /^part-[0-9a-f]{12}-\d{3}\.parquet$/.test(f))).toBe(
+      true,
+    );
     const runs = await queryResults(dir, "SELECT count(*)::INTEGER AS n FROM runs WHERE status = 'completed'");
     expect(runs.rows[0].n as number).toBeGreaterThanOrEqual(5);
-    const metrics = await queryResults(dir, 'SELECT count(DISTINCT m.run_id)::INTEGER AS n FROM metrics m JOIN runs r USING (run_id)');
+    const metrics = await queryResults(
+      dir,
+      'SELECT count(DISTINCT m.run_id)::INTEGER AS n FROM metrics m JOIN runs r USING (run_id)',
+    );
     expect(metrics.rows[0].n as number).toBeGreaterThanOrEqual(5);
   });
 });

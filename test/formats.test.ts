@@ -13,8 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { ConfigError } from '../src/errors.js';
 import {
-  DTYPES, bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16, tensorSize,
-  type DType, type Tensor,
+  DTYPES,
+  bfloat16ToFloat32,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+  tensorSize,
+  type DType,
+  type Tensor,
 } from '../src/formats/tensor.js';
 import { SAFETENSORS_MAX_HEADER_BYTES, readSafetensors, writeSafetensors } from '../src/formats/safetensors.js';
 import { NPY_MAX_HEADER_BYTES, readNpy, writeNpy } from '../src/formats/npy.js';
@@ -56,7 +62,11 @@ function expectSameTensor(a: Tensor, b: Tensor): void {
 }
 
 function arrayFor(dtype: DType) {
-  return dtype === 'F64' ? Float64Array : dtype === 'F32' || dtype === 'F16' || dtype === 'BF16' ? Float32Array : Int32Array;
+  return dtype === 'F64'
+    ? Float64Array
+    : dtype === 'F32' || dtype === 'F16' || dtype === 'BF16'
+      ? Float32Array
+      : Int32Array;
 }
 
 function decodedBytes(ts: Iterable<Tensor>): number {
@@ -67,7 +77,11 @@ function decodedBytes(ts: Iterable<Tensor>): number {
 
 /** One tensor per dtype, with that dtype's edge values (all exactly representable). */
 const SAMPLES: Record<DType, Tensor> = {
-  F64: { dtype: 'F64', shape: [2, 3], data: new Float64Array([1.5, -0, Math.PI, Number.MAX_VALUE, Number.MIN_VALUE, NaN]) },
+  F64: {
+    dtype: 'F64',
+    shape: [2, 3],
+    data: new Float64Array([1.5, -0, Math.PI, Number.MAX_VALUE, Number.MIN_VALUE, NaN]),
+  },
   F32: { dtype: 'F32', shape: [3, 2], data: new Float32Array([1.5, -0, Math.PI, 3.4e38, 1e-45, -Infinity]) },
   F16: { dtype: 'F16', shape: [2, 4], data: new Float32Array([1, -2, 65504, 2 ** -24, Infinity, -Infinity, NaN, -0]) },
   BF16: { dtype: 'BF16', shape: [4], data: new Float32Array([1, -2, 3.140625, 2 ** -133]) },
@@ -163,7 +177,10 @@ describe('round trips: write → read gives the same shape and values', () => {
       const pooled = Buffer.concat([Buffer.from('junk-junk'), Buffer.from(file)]).subarray(9);
       expect(pooled.byteOffset).toBeGreaterThan(0);
       expectSameTensor(readSafetensors(pooled).tensors.get('t')!, SAMPLES[dtype]);
-      expectSameTensor(readNpy(Buffer.concat([Buffer.from('x'), Buffer.from(writeNpy(SAMPLES[dtype]))]).subarray(1)), SAMPLES[dtype]);
+      expectSameTensor(
+        readNpy(Buffer.concat([Buffer.from('x'), Buffer.from(writeNpy(SAMPLES[dtype]))]).subarray(1)),
+        SAMPLES[dtype],
+      );
     }
   });
   it('npz, stored and deflated, every NPY dtype in one archive', () => {
@@ -191,13 +208,18 @@ describe('round trips: write → read gives the same shape and values', () => {
 
   it('safetensors keeps the given order (even for integer-like names), metadata and 8-byte header padding', () => {
     const order = ['b', '10', 'a', '2'];
-    const m = new Map(order.map((k, i) => [k, { dtype: 'F32' as const, shape: [i + 1], data: new Float32Array(i + 1).fill(i) }]));
+    const m = new Map(
+      order.map((k, i) => [k, { dtype: 'F32' as const, shape: [i + 1], data: new Float32Array(i + 1).fill(i) }]),
+    );
     const bytes = writeSafetensors(m, JSON.parse('{"who": "test", "__proto__": "x"}'));
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const back = readSafetensors(bytes);
     expect([...back.tensors.keys()]).toEqual(order);
-    expect(Object.entries(back.metadata)).toEqual([['who', 'test'], ['__proto__', 'x']]);
+    expect(Object.entries(back.metadata)).toEqual([
+      ['who', 'test'],
+      ['__proto__', 'x'],
+    ]);
     expect(Object.getPrototypeOf(back.metadata)).toBe(Object.prototype);
   });
 
@@ -212,11 +234,13 @@ describe('round trips: write → read gives the same shape and values', () => {
   });
 
   it('writers encode from any of the three array types, rounding to the dtype', () => {
-    const t = readSafetensors(writeSafetensors({
-      i: { dtype: 'I64', shape: [2], data: new Float64Array([-3, 2 ** 31 - 1]) },
-      f: { dtype: 'F32', shape: [1], data: new Float64Array([0.1]) },
-      h: { dtype: 'F16', shape: [1], data: new Int32Array([2049]) },
-    })).tensors;
+    const t = readSafetensors(
+      writeSafetensors({
+        i: { dtype: 'I64', shape: [2], data: new Float64Array([-3, 2 ** 31 - 1]) },
+        f: { dtype: 'F32', shape: [1], data: new Float64Array([0.1]) },
+        h: { dtype: 'F16', shape: [1], data: new Int32Array([2049]) },
+      }),
+    ).tensors;
     expectValues(t.get('i')!.data, [-3, 2 ** 31 - 1]);
     expectValues(t.get('f')!.data, [Math.fround(0.1)]);
     expectValues(t.get('h')!.data, [2048]); // 2049 is a tie between 2048 and 2050 in float16
@@ -224,37 +248,66 @@ describe('round trips: write → read gives the same shape and values', () => {
 
   it('random tensors of every dtype survive all three formats (property)', () => {
     const values: Record<DType, fc.Arbitrary<number>> = {
-      F64: fc.double(), F32: fc.float(),
+      F64: fc.double(),
+      F32: fc.float(),
       F16: fc.integer({ min: 0, max: 0xffff }).map(float16ToFloat32),
       BF16: fc.integer({ min: 0, max: 0xffff }).map(bfloat16ToFloat32),
-      I64: fc.integer(), I32: fc.integer(), I16: fc.integer({ min: -32768, max: 32767 }),
-      I8: fc.integer({ min: -128, max: 127 }), U8: fc.integer({ min: 0, max: 255 }), BOOL: fc.integer({ min: 0, max: 1 }),
+      I64: fc.integer(),
+      I32: fc.integer(),
+      I16: fc.integer({ min: -32768, max: 32767 }),
+      I8: fc.integer({ min: -128, max: 127 }),
+      U8: fc.integer({ min: 0, max: 255 }),
+      BOOL: fc.integer({ min: 0, max: 1 }),
     };
-    const tensor = fc.constantFrom(...DTYPES).chain((dtype) =>
-      fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }).chain((shape) =>
-        fc.array(values[dtype], { minLength: tensorSize(shape), maxLength: tensorSize(shape) })
-          .map((v): Tensor => ({ dtype, shape, data: new (arrayFor(dtype))(v) }))));
-    fc.assert(fc.property(fc.array(tensor, { maxLength: 4 }), (ts) => {
-      const named = Object.fromEntries(ts.map((t, i) => [`t${i}`, t]));
-      const st = readSafetensors(writeSafetensors(named)).tensors;
-      ts.forEach((t, i) => expectSameTensor(st.get(`t${i}`)!, t));
-      const npyOnes = ts.filter((t) => t.dtype !== 'BF16');
-      for (const t of npyOnes) expectSameTensor(readNpy(writeNpy(t)), t);
-      const z = readNpz(writeNpz(Object.fromEntries(npyOnes.map((t, i) => [`t${i}`, t])), { compress: ts.length % 2 === 0 }));
-      npyOnes.forEach((t, i) => expectSameTensor(z.get(`t${i}`)!, t));
-    }), { numRuns: 150 });
+    const tensor = fc
+      .constantFrom(...DTYPES)
+      .chain((dtype) =>
+        fc
+          .array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 })
+          .chain((shape) =>
+            fc
+              .array(values[dtype], { minLength: tensorSize(shape), maxLength: tensorSize(shape) })
+              .map((v): Tensor => ({ dtype, shape, data: new (arrayFor(dtype))(v) })),
+          ),
+      );
+    fc.assert(
+      fc.property(fc.array(tensor, { maxLength: 4 }), (ts) => {
+        const named = Object.fromEntries(ts.map((t, i) => [`t${i}`, t]));
+        const st = readSafetensors(writeSafetensors(named)).tensors;
+        ts.forEach((t, i) => {
+          expectSameTensor(st.get(`t${i}`)!, t);
+        });
+        const npyOnes = ts.filter((t) => t.dtype !== 'BF16');
+        for (const t of npyOnes) expectSameTensor(readNpy(writeNpy(t)), t);
+        const z = readNpz(
+          writeNpz(Object.fromEntries(npyOnes.map((t, i) => [`t${i}`, t])), { compress: ts.length % 2 === 0 }),
+        );
+        npyOnes.forEach((t, i) => {
+          expectSameTensor(z.get(`t${i}`)!, t);
+        });
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 
 describe('writer rejections', () => {
   it('data length must match the shape', () => {
-    rejects(() => writeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } }), 'tensors["w"].data', '4 elements');
+    rejects(
+      () => writeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } }),
+      'tensors["w"].data',
+      '4 elements',
+    );
   });
   it('unknown dtype', () => {
     rejects(() => writeNpy({ dtype: 'U16' as DType, shape: [1], data: new Int32Array(1) }), 'npy.dtype', 'BF16');
   });
   it('integer dtypes need integers in range', () => {
-    rejects(() => writeSafetensors({ b: { dtype: 'I8', shape: [1], data: new Int32Array([200]) } }), 'tensors["b"].data[0]', '-128 to 127');
+    rejects(
+      () => writeSafetensors({ b: { dtype: 'I8', shape: [1], data: new Int32Array([200]) } }),
+      'tensors["b"].data[0]',
+      '-128 to 127',
+    );
     rejects(() => writeNpy({ dtype: 'I32', shape: [1], data: new Float32Array([1.5]) }), 'npy.data[0]');
     rejects(() => writeNpy({ dtype: 'BOOL', shape: [1], data: new Int32Array([2]) }), 'npy.data[0]');
   });
@@ -269,8 +322,10 @@ describe('writer rejections', () => {
 });
 
 describe('files written by numpy and safetensors', () => {
-  const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as
-    Record<string, Record<string, { dtype: DType; shape: number[]; values: (number | string)[] } | Record<string, string>>>;
+  const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<
+    string,
+    Record<string, { dtype: DType; shape: number[]; values: (number | string)[] } | Record<string, string>>
+  >;
   const check = (got: Tensor, want: { dtype: DType; shape: number[]; values: (number | string)[] }) => {
     expect(got.dtype).toBe(want.dtype);
     expect(got.shape).toEqual(want.shape);
@@ -285,7 +340,10 @@ describe('files written by numpy and safetensors', () => {
         rejects(() => readSafetensors(bytes), arrays._error as unknown as string, 'int32');
         return;
       }
-      const entries = Object.entries(arrays).filter(([k]) => k !== '__metadata__') as [string, { dtype: DType; shape: number[]; values: (number | string)[] }][];
+      const entries = Object.entries(arrays).filter(([k]) => k !== '__metadata__') as [
+        string,
+        { dtype: DType; shape: number[]; values: (number | string)[] },
+      ][];
       if (file.endsWith('.safetensors')) {
         const { tensors, metadata } = readSafetensors(bytes);
         expect([...tensors.keys()].sort()).toEqual(entries.map(([k]) => k).sort());
@@ -342,10 +400,20 @@ print(json.dumps(out))
       expect(res.stderr).toBe('');
       const got = JSON.parse(res.stdout) as Record<string, unknown>;
       const npName: Record<string, string> = {
-        F64: 'float64', F32: 'float32', F16: 'float16', I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+        F64: 'float64',
+        F32: 'float32',
+        F16: 'float16',
+        I64: 'int64',
+        I32: 'int32',
+        I16: 'int16',
+        I8: 'int8',
+        U8: 'uint8',
+        BOOL: 'bool',
       };
       for (const d of NPY_DTYPES) {
-        const want = Array.from(SAMPLES[d].data, (v) => (Number.isFinite(v) ? v : v > 0 ? 'inf' : v < 0 ? '-inf' : 'nan'));
+        const want = Array.from(SAMPLES[d].data, (v) =>
+          Number.isFinite(v) ? v : v > 0 ? 'inf' : v < 0 ? '-inf' : 'nan',
+        );
         for (const key of [`st.${d}`, `stored.${d}`, `deflated.${d}`, `npy.${d}`]) {
           expect(got[key], key).toEqual([npName[d], SAMPLES[d].shape, want]);
         }
@@ -382,14 +450,19 @@ function quickly(fn: () => void, ms = 200): void {
 }
 
 describe('readSafetensors rejects', () => {
-  it('a file shorter than 8 bytes', () => rejects(() => readSafetensors(new Uint8Array(7)), 'safetensors.header_length', 'at least 8 bytes'));
+  it('a file shorter than 8 bytes', () =>
+    rejects(() => readSafetensors(new Uint8Array(7)), 'safetensors.header_length', 'at least 8 bytes'));
   it('a header length beyond the file', () => {
     const f = stFile({ a: f32(0) }, 16);
     new DataView(f.buffer).setBigUint64(0, BigInt(f.length), true);
     rejects(() => readSafetensors(f), 'safetensors.header_length', 'bytes after the 8-byte length');
   });
   it('a header length beyond the cap (maxHeaderBytes)', () => {
-    rejects(() => readSafetensors(stFile({ a: f32(0) }, 16), { maxHeaderBytes: 16 }), 'safetensors.header_length', 'maxHeaderBytes');
+    rejects(
+      () => readSafetensors(stFile({ a: f32(0) }, 16), { maxHeaderBytes: 16 }),
+      'safetensors.header_length',
+      'maxHeaderBytes',
+    );
     expect(SAFETENSORS_MAX_HEADER_BYTES).toBe(100 * 1024 * 1024);
   });
   it('a declared header of 2^50 or 2^64−1 bytes, quickly and without allocating it', () => {
@@ -399,42 +472,116 @@ describe('readSafetensors rejects', () => {
       quickly(() => rejects(() => readSafetensors(f), 'safetensors.header_length', String(n)));
     }
   });
-  it('a header that is not UTF-8', () => rejects(() => readSafetensors(stFile(new Uint8Array([0x7b, 0xff, 0x7d]))), 'safetensors.header', 'UTF-8'));
-  it('a header that is not JSON', () => rejects(() => readSafetensors(stFile('{"a": ')), 'safetensors.header', 'valid JSON'));
+  it('a header that is not UTF-8', () =>
+    rejects(() => readSafetensors(stFile(new Uint8Array([0x7b, 0xff, 0x7d]))), 'safetensors.header', 'UTF-8'));
+  it('a header that is not JSON', () =>
+    rejects(() => readSafetensors(stFile('{"a": ')), 'safetensors.header', 'valid JSON'));
   it('a header that is not an object', () => {
     rejects(() => readSafetensors(stFile('[1, 2]')), 'safetensors.header', 'JSON object');
     rejects(() => readSafetensors(stFile('"{}"')), 'safetensors.header', 'JSON object');
   });
-  it('an entry that is not an object', () => rejects(() => readSafetensors(stFile({ a: 5 })), 'safetensors["a"]', 'dtype, shape, data_offsets'));
-  it('an entry missing dtype', () => rejects(() => readSafetensors(stFile({ a: { shape: [4], data_offsets: [0, 16] } }, 16)), 'safetensors["a"].dtype'));
-  it('an entry missing shape', () => rejects(() => readSafetensors(stFile({ a: { dtype: 'F32', data_offsets: [0, 16] } }, 16)), 'safetensors["a"].shape'));
-  it('an entry missing data_offsets', () => rejects(() => readSafetensors(stFile({ a: { dtype: 'F32', shape: [4] } }, 16)), 'safetensors["a"].data_offsets'));
-  it('a dtype that is not a string', () => rejects(() => readSafetensors(stFile({ a: { ...f32(0), dtype: 4 } }, 16)), 'safetensors["a"].dtype', 'received 4'));
+  it('an entry that is not an object', () =>
+    rejects(() => readSafetensors(stFile({ a: 5 })), 'safetensors["a"]', 'dtype, shape, data_offsets'));
+  it('an entry missing dtype', () =>
+    rejects(() => readSafetensors(stFile({ a: { shape: [4], data_offsets: [0, 16] } }, 16)), 'safetensors["a"].dtype'));
+  it('an entry missing shape', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: { dtype: 'F32', data_offsets: [0, 16] } }, 16)),
+      'safetensors["a"].shape',
+    ));
+  it('an entry missing data_offsets', () =>
+    rejects(() => readSafetensors(stFile({ a: { dtype: 'F32', shape: [4] } }, 16)), 'safetensors["a"].data_offsets'));
+  it('a dtype that is not a string', () =>
+    rejects(() => readSafetensors(stFile({ a: { ...f32(0), dtype: 4 } }, 16)), 'safetensors["a"].dtype', 'received 4'));
   it('an unknown dtype, listing the accepted ones', () => {
-    rejects(() => readSafetensors(stFile({ a: { ...f32(0), dtype: 'F8_E4M3' } }, 16)), 'safetensors["a"].dtype', 'F8_E4M3', 'F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL');
+    rejects(
+      () => readSafetensors(stFile({ a: { ...f32(0), dtype: 'F8_E4M3' } }, 16)),
+      'safetensors["a"].dtype',
+      'F8_E4M3',
+      'F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL',
+    );
   });
-  it('a shape that is not an array', () => rejects(() => readSafetensors(stFile({ a: f32(0, 16, '4' as unknown as number[]) }, 16)), 'safetensors["a"].shape'));
-  it('a negative shape dim', () => rejects(() => readSafetensors(stFile({ a: f32(0, 16, [-4]) }, 16)), 'safetensors["a"].shape', 'non-negative integers'));
-  it('a non-integer shape dim', () => rejects(() => readSafetensors(stFile({ a: f32(0, 16, [2.5]) }, 16)), 'safetensors["a"].shape'));
-  it('data_offsets that are not a pair', () => rejects(() => readSafetensors(stFile({ a: { ...f32(0), data_offsets: [0] } }, 16)), 'safetensors["a"].data_offsets', '[begin, end]'));
-  it('data_offsets that are not integers', () => rejects(() => readSafetensors(stFile({ a: { ...f32(0), data_offsets: [0, '16'] } }, 16)), 'safetensors["a"].data_offsets'));
-  it('data_offsets with begin > end', () => rejects(() => readSafetensors(stFile({ a: { ...f32(0), data_offsets: [16, 0] } }, 16)), 'safetensors["a"].data_offsets', 'begin <= end'));
-  it('data_offsets that are negative', () => rejects(() => readSafetensors(stFile({ a: { ...f32(0), data_offsets: [-16, 0] } }, 16)), 'safetensors["a"].data_offsets'));
-  it('an end past the buffer', () => rejects(() => readSafetensors(stFile({ a: f32(0) }, 12)), 'safetensors["a"].data_offsets', 'within the 12-byte buffer'));
+  it('a shape that is not an array', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: f32(0, 16, '4' as unknown as number[]) }, 16)),
+      'safetensors["a"].shape',
+    ));
+  it('a negative shape dim', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: f32(0, 16, [-4]) }, 16)),
+      'safetensors["a"].shape',
+      'non-negative integers',
+    ));
+  it('a non-integer shape dim', () =>
+    rejects(() => readSafetensors(stFile({ a: f32(0, 16, [2.5]) }, 16)), 'safetensors["a"].shape'));
+  it('data_offsets that are not a pair', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: { ...f32(0), data_offsets: [0] } }, 16)),
+      'safetensors["a"].data_offsets',
+      '[begin, end]',
+    ));
+  it('data_offsets that are not integers', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: { ...f32(0), data_offsets: [0, '16'] } }, 16)),
+      'safetensors["a"].data_offsets',
+    ));
+  it('data_offsets with begin > end', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: { ...f32(0), data_offsets: [16, 0] } }, 16)),
+      'safetensors["a"].data_offsets',
+      'begin <= end',
+    ));
+  it('data_offsets that are negative', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: { ...f32(0), data_offsets: [-16, 0] } }, 16)),
+      'safetensors["a"].data_offsets',
+    ));
+  it('an end past the buffer', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: f32(0) }, 12)),
+      'safetensors["a"].data_offsets',
+      'within the 12-byte buffer',
+    ));
   it('a byte range that does not match shape × dtype size', () => {
-    rejects(() => readSafetensors(stFile({ a: f32(0, 16, [3]) }, 16)), 'safetensors["a"].data_offsets', 'a range of 12 bytes');
+    rejects(
+      () => readSafetensors(stFile({ a: f32(0, 16, [3]) }, 16)),
+      'safetensors["a"].data_offsets',
+      'a range of 12 bytes',
+    );
   });
   it('a huge declared shape ([1e9, 1e9], [1e5, 1e9]) with a small buffer, quickly', () => {
-    quickly(() => rejects(() => readSafetensors(stFile({ a: f32(0, 16, [1e9, 1e9]) }, 16)), 'safetensors["a"].shape', 'at most'));
-    quickly(() => rejects(() => readSafetensors(stFile({ a: f32(0, 16, [1e5, 1e9]) }, 16)), 'safetensors["a"].data_offsets', '400000000000000 bytes'));
+    quickly(() =>
+      rejects(() => readSafetensors(stFile({ a: f32(0, 16, [1e9, 1e9]) }, 16)), 'safetensors["a"].shape', 'at most'),
+    );
+    quickly(() =>
+      rejects(
+        () => readSafetensors(stFile({ a: f32(0, 16, [1e5, 1e9]) }, 16)),
+        'safetensors["a"].data_offsets',
+        '400000000000000 bytes',
+      ),
+    );
   });
   it('two tensors whose byte ranges overlap', () => {
-    rejects(() => readSafetensors(stFile({ a: f32(0), b: f32(8) }, 24)), 'safetensors["b"].data_offsets', 'does not overlap "a"');
+    rejects(
+      () => readSafetensors(stFile({ a: f32(0), b: f32(8) }, 24)),
+      'safetensors["b"].data_offsets',
+      'does not overlap "a"',
+    );
   });
-  it('a hole between tensors', () => rejects(() => readSafetensors(stFile({ a: f32(0), b: f32(20) }, 36)), 'safetensors["b"].data_offsets', 'without holes'));
-  it('trailing bytes after the last tensor', () => rejects(() => readSafetensors(stFile({ a: f32(0) }, 20)), 'safetensors.buffer', 'no trailing bytes'));
+  it('a hole between tensors', () =>
+    rejects(
+      () => readSafetensors(stFile({ a: f32(0), b: f32(20) }, 36)),
+      'safetensors["b"].data_offsets',
+      'without holes',
+    ));
+  it('trailing bytes after the last tensor', () =>
+    rejects(() => readSafetensors(stFile({ a: f32(0) }, 20)), 'safetensors.buffer', 'no trailing bytes'));
   it('__metadata__ values that are not strings', () => {
-    rejects(() => readSafetensors(stFile({ __metadata__: { epoch: 3 } })), 'safetensors.__metadata__["epoch"]', 'a string');
+    rejects(
+      () => readSafetensors(stFile({ __metadata__: { epoch: 3 } })),
+      'safetensors.__metadata__["epoch"]',
+      'a string',
+    );
     rejects(() => readSafetensors(stFile({ __metadata__: ['x'] })), 'safetensors.__metadata__', 'an object');
   });
   it('I64 values outside int32, naming the tensor', () => {
@@ -472,7 +619,8 @@ function npyFile(header: string | Uint8Array, data: Uint8Array | number = 0, maj
   out.set(d, pre + h.length);
   return out;
 }
-const hdr = (descr: string, shape: string, fortran = 'False') => `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': ${shape}, }\n`;
+const hdr = (descr: string, shape: string, fortran = 'False') =>
+  `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': ${shape}, }\n`;
 
 describe('readNpy', () => {
   it('accepts what numpy writes and some variants: double quotes, no trailing comma, Python 2 longs, "=" and "<i1"', () => {
@@ -509,7 +657,8 @@ describe('readNpy', () => {
 
 describe('readNpy rejects', () => {
   it('a wrong magic', () => rejects(() => readNpy(enc('PK\x03\x04 not an npy file')), 'npy.magic', 'NUMPY'));
-  it('a file too short for the preamble', () => rejects(() => readNpy(new Uint8Array([0x93, 0x4e, 0x55])), 'npy.magic'));
+  it('a file too short for the preamble', () =>
+    rejects(() => readNpy(new Uint8Array([0x93, 0x4e, 0x55])), 'npy.magic'));
   it('an unknown version', () => {
     const f = npyFile(hdr('<f4', '()'), 4);
     f[6] = 4;
@@ -519,7 +668,11 @@ describe('readNpy rejects', () => {
     rejects(() => readNpy(f), 'npy.version', '1.1');
   });
   it('a version 2.0 file too short for its 4-byte length', () => {
-    rejects(() => readNpy(new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0, 10, 0, 0])), 'npy.header_length', 'at least 12');
+    rejects(
+      () => readNpy(new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0, 10, 0, 0])),
+      'npy.header_length',
+      'at least 12',
+    );
   });
   it('a header length beyond the file', () => {
     const f = npyFile(hdr('<f4', '()'), 4);
@@ -539,24 +692,53 @@ describe('readNpy rejects', () => {
   it('a header with a syntax error', () => {
     rejects(() => readNpy(npyFile("{'descr' '<f4'}")), 'npy.header', "expected ':'");
     rejects(() => readNpy(npyFile("{'descr: '<f4'}")), 'npy.header');
-    rejects(() => readNpy(npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (4,)")), 'npy.header', "expected '}'");
+    rejects(
+      () => readNpy(npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (4,)")),
+      'npy.header',
+      "expected '}'",
+    );
   });
-  it('a header with text after the dict', () => rejects(() => readNpy(npyFile(`${hdr('<f4', '(1,)')}x`, 4)), 'npy.header', 'after the dict'));
+  it('a header with text after the dict', () =>
+    rejects(() => readNpy(npyFile(`${hdr('<f4', '(1,)')}x`, 4)), 'npy.header', 'after the dict'));
   it('a header that would need evaluation', () => {
-    rejects(() => readNpy(npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (__import__('os'),), }")), 'npy.header', 'expected an integer');
+    rejects(
+      () => readNpy(npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (__import__('os'),), }")),
+      'npy.header',
+      'expected an integer',
+    );
   });
-  it('a duplicate key', () => rejects(() => readNpy(npyFile("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (), }")), 'npy.header', "duplicate key 'descr'"));
-  it('an unknown key', () => rejects(() => readNpy(npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': 1}")), 'npy.header', '"x"', 'only the keys'));
-  it('a missing key', () => rejects(() => readNpy(npyFile("{'descr': '<f4', 'shape': ()}")), 'npy.header', "missing key 'fortran_order'"));
-  it('fortran_order that is not True/False', () => rejects(() => readNpy(npyFile("{'descr': '<f4', 'fortran_order': 0, 'shape': ()}")), 'npy.header', 'expected True or False'));
+  it('a duplicate key', () =>
+    rejects(
+      () => readNpy(npyFile("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (), }")),
+      'npy.header',
+      "duplicate key 'descr'",
+    ));
+  it('an unknown key', () =>
+    rejects(
+      () => readNpy(npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': 1}")),
+      'npy.header',
+      '"x"',
+      'only the keys',
+    ));
+  it('a missing key', () =>
+    rejects(() => readNpy(npyFile("{'descr': '<f4', 'shape': ()}")), 'npy.header', "missing key 'fortran_order'"));
+  it('fortran_order that is not True/False', () =>
+    rejects(
+      () => readNpy(npyFile("{'descr': '<f4', 'fortran_order': 0, 'shape': ()}")),
+      'npy.header',
+      'expected True or False',
+    ));
   it('a shape that is not a tuple', () => {
     rejects(() => readNpy(npyFile(hdr('<f4', '[4]'), 16)), 'npy.header', 'shape must be a tuple');
     rejects(() => readNpy(npyFile(hdr('<f4', '(4)'), 16)), 'npy.header', 'trailing comma');
   });
-  it('a negative shape dim', () => rejects(() => readNpy(npyFile(hdr('<f4', '(-4,)'), 16)), 'npy.shape', '[-4]', 'non-negative'));
+  it('a negative shape dim', () =>
+    rejects(() => readNpy(npyFile(hdr('<f4', '(-4,)'), 16)), 'npy.shape', '[-4]', 'non-negative'));
   it('a huge shape, quickly', () => {
     quickly(() => rejects(() => readNpy(npyFile(hdr('<f4', '(1000000000, 1000000000)'), 16)), 'npy.shape', 'at most'));
-    quickly(() => rejects(() => readNpy(npyFile(hdr('<f4', '(100000, 1000000000)'), 16)), 'npy.data', '400000000000000 bytes'));
+    quickly(() =>
+      rejects(() => readNpy(npyFile(hdr('<f4', '(100000, 1000000000)'), 16)), 'npy.data', '400000000000000 bytes'),
+    );
     quickly(() => rejects(() => readNpy(npyFile(hdr('<f4', '(100000000000000000000,)'), 16)), 'npy.shape'));
   });
   it('an unsupported descr, listing the accepted ones', () => {
@@ -565,7 +747,11 @@ describe('readNpy rejects', () => {
     }
   });
   it('a structured dtype', () => {
-    rejects(() => readNpy(npyFile("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", 4)), 'npy.descr', 'structured');
+    rejects(
+      () => readNpy(npyFile("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", 4)),
+      'npy.descr',
+      'structured',
+    );
   });
   it('data shorter or longer than shape × itemsize', () => {
     rejects(() => readNpy(npyFile(hdr('<f4', '(2, 2)'), 15)), 'npy.data', 'received "15 bytes"', '16 bytes');
@@ -631,7 +817,12 @@ describe('readNpz rejects', () => {
     rejects(() => readNpz(z), 'npz["a.npy"].crc32', 'the declared CRC-32');
   });
   it('an entry larger than maxEntryBytes', () => {
-    rejects(() => readNpz(deflated(), { maxEntryBytes: 1000 }), 'npz["zeros.npy"].size', 'received 4128', 'maxEntryBytes');
+    rejects(
+      () => readNpz(deflated(), { maxEntryBytes: 1000 }),
+      'npz["zeros.npy"].size',
+      'received 4128',
+      'maxEntryBytes',
+    );
     expect(NPZ_MAX_ENTRY_BYTES).toBe(2 ** 31);
   });
   it('a forged uncompressed size (zip bomb) before inflating, quickly', () => {
@@ -695,7 +886,12 @@ describe('readNpz rejects', () => {
 const FUZZ_RUNS = 300;
 const FUZZ_MS = 1000;
 
-type Reader = { name: string; read: (b: Uint8Array) => Iterable<Tensor>; bound: (n: number) => number; bases: Uint8Array[] };
+type Reader = {
+  name: string;
+  read: (b: Uint8Array) => Iterable<Tensor>;
+  bound: (n: number) => number;
+  bases: Uint8Array[];
+};
 const readers: Reader[] = [
   {
     name: 'readSafetensors',
@@ -736,12 +932,18 @@ const SYNTAX = enc('0123456789-.,:[](){}"\' eE<>|=fiubTrueFalse');
 
 const mutation = fc.record({
   base: fc.nat(),
-  edits: fc.array(fc.record({
-    // Edits land at the start (headers), anywhere, or in the last 128 bytes (a zip's directory).
-    where: fc.constantFrom('start', 'anywhere', 'end'),
-    pos: fc.nat(),
-    byte: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.nat().map((i) => SYNTAX[i % SYNTAX.length])),
-  }), { maxLength: 4 }),
+  edits: fc.array(
+    fc.record({
+      // Edits land at the start (headers), anywhere, or in the last 128 bytes (a zip's directory).
+      where: fc.constantFrom('start', 'anywhere', 'end'),
+      pos: fc.nat(),
+      byte: fc.oneof(
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat().map((i) => SYNTAX[i % SYNTAX.length]),
+      ),
+    }),
+    { maxLength: 4 },
+  ),
   cut: fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.nat(), weight: 1 }),
   length: fc.oneof(
     { arbitrary: fc.constant(null), weight: 3 },
@@ -756,7 +958,12 @@ function mutate(r: Reader, m: Mutation): Uint8Array {
   let b: Uint8Array = base.slice();
   if (!b.length) return b;
   for (const { where, pos, byte } of m.edits) {
-    const i = where === 'start' ? pos % Math.min(b.length, 128) : where === 'end' ? b.length - 1 - (pos % Math.min(b.length, 128)) : pos % b.length;
+    const i =
+      where === 'start'
+        ? pos % Math.min(b.length, 128)
+        : where === 'end'
+          ? b.length - 1 - (pos % Math.min(b.length, 128))
+          : pos % b.length;
     b[i] = byte;
   }
   if (m.length !== null && b.length >= 16) {
@@ -780,79 +987,128 @@ function mutate(r: Reader, m: Mutation): Uint8Array {
 }
 
 /** safetensors files with well-formed JSON: contiguous offsets for random (dtype, shape), then perturbed. */
-const structuredSafetensors = fc.record({
-  entries: fc.array(fc.record({
-    name: fc.string({ maxLength: 3 }),
-    dtype: fc.oneof({ arbitrary: fc.constantFrom<unknown>(...DTYPES), weight: 5 }, fc.constantFrom<unknown>('U16', 'F8_E4M3', 4, null)),
-    shape: fc.oneof({ arbitrary: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }), weight: 5 },
-      fc.constantFrom<unknown>([-1], [2.5], '3', [1e9, 1e9], null)),
-  }), { maxLength: 4 }),
-  perturb: fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1, 2), fc.integer({ min: -8, max: 8 })), { maxLength: 2 }),
-  extra: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, fc.integer({ min: -4, max: 4 })),
-  metadata: fc.option(fc.dictionary(fc.string({ maxLength: 3 }), fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), { maxKeys: 2 })),
-}).map(({ entries, perturb, extra, metadata }) => {
-  const header: Record<string, unknown> = {};
-  let at = 0;
-  for (const e of entries) {
-    const n = Array.isArray(e.shape) ? e.shape.reduce((a: number, d: number) => a * d, 1) : 1;
-    const size = typeof e.dtype === 'string' && (DTYPES as readonly string[]).includes(e.dtype) ? { F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, I16: 2 }[e.dtype as string] ?? 1 : 1;
-    const end = at + Math.min(n * size, 1 << 16);
-    header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [at, end] };
-    at = end;
-  }
-  const keys = Object.keys(header);
-  for (const [k, which, delta] of perturb) {
-    if (!keys.length) break;
-    const offs = (header[keys[k % keys.length]] as { data_offsets: number[] }).data_offsets;
-    if (which !== 1) offs[0] += delta; // begin, or both: a shift makes overlaps and holes
-    if (which !== 0) offs[1] += delta;
-  }
-  if (metadata) header.__metadata__ = metadata;
-  return stFile(header, Math.max(0, at + extra));
-});
+const structuredSafetensors = fc
+  .record({
+    entries: fc.array(
+      fc.record({
+        name: fc.string({ maxLength: 3 }),
+        dtype: fc.oneof(
+          { arbitrary: fc.constantFrom<unknown>(...DTYPES), weight: 5 },
+          fc.constantFrom<unknown>('U16', 'F8_E4M3', 4, null),
+        ),
+        shape: fc.oneof(
+          { arbitrary: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }), weight: 5 },
+          fc.constantFrom<unknown>([-1], [2.5], '3', [1e9, 1e9], null),
+        ),
+      }),
+      { maxLength: 4 },
+    ),
+    perturb: fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1, 2), fc.integer({ min: -8, max: 8 })), { maxLength: 2 }),
+    extra: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, fc.integer({ min: -4, max: 4 })),
+    metadata: fc.option(
+      fc.dictionary(fc.string({ maxLength: 3 }), fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), { maxKeys: 2 }),
+    ),
+  })
+  .map(({ entries, perturb, extra, metadata }) => {
+    const header: Record<string, unknown> = {};
+    let at = 0;
+    for (const e of entries) {
+      const n = Array.isArray(e.shape) ? e.shape.reduce((a: number, d: number) => a * d, 1) : 1;
+      const size =
+        typeof e.dtype === 'string' && (DTYPES as readonly string[]).includes(e.dtype)
+          ? ({ F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, I16: 2 }[e.dtype as string] ?? 1)
+          : 1;
+      const end = at + Math.min(n * size, 1 << 16);
+      header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [at, end] };
+      at = end;
+    }
+    const keys = Object.keys(header);
+    for (const [k, which, delta] of perturb) {
+      if (!keys.length) break;
+      const offs = (header[keys[k % keys.length]] as { data_offsets: number[] }).data_offsets;
+      if (which !== 1) offs[0] += delta; // begin, or both: a shift makes overlaps and holes
+      if (which !== 0) offs[1] += delta;
+    }
+    if (metadata) header.__metadata__ = metadata;
+    return stFile(header, Math.max(0, at + extra));
+  });
 
 /** NPY files with a random but mostly well-formed header and a data length near the right one. */
-const structuredNpy = fc.record({
-  descr: fc.oneof({ arbitrary: fc.constantFrom('<f8', '<f4', '<f2', '<i8', '<i4', '<i2', '|i1', '|u1', '|b1', '>f4', '>i8', '=i2'), weight: 5 },
-    fc.constantFrom('<u2', '|f4', "[('a', '<f4')]", '')),
-  fortran: fc.oneof({ arbitrary: fc.constantFrom('True', 'False'), weight: 6 }, fc.constantFrom('false', '1')),
-  shape: fc.array(fc.integer({ min: -1, max: 5 }), { maxLength: 4 }),
-  trailingComma: fc.boolean(),
-  order: fc.oneof({ arbitrary: fc.constantFrom([0, 1, 2], [2, 1, 0], [1, 0, 2]), weight: 6 }, fc.constantFrom([0, 1], [0, 1, 2, 2])),
-  delta: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, fc.integer({ min: -3, max: 3 })),
-  major: fc.constantFrom(1, 2, 3),
-}).map(({ descr, fortran, shape, trailingComma, order, delta, major }) => {
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const items = [`'descr': ${descr.startsWith('[') ? descr : `'${descr}'`}`, `'fortran_order': ${fortran}`, `'shape': ${shapeText}`];
-  const header = `{${order.map((i) => items[i]).join(', ')}${trailingComma ? ', ' : ''}}\n`;
-  const itemsize = Number(descr.slice(2)) || 1;
-  const n = shape.reduce((a, d) => a * Math.max(d, 0), 1);
-  return npyFile(header, Math.max(0, n * itemsize + delta), major);
-});
+const structuredNpy = fc
+  .record({
+    descr: fc.oneof(
+      {
+        arbitrary: fc.constantFrom('<f8', '<f4', '<f2', '<i8', '<i4', '<i2', '|i1', '|u1', '|b1', '>f4', '>i8', '=i2'),
+        weight: 5,
+      },
+      fc.constantFrom('<u2', '|f4', "[('a', '<f4')]", ''),
+    ),
+    fortran: fc.oneof({ arbitrary: fc.constantFrom('True', 'False'), weight: 6 }, fc.constantFrom('false', '1')),
+    shape: fc.array(fc.integer({ min: -1, max: 5 }), { maxLength: 4 }),
+    trailingComma: fc.boolean(),
+    order: fc.oneof(
+      { arbitrary: fc.constantFrom([0, 1, 2], [2, 1, 0], [1, 0, 2]), weight: 6 },
+      fc.constantFrom([0, 1], [0, 1, 2, 2]),
+    ),
+    delta: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, fc.integer({ min: -3, max: 3 })),
+    major: fc.constantFrom(1, 2, 3),
+  })
+  .map(({ descr, fortran, shape, trailingComma, order, delta, major }) => {
+    const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+    const items = [
+      `'descr': ${descr.startsWith('[') ? descr : `'${descr}'`}`,
+      `'fortran_order': ${fortran}`,
+      `'shape': ${shapeText}`,
+    ];
+    const header = `{${order.map((i) => items[i]).join(', ')}${trailingComma ? ', ' : ''}}\n`;
+    const itemsize = Number(descr.slice(2)) || 1;
+    const n = shape.reduce((a, d) => a * Math.max(d, 0), 1);
+    return npyFile(header, Math.max(0, n * itemsize + delta), major);
+  });
 
 describe('fuzzing: only ConfigError, no hang, no allocation beyond the declared sizes', () => {
   for (const r of readers) {
     it(`${r.name}: random bytes`, () => {
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 1024 }), (b) => tryRead(r, b)), { numRuns: FUZZ_RUNS });
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 1024 }), (b) => tryRead(r, b)),
+        { numRuns: FUZZ_RUNS },
+      );
     }, 20_000);
     it(`${r.name}: random bytes after a valid prefix`, () => {
       const prefix = r.bases[0].subarray(0, r.name === 'readNpz' ? 30 : 10);
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 1024 }), (tail) => {
-        const b = new Uint8Array(prefix.length + tail.length);
-        b.set(prefix);
-        b.set(tail, prefix.length);
-        tryRead(r, b);
-      }), { numRuns: FUZZ_RUNS });
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 1024 }), (tail) => {
+          const b = new Uint8Array(prefix.length + tail.length);
+          b.set(prefix);
+          b.set(tail, prefix.length);
+          tryRead(r, b);
+        }),
+        { numRuns: FUZZ_RUNS },
+      );
     }, 20_000);
     it(`${r.name}: well-formed containers with random contents`, () => {
-      const files = r.name === 'readSafetensors' ? structuredSafetensors
-        : r.name === 'readNpy' ? structuredNpy
-        : fc.array(fc.tuple(fc.string({ maxLength: 4 }), structuredNpy, fc.boolean()), { maxLength: 3 })
-          .map((es) => zipSync(Object.fromEntries(es.map(([k, b, deflate]) => [`${k}.npy`, [b, { level: deflate ? 6 : 0 }]]))));
-      fc.assert(fc.property(files, (b) => tryRead(r, b)), { numRuns: FUZZ_RUNS });
+      const files =
+        r.name === 'readSafetensors'
+          ? structuredSafetensors
+          : r.name === 'readNpy'
+            ? structuredNpy
+            : fc
+                .array(fc.tuple(fc.string({ maxLength: 4 }), structuredNpy, fc.boolean()), { maxLength: 3 })
+                .map((es) =>
+                  zipSync(
+                    Object.fromEntries(es.map(([k, b, deflate]) => [`${k}.npy`, [b, { level: deflate ? 6 : 0 }]])),
+                  ),
+                );
+      fc.assert(
+        fc.property(files, (b) => tryRead(r, b)),
+        { numRuns: FUZZ_RUNS },
+      );
     }, 20_000);
     it(`${r.name}: valid files with mutations, truncations and rewritten lengths`, () => {
-      fc.assert(fc.property(mutation, (m) => tryRead(r, mutate(r, m))), { numRuns: 3 * FUZZ_RUNS });
+      fc.assert(
+        fc.property(mutation, (m) => tryRead(r, mutate(r, m))),
+        { numRuns: 3 * FUZZ_RUNS },
+      );
     }, 20_000);
   }
 });

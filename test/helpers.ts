@@ -14,7 +14,9 @@ export function fixturesDir(): string {
     try {
       readFileSync(join(dir, 'README.md'));
       return dir;
-    } catch { /* try next */ }
+    } catch {
+      /* try next */
+    }
   }
   throw new Error('fixtures: neither ../shared/fixtures nor test/fixtures exists');
 }
@@ -24,12 +26,16 @@ export function readJson(name: string): Record<string, unknown> {
 }
 
 export function readCsv(name: string): number[][] {
-  return readFileSync(join(fixturesDir(), name), 'utf8').trim().split('\n')
+  return readFileSync(join(fixturesDir(), name), 'utf8')
+    .trim()
+    .split('\n')
     .filter((l) => l.trim() && !/[a-df-zA-DF-Z]/.test(l))
     .map((l) => l.split(',').map(Number));
 }
 
 /** Every file under `dir`, as paths relative to it. */
 export function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name],
+  );
 }

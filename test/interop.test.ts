@@ -15,7 +15,8 @@ import { tinyPipeline } from './tiny-pipeline.js';
 
 const probe = spawnSync('python3', ['-c', 'import pyarrow, polars, pandas, duckdb'], { encoding: 'utf8' });
 const available = probe.status === 0;
-if (!available && process.env.CI) throw new Error(`python3 with pyarrow, polars, pandas, duckdb is required in CI: ${probe.stderr || probe.error}`);
+if (!available && process.env.CI)
+  throw new Error(`python3 with pyarrow, polars, pandas, duckdb is required in CI: ${probe.stderr || probe.error}`);
 
 const out = mkdtempSync(join(tmpdir(), 'geomstream-interop-'));
 let summary: ResultsSummary;
@@ -30,19 +31,52 @@ describe.skipIf(!available)('Python readers', () => {
     const res = spawnSync('python3', [script, summary.dir], { encoding: 'utf8' });
     expect(res.stderr).not.toMatch(/Traceback/);
     expect(res.status).toBe(0);
-    const seen = JSON.parse(res.stdout) as Record<string, { metric_rows: number; value_sum: number; columns: string[]; runs: number; statuses: string[]; kernel_alignment_rows: number }>;
-    const ours = (await queryResults(summary.dir, "SELECT count(*)::INTEGER AS n, sum(value) AS s, (count(*) FILTER (WHERE metric = 'kernel_alignment'))::INTEGER AS ka FROM metrics")).rows[0];
+    const seen = JSON.parse(res.stdout) as Record<
+      string,
+      {
+        metric_rows: number;
+        value_sum: number;
+        columns: string[];
+        runs: number;
+        statuses: string[];
+        kernel_alignment_rows: number;
+      }
+    >;
+    const ours = (
+      await queryResults(
+        summary.dir,
+        "SELECT count(*)::INTEGER AS n, sum(value) AS s, (count(*) FILTER (WHERE metric = 'kernel_alignment'))::INTEGER AS ka FROM metrics",
+      )
+    ).rows[0];
     for (const reader of ['pyarrow', 'polars', 'pandas', 'duckdb']) {
       const r = seen[reader];
       expect(r.metric_rows, reader).toBe(ours.n);
       expect(r.value_sum, reader).toBeCloseTo(ours.s as number, 9);
       expect(r.kernel_alignment_rows, reader).toBe(ours.ka);
-      expect(r.columns, reader).toEqual(['run_id', 'ensemble_id', 'scope', 'step', 'epoch', 'loss', 'layer', 'metric', 'against', 'dichotomy', 'classifier', 'value', 'converged']);
+      expect(r.columns, reader).toEqual([
+        'run_id',
+        'ensemble_id',
+        'scope',
+        'step',
+        'epoch',
+        'loss',
+        'layer',
+        'metric',
+        'against',
+        'dichotomy',
+        'classifier',
+        'value',
+        'converged',
+      ]);
       expect(r.runs, reader).toBe(16);
       expect(r.statuses, reader).toEqual(['completed', 'diverged']);
     }
     expect(seen.pyarrow).toMatchObject({ arrow_stream_rows: ours.n });
-    expect((seen.pyarrow as unknown as { types: Record<string, string> }).types).toMatchObject({ step: 'int32', value: 'double', metric: 'string' });
+    expect((seen.pyarrow as unknown as { types: Record<string, string> }).types).toMatchObject({
+      step: 'int32',
+      value: 'double',
+      metric: 'string',
+    });
   });
 });
 

@@ -17,7 +17,9 @@ describe('the dataset lock', () => {
     const dir = join(out, 'tiny');
     const release = lockResultsDir(dir);
     writeFileSync(join(dir, 'mine.txt'), 'x');
-    await expect(runPipeline(tinyPipeline(), { out })).rejects.toThrow(new RegExp(`is being written by pid ${process.pid} on host ${hostname()}`));
+    await expect(runPipeline(tinyPipeline(), { out })).rejects.toThrow(
+      new RegExp(`is being written by pid ${process.pid} on host ${hostname()}`),
+    );
     expect(readdirSync(dir).sort()).toEqual(['.geomstream.lock', 'mine.txt']);
     release();
     expect(existsSync(lockPath(dir))).toBe(false);
@@ -28,7 +30,9 @@ describe('the dataset lock', () => {
   it('the whole dataset and its shards exclude each other', async () => {
     const dir = join(out, 'tiny');
     const shard = lockResultsDir(dir, { index: 0, count: 2 });
-    await expect(runPipeline(tinyPipeline(), { out })).rejects.toThrow(/is being written by pid \d+ on host .*\.geomstream-shard-0-of-2\.lock/);
+    await expect(runPipeline(tinyPipeline(), { out })).rejects.toThrow(
+      /is being written by pid \d+ on host .*\.geomstream-shard-0-of-2\.lock/,
+    );
     shard();
     const whole = lockResultsDir(dir);
     expect(() => lockResultsDir(dir, { index: 1, count: 2 })).toThrow(/is being written by pid/);
@@ -38,7 +42,10 @@ describe('the dataset lock', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const dir = join(out, 'tiny');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(lockPath(dir), JSON.stringify({ host: hostname(), pid: Number(dead.stdout), started: '2026-01-01T00:00:00Z' }));
+    writeFileSync(
+      lockPath(dir),
+      JSON.stringify({ host: hostname(), pid: Number(dead.stdout), started: '2026-01-01T00:00:00Z' }),
+    );
     const warnings: string[] = [];
     await runPipeline(tinyPipeline(), { out, onWarning: (m) => warnings.push(m) });
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`taking over the lock of pid ${dead.stdout}`))]);
@@ -46,7 +53,20 @@ describe('the dataset lock', () => {
   it('the CLI refuses a folder another process is writing (exit 2, naming it), and writes it once the lock is gone', async () => {
     const dir = join(out, 'two', 'weight-dynamics');
     const release = lockResultsDir(dir); // held by this (live) test process
-    const run = () => spawnSync('node', ['bin/geomstream.js', 'run', 'pipelines/weight-dynamics.ts', '--quick', '--out', join(out, 'two'), '--no-progress'], { cwd: root, encoding: 'utf8' });
+    const run = () =>
+      spawnSync(
+        'node',
+        [
+          'bin/geomstream.js',
+          'run',
+          'pipelines/weight-dynamics.ts',
+          '--quick',
+          '--out',
+          join(out, 'two'),
+          '--no-progress',
+        ],
+        { cwd: root, encoding: 'utf8' },
+      );
     const refused = run();
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(new RegExp(`is being written by pid ${process.pid} on host `));
@@ -63,14 +83,29 @@ describe('a run stopped by SIGTERM (scancel, preemption, kubectl delete)', () =>
     const { spawn } = await import('node:child_process');
     const { readFileSync } = await import('node:fs');
     const dir = join(out, 'sigterm');
-    const args = ['bin/geomstream.js', 'run', 'test/resumable-pipeline.ts', '--out', dir, '--workers', '1', '--no-progress'];
+    const args = [
+      'bin/geomstream.js',
+      'run',
+      'test/resumable-pipeline.ts',
+      '--out',
+      dir,
+      '--workers',
+      '1',
+      '--no-progress',
+    ];
     const child = spawn('node', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     // Once an ensemble is finished, ask it to stop.
     const manifest = join(dir, 'resumable', 'manifest.json');
     for (let t = 0; t < 600; t++) {
-      try { if (JSON.parse(readFileSync(manifest, 'utf8')).ensembles.length >= 1) break; } catch { /* not yet */ }
+      try {
+        if (JSON.parse(readFileSync(manifest, 'utf8')).ensembles.length >= 1) break;
+      } catch {
+        /* not yet */
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     child.kill('SIGTERM');

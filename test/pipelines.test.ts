@@ -12,7 +12,12 @@ const files = readdirSync(new URL('../pipelines/', import.meta.url)).filter((f) 
 
 describe('pipelines/*.ts (--quick)', () => {
   it('are all here', () => {
-    expect(files.sort()).toEqual(['nonlinearity-dissection.ts', 'separable-xor.ts', 'tanh-vs-relu.ts', 'weight-dynamics.ts']);
+    expect(files.sort()).toEqual([
+      'nonlinearity-dissection.ts',
+      'separable-xor.ts',
+      'tanh-vs-relu.ts',
+      'weight-dynamics.ts',
+    ]);
   });
   for (const file of files) {
     it(file, async () => {
@@ -23,7 +28,8 @@ describe('pipelines/*.ts (--quick)', () => {
       expect(JSON.parse(readFileSync(join(res.dir, 'manifest.json'), 'utf8')).complete).toBe(true);
       const { rows } = await queryResults(res.dir, pipeline.summary!.sql);
       expect(rows.length).toBeGreaterThan(0);
-      for (const r of rows) for (const v of Object.values(r)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
+      for (const r of rows)
+        for (const v of Object.values(r)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
     });
   }
 });

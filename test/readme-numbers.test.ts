@@ -17,7 +17,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** The README code block that starts with `header`. */
 const block = (header: string) => {
-  const at = readme.indexOf('```\n' + header);
+  const at = readme.indexOf(`\`\`\`\n${header}`);
   expect(at, `README block starting with '${header}'`).toBeGreaterThan(0);
   return readme.slice(at + 4, readme.indexOf('```', at + 4)).trimEnd();
 };
@@ -28,18 +28,30 @@ describe('README numbers of the default pipeline', () => {
     const summary = await runPipeline(pipeline, { out, workers: 2 });
     // The summary table, as `npm start` prints it.
     const { columns, rows } = await queryResults(summary.dir, pipeline.summary!.sql);
-    const printed = formatTable(columns, rows).split('\n').map((l) => l.trimEnd()).join('\n');
+    const printed = formatTable(columns, rows)
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n');
     expect(block('alignment  tanh_input')).toBe(printed);
     // The PS and CCGP table: final checkpoint, mean over targets and seeds, 3 decimals.
-    const { rows: dis } = await queryResults(summary.dir, `SELECT r.alignment, m.metric, r.activation, avg(m.value) AS v
+    const { rows: dis } = await queryResults(
+      summary.dir,
+      `SELECT r.alignment, m.metric, r.activation, avg(m.value) AS v
       FROM metrics m JOIN runs r USING (run_id) WHERE m.step = r.steps AND m.scope = 'run' AND m.metric IN ('ps', 'ccgp')
-      GROUP BY ALL ORDER BY m.metric DESC, r.alignment`);
-    const value = (a: number, metric: string, act: string) => (dis.find((r) => r.alignment === a && r.metric === metric && r.activation === act)!.v as number).toFixed(3);
+      GROUP BY ALL ORDER BY m.metric DESC, r.alignment`,
+    );
+    const value = (a: number, metric: string, act: string) =>
+      (dis.find((r) => r.alignment === a && r.metric === metric && r.activation === act)!.v as number).toFixed(3);
     const lines = block('alignment  metric  tanh').split('\n').slice(1);
     expect(lines).toHaveLength(8);
     for (const line of lines) {
       const [a, metric, tanh, relu] = line.trim().split(/\s+/);
-      expect([metric, a, tanh, relu]).toEqual([metric, a, value(Number(a), metric, 'tanh'), value(Number(a), metric, 'relu')]);
+      expect([metric, a, tanh, relu]).toEqual([
+        metric,
+        a,
+        value(Number(a), metric, 'tanh'),
+        value(Number(a), metric, 'relu'),
+      ]);
     }
   }, 300_000);
 });

@@ -12,11 +12,18 @@ const root = new URL('..', import.meta.url).pathname;
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## Writing a pipeline'), readme.indexOf('### The building blocks'));
 const ts = /```ts\n([\s\S]*?)```/.exec(section)![1];
-const sh = /```sh\n([\s\S]*?)```/.exec(section)![1].split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+const sh = /```sh\n([\s\S]*?)```/
+  .exec(section)![1]
+  .split('\n')
+  .map((l) => l.replace(/#.*$/, '').trim())
+  .filter(Boolean);
 // Beside pipelines/, so that its '../src/index.js' import resolves as in the README.
 const folder = join(root, '.readme-test');
 const out = mkdtempSync(join(tmpdir(), 'geomstream-readme-pipeline-'));
-afterAll(() => { rmSync(folder, { recursive: true, force: true }); rmSync(out, { recursive: true, force: true }); });
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+});
 
 describe('README: Writing a pipeline', () => {
   it('the example pipeline runs with every command shown', () => {
@@ -25,8 +32,15 @@ describe('README: Writing a pipeline', () => {
     writeFileSync(file, ts.replace(/^\/\/ pipelines\/xor-width\.ts\n/, ''));
     expect(sh).toHaveLength(3);
     const outputs = sh.map((line) => {
-      const args = line.split(/\s+/).slice(2).map((a) => (a === 'pipelines/xor-width.ts' ? file : a === 'results' ? out : a));
-      const r = spawnSync('node', ['bin/geomstream.js', ...args, ...(args.includes('--list-params') ? [] : ['--no-progress'])], { cwd: root, encoding: 'utf8' });
+      const args = line
+        .split(/\s+/)
+        .slice(2)
+        .map((a) => (a === 'pipelines/xor-width.ts' ? file : a === 'results' ? out : a));
+      const r = spawnSync(
+        'node',
+        ['bin/geomstream.js', ...args, ...(args.includes('--list-params') ? [] : ['--no-progress'])],
+        { cwd: root, encoding: 'utf8' },
+      );
       expect(r.status, `${line}\n${r.stderr}`).toBe(0);
       return r.stdout;
     });

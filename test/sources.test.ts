@@ -40,11 +40,12 @@ describe('aligned parity task', () => {
     const { subsets, h } = parityFeatures(3);
     expect(subsets.slice(0, 3)).toEqual([[0], [1], [2]]);
     expect(subsets).toHaveLength(7);
-    for (let a = 0; a < 7; a++) for (let b = 0; b < 7; b++) {
-      let s = 0;
-      for (let p = 0; p < 8; p++) s += h[p * 7 + a] * h[p * 7 + b];
-      expect(s).toBe(a === b ? 8 : 0);
-    }
+    for (let a = 0; a < 7; a++)
+      for (let b = 0; b < 7; b++) {
+        let s = 0;
+        for (let p = 0; p < 8; p++) s += h[p * 7 + a] * h[p * 7 + b];
+        expect(s).toBe(a === b ? 8 : 0);
+      }
     const task = alignedParity({ d: 3, k: 3, alignment: 0.4, N: 50, seed: 3 });
     expect(task.P).toBe(8);
     for (let p = 0; p < 8; p++) {
@@ -79,11 +80,19 @@ describe('aligned parity task', () => {
     for (const n of counts) expect(Math.abs(n - 1000)).toBeLessThan(120);
   });
   it('rejects bad input, naming the field and what is accepted', () => {
-    expect(() => alignedParity({ d: 3, k: 3, alignment: 1.2 })).toThrow(/alignment: received 1.2; accepted: a finite number >= 0 and <= 1/);
+    expect(() => alignedParity({ d: 3, k: 3, alignment: 1.2 })).toThrow(
+      /alignment: received 1.2; accepted: a finite number >= 0 and <= 1/,
+    );
     expect(() => alignedParity({ d: 3, k: 3, alignment: -0.1 })).toThrow(ConfigError);
-    expect(() => alignedParity({ d: 3, k: 8, alignment: 0.5 })).toThrow(/k: received 8; accepted: an integer >= 1 and <= 7/);
-    expect(() => alignedParity({ d: 3, k: 7, alignment: 0.5 })).toThrow(/alignment: received 0.5; accepted: 1 only, when k = P − 1 = 7/);
-    expect(() => alignedParity({ d: 3, k: 3, alignment: 0.5, N: 5 })).toThrow(/N: received 5; accepted: an integer >= 7/);
+    expect(() => alignedParity({ d: 3, k: 8, alignment: 0.5 })).toThrow(
+      /k: received 8; accepted: an integer >= 1 and <= 7/,
+    );
+    expect(() => alignedParity({ d: 3, k: 7, alignment: 0.5 })).toThrow(
+      /alignment: received 0.5; accepted: 1 only, when k = P − 1 = 7/,
+    );
+    expect(() => alignedParity({ d: 3, k: 3, alignment: 0.5, N: 5 })).toThrow(
+      /N: received 5; accepted: an integer >= 7/,
+    );
   });
 });
 
@@ -100,7 +109,10 @@ describe('separable XOR', () => {
     const m3 = diff.slice(20).map((v) => -v / 0.5);
     expect(Math.sqrt(dot(m3, m3))).toBeCloseTo(Math.sqrt(10), 9);
     // Projection on m3 (last block) separates XOR classes by 2·eps·|m3|² when eps > 0, and is 0 for eps = 0.
-    const m3proj = (task: typeof t, p: number) => row(task.means, p).slice(20).reduce((s, v) => s + v, 0);
+    const m3proj = (task: typeof t, p: number) =>
+      row(task.means, p)
+        .slice(20)
+        .reduce((s, v) => s + v, 0);
     expect(m3proj(t, 0)).toBeGreaterThan(0);
     expect(m3proj(t, 1)).toBeLessThan(0);
     const pure = separableXor({ N: 30, eps: 0 });
@@ -126,11 +138,12 @@ describe('unstructured patterns', () => {
     const t = unstructured({ P: 8, N: 20, targets: 'hadamard' });
     expect(t.K).toBe(7);
     const s = signedTargets(t.targets);
-    for (let a = 0; a < 7; a++) for (let b = 0; b < 7; b++) {
-      let v = 0;
-      for (let p = 0; p < 8; p++) v += s.data[p * 7 + a] * s.data[p * 7 + b];
-      expect(v).toBe(a === b ? 8 : 0);
-    }
+    for (let a = 0; a < 7; a++)
+      for (let b = 0; b < 7; b++) {
+        let v = 0;
+        for (let p = 0; p < 8; p++) v += s.data[p * 7 + a] * s.data[p * 7 + b];
+        expect(v).toBe(a === b ? 8 : 0);
+      }
   });
   it('rejects a bad dichotomy', () => {
     expect(() => unstructured({ P: 4, targets: { positive: [0, 4] } })).toThrow(/targets.positive/);
@@ -138,15 +151,25 @@ describe('unstructured patterns', () => {
 });
 
 describe('sweep grid', () => {
-  const make = (alignments: number[], seed = 5) => sweepRuns({
-    seed,
-    grid: { alignment: alignments, activation: ['tanh', 'relu'] as const },
-    seeds: 3,
-    run: (p, s) => ({ task: alignedParity({ d: 2, k: 2, alignment: p.alignment, seed: s.task }), network: { activation: p.activation }, training: { epochs: 1, samples: 10, batch: 5 } }),
-  });
+  const make = (alignments: number[], seed = 5) =>
+    sweepRuns({
+      seed,
+      grid: { alignment: alignments, activation: ['tanh', 'relu'] as const },
+      seeds: 3,
+      run: (p, s) => ({
+        task: alignedParity({ d: 2, k: 2, alignment: p.alignment, seed: s.task }),
+        network: { activation: p.activation },
+        training: { epochs: 1, samples: 10, batch: 5 },
+      }),
+    });
   it('visits the cartesian product, last key fastest, with a run per seed', () => {
     expect(gridPoints({ a: [1, 2], b: ['x', 'y', 'z'] })).toEqual([
-      { a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 1, b: 'z' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }, { a: 2, b: 'z' },
+      { a: 1, b: 'x' },
+      { a: 1, b: 'y' },
+      { a: 1, b: 'z' },
+      { a: 2, b: 'x' },
+      { a: 2, b: 'y' },
+      { a: 2, b: 'z' },
     ]);
     const runs = make([0, 0.5]);
     expect(runs).toHaveLength(12);
@@ -169,12 +192,22 @@ describe('sweep grid', () => {
     let emitted = 0;
     const src = sweep({
       grid: { activation: ['tanh', 'swish'] },
-      run: (p) => ({ task: alignedParity({ d: 2, k: 2, alignment: 0.5 }), network: { activation: p.activation as 'tanh' } }),
+      run: (p) => ({
+        task: alignedParity({ d: 2, k: 2, alignment: 0.5 }),
+        network: { activation: p.activation as 'tanh' },
+      }),
     });
-    await expect(lastValueFrom(src.pipe(toArray()), { defaultValue: [] }).then((a) => { emitted = a.length; }))
-      .rejects.toThrow(/network.activation: received "swish"; accepted: 'tanh', 'relu'/);
+    await expect(
+      lastValueFrom(src.pipe(toArray()), { defaultValue: [] }).then((a) => {
+        emitted = a.length;
+      }),
+    ).rejects.toThrow(/network.activation: received "swish"; accepted: 'tanh', 'relu'/);
     expect(emitted).toBe(0);
-    expect(() => sweepRuns({ grid: { w: [10, 0] }, run: (p) => ({ task: alignedParity({ d: 2, k: 2, alignment: 0.5 }), network: { width: p.w } }) }))
-      .toThrow(/network.width: received 0; accepted: an integer >= 1/);
+    expect(() =>
+      sweepRuns({
+        grid: { w: [10, 0] },
+        run: (p) => ({ task: alignedParity({ d: 2, k: 2, alignment: 0.5 }), network: { width: p.w } }),
+      }),
+    ).toThrow(/network.width: received 0; accepted: an integer >= 1/);
   });
 });

@@ -4,4 +4,11 @@ import { definePipeline } from '../src/index.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 
 const tiny = tinyPipeline({ name: 'stalled' });
-export default definePipeline({ ...tiny, summary: undefined, process: () => () => new Observable(() => { /* never emits, never completes */ }) });
+export default definePipeline({
+  ...tiny,
+  summary: undefined,
+  process: () => () =>
+    new Observable(() => {
+      /* never emits, never completes */
+    }),
+});

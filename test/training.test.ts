@@ -26,19 +26,31 @@ function data(n: number, N: number, K: number, seed: number) {
 /** A float64 copy of the parameters (the forward pass reads any typed array). */
 function f64(p: NetworkParams): NetworkParams {
   return {
-    ...p, W: Float64Array.from(p.W), b1: Float64Array.from(p.b1), J: Float64Array.from(p.J), b2: Float64Array.from(p.b2),
+    ...p,
+    W: Float64Array.from(p.W),
+    b1: Float64Array.from(p.b1),
+    J: Float64Array.from(p.J),
+    b2: Float64Array.from(p.b2),
     layers: p.layers?.map((l) => ({ W: Float64Array.from(l.W), b: Float64Array.from(l.b) })),
   } as unknown as NetworkParams;
 }
 
 describe('the ensemble training step', () => {
   const cases: Array<[ActivationSpec, 'frozen' | 'trained', number]> = [
-    ['tanh', 'frozen', 1], ['relu', 'frozen', 1], ['tanh', 'trained', 1], [{ name: 'softplus', beta: 2 }, 'trained', 1], ['gelu', 'frozen', 1],
-    ['tanh', 'trained', 3], ['relu', 'frozen', 2],
+    ['tanh', 'frozen', 1],
+    ['relu', 'frozen', 1],
+    ['tanh', 'trained', 1],
+    [{ name: 'softplus', beta: 2 }, 'trained', 1],
+    ['gelu', 'frozen', 1],
+    ['tanh', 'trained', 3],
+    ['relu', 'frozen', 2],
   ];
   for (const [spec, readout, depth] of cases) {
     it(`gradients match a float64 finite-difference check (${JSON.stringify(spec)}, ${readout} readout, depth ${depth})`, () => {
-      const N = 6, H = 5, K = 2, n = 16;
+      const N = 6,
+        H = 5,
+        K = 2,
+        n = 16;
       const act = resolveActivation(spec);
       const init = { weightScale: 1, readoutScale: 1, biasScale: 1 };
       const params = [initialParams(1, N, H, K, init, depth), initialParams(2, N, H, K, init, depth)];
@@ -56,9 +68,17 @@ describe('the ensemble training step', () => {
         const loss = (q: NetworkParams) => evaluate(q, act, X, Y).loss;
         expect(grads[s].loss).toBeCloseTo(loss(p), 5);
         const keys: Array<'W' | 'b1' | 'J' | 'b2'> = readout === 'trained' ? ['W', 'b1', 'J', 'b2'] : ['W', 'b1', 'b2'];
-        const pairs: Array<[Float64Array, Float32Array]> = keys.map((key) => [p[key] as unknown as Float64Array, grads[s][key]!]);
+        const pairs: Array<[Float64Array, Float32Array]> = keys.map((key) => [
+          p[key] as unknown as Float64Array,
+          grads[s][key]!,
+        ]);
         expect(grads[s].layers?.length ?? 0).toBe(depth - 1);
-        p.layers?.forEach((l, li) => pairs.push([l.W as unknown as Float64Array, grads[s].layers![li].W], [l.b as unknown as Float64Array, grads[s].layers![li].b]));
+        p.layers?.forEach((l, li) => {
+          pairs.push(
+            [l.W as unknown as Float64Array, grads[s].layers![li].W],
+            [l.b as unknown as Float64Array, grads[s].layers![li].b],
+          );
+        });
         for (const [arr, g] of pairs) {
           let maxAbs = 0;
           for (const v of g) maxAbs = Math.max(maxAbs, Math.abs(v));
@@ -80,15 +100,38 @@ describe('the ensemble training step', () => {
   }
 });
 
-function runsFor(opts: { activation?: ActivationSpec; seeds?: number; epochs?: number; lr?: number; readout?: 'frozen' | 'trained'; every?: number; depth?: number; optimizer?: 'sgd' | 'adam' } = {}): RunSpec[] {
+function runsFor(
+  opts: {
+    activation?: ActivationSpec;
+    seeds?: number;
+    epochs?: number;
+    lr?: number;
+    readout?: 'frozen' | 'trained';
+    every?: number;
+    depth?: number;
+    optimizer?: 'sgd' | 'adam';
+  } = {},
+): RunSpec[] {
   return sweepRuns({
     seed: 11,
     grid: { alignment: [0.5] },
     seeds: opts.seeds ?? 3,
     run: (p, s) => ({
       task: alignedParity({ d: 3, k: 3, alignment: p.alignment, N: 20, sigma: 0.5, seed: s.task }),
-      network: { activation: opts.activation ?? 'tanh', width: 16, readout: opts.readout ?? 'frozen', depth: opts.depth ?? 1 },
-      training: { lr: opts.lr ?? 0.2, batch: 32, samples: 400, epochs: opts.epochs ?? 8, checkpoints: { every: opts.every ?? 13 }, optimizer: opts.optimizer ?? 'sgd' },
+      network: {
+        activation: opts.activation ?? 'tanh',
+        width: 16,
+        readout: opts.readout ?? 'frozen',
+        depth: opts.depth ?? 1,
+      },
+      training: {
+        lr: opts.lr ?? 0.2,
+        batch: 32,
+        samples: 400,
+        epochs: opts.epochs ?? 8,
+        checkpoints: { every: opts.every ?? 13 },
+        optimizer: opts.optimizer ?? 'sgd',
+      },
     }),
   });
 }
@@ -108,7 +151,8 @@ describe.each(['kernel', 'tfjs'])('trainEnsemble on the %s engine', (engine) => 
     for (const activation of ['tanh', 'relu'] as const) {
       const { checkpoints } = await collect(runsFor({ activation }), undefined, engine);
       for (const c of checkpoints) expect(c.engine).toBe(engine);
-      const first = checkpoints[0], last = checkpoints.at(-1)!;
+      const first = checkpoints[0],
+        last = checkpoints.at(-1)!;
       expect(first.step).toBe(0);
       expect(last.step).toBe(8 * 13);
       for (let s = 0; s < 3; s++) {
@@ -123,7 +167,14 @@ describe.each(['kernel', 'tfjs'])('trainEnsemble on the %s engine', (engine) => 
     const task = runs[0].task;
     const batch = task.sample(400, runs[0].data_seed);
     const X = { rows: 400, cols: task.N, data: Float64Array.from(batch.x) };
-    const Y = { rows: 400, cols: 3, data: Float64Array.from({ length: 1200 }, (_, i) => task.targets.data[batch.conditions[Math.floor(i / 3)] * 3 + (i % 3)]) };
+    const Y = {
+      rows: 400,
+      cols: 3,
+      data: Float64Array.from(
+        { length: 1200 },
+        (_, i) => task.targets.data[batch.conditions[Math.floor(i / 3)] * 3 + (i % 3)],
+      ),
+    };
     const last = checkpoints.at(-1)!;
     for (const m of last.members) {
       const ref = evaluate(f64(m.params), resolveActivation('tanh'), X, Y);
@@ -132,22 +183,32 @@ describe.each(['kernel', 'tfjs'])('trainEnsemble on the %s engine', (engine) => 
     }
   });
   it.runIf(engine === 'tfjs')('trains deep networks with Adam: the loss falls', async () => {
-    const { checkpoints } = await collect(runsFor({ depth: 3, readout: 'trained', optimizer: 'adam', lr: 0.01, epochs: 6 }));
-    const first = checkpoints[0], last = checkpoints.at(-1)!;
+    const { checkpoints } = await collect(
+      runsFor({ depth: 3, readout: 'trained', optimizer: 'adam', lr: 0.01, epochs: 6 }),
+    );
+    const first = checkpoints[0],
+      last = checkpoints.at(-1)!;
     for (let s = 0; s < 3; s++) expect(last.members[s].loss).toBeLessThan(0.5 * first.members[s].loss);
     expect(last.members[0].params.layers).toHaveLength(2);
   });
   it('gives a network the same weights in an ensemble as alone (same seed, same batches), also deep and with Adam', async () => {
-    const cases = [['frozen', 1, 'sgd'], ['trained', 1, 'sgd'], ['trained', 2, 'adam']] as const;
+    const cases = [
+      ['frozen', 1, 'sgd'],
+      ['trained', 1, 'sgd'],
+      ['trained', 2, 'adam'],
+    ] as const;
     for (const [readout, depth, optimizer] of cases.filter((c) => engine === 'tfjs' || c[1] === 1)) {
       const runs = runsFor({ seeds: 3, epochs: 3, readout, depth, optimizer, lr: optimizer === 'adam' ? 0.01 : 0.2 });
       const together = (await collect(runs, undefined, engine)).checkpoints.at(-1)!;
       const alone = (await collect([runs[1]], undefined, engine)).checkpoints.at(-1)!;
-      const a = together.members[1].params, b = alone.members[0].params;
+      const a = together.members[1].params,
+        b = alone.members[0].params;
       const arrays = (p: NetworkParams) => [p.W, p.b1, p.J, p.b2, ...(p.layers ?? []).flatMap((l) => [l.W, l.b])];
       const [xa, xb] = [arrays(a), arrays(b)];
       expect(xa).toHaveLength(xb.length);
-      xa.forEach((arr, k) => { for (let i = 0; i < arr.length; i++) expect(Math.abs(arr[i] - xb[k][i])).toBeLessThan(1e-5); });
+      xa.forEach((arr, k) => {
+        for (let i = 0; i < arr.length; i++) expect(Math.abs(arr[i] - xb[k][i])).toBeLessThan(1e-5);
+      });
     }
   });
   it('does not leak tensors across steps or after training', async () => {
@@ -160,7 +221,9 @@ describe.each(['kernel', 'tfjs'])('trainEnsemble on the %s engine', (engine) => 
   });
   it('a 100-network ensemble does not grow memory step over step (tensors and RSS)', async () => {
     const runs = sweepRuns({
-      seed: 3, grid: { a: [1] }, seeds: 100,
+      seed: 3,
+      grid: { a: [1] },
+      seeds: 100,
       run: (_p, s) => ({
         task: alignedParity({ d: 3, k: 3, alignment: 0.5, N: 100, seed: s.task }),
         network: { activation: 'tanh', width: 32 },
@@ -169,7 +232,14 @@ describe.each(['kernel', 'tfjs'])('trainEnsemble on the %s engine', (engine) => 
     });
     const tensors: number[] = [];
     const rss: number[] = [];
-    await collect(runs, () => { tensors.push(tf.memory().numTensors); rss.push(process.memoryUsage().rss / 2 ** 20); }, engine);
+    await collect(
+      runs,
+      () => {
+        tensors.push(tf.memory().numTensors);
+        rss.push(process.memoryUsage().rss / 2 ** 20);
+      },
+      engine,
+    );
     // 16 epochs × 20 steps = 320 steps of 100 networks.
     expect(tensors).toHaveLength(16);
     expect(new Set(tensors).size).toBe(1);
@@ -192,7 +262,10 @@ describe('NaN isolation in the tfjs ensemble', () => {
     it(`a network with NaN weights leaves the others' updates exactly as without it (${readout} readout)`, async () => {
       await initBackend('wasm');
       const act = resolveActivation('tanh');
-      const N = 6, H = 5, K = 2, n = 16;
+      const N = 6,
+        H = 5,
+        K = 2,
+        n = 16;
       const init = { weightScale: 1, readoutScale: 1, biasScale: 1 };
       const [a, b, c] = [1, 2, 3].map((seed) => initialParams(seed, N, H, K, init));
       const broken = { ...b, W: b.W.slice() };
@@ -211,7 +284,10 @@ describe('NaN isolation in the tfjs ensemble', () => {
       const without = train([a, c]);
       tf.dispose([x1, yt]);
       expect(withNaN[1].W.some((v) => Number.isNaN(v))).toBe(true);
-      for (const [i, j] of [[0, 0], [2, 1]]) {
+      for (const [i, j] of [
+        [0, 0],
+        [2, 1],
+      ]) {
         for (const key of ['W', 'b1', 'J', 'b2'] as const) {
           expect(withNaN[i][key].every(Number.isFinite), `${key} of network ${i}`).toBe(true);
           expect(Array.from(withNaN[i][key])).toEqual(Array.from(without[j][key]));

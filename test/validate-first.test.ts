@@ -7,7 +7,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipe } from 'rxjs';
-import { definePipeline, geometry, probe, runPipeline, train, type MetricRequest, type Pipeline } from '../src/index.js';
+import {
+  definePipeline,
+  geometry,
+  probe,
+  runPipeline,
+  train,
+  type MetricRequest,
+  type Pipeline,
+} from '../src/index.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 
 const out = mkdtempSync(join(tmpdir(), 'geomstream-validate-'));
@@ -39,15 +47,44 @@ beforeAll(async () => {
 });
 
 const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
-  ['a misspelt metric', () => runPipeline(withGeometry({ metrics: ['kernal_alignment'] }), { out }), /metrics\[0\]: received "kernal_alignment"/],
-  ['classifier: 5', () => runPipeline(withGeometry({ metrics: [{ name: 'ccgp', classifier: 5 } as MetricRequest] }), { out }), /metrics\[0\].classifier: received 5/],
-  ["folds: 'five'", () => runPipeline(withGeometry({ metrics: [{ name: 'sd', folds: 'five' } as MetricRequest] }), { out }), /metrics\[0\].folds: received "five"/],
-  ["steps: 'sometimes'", () => runPipeline(withGeometry({ metrics: [{ name: 'ps', steps: 'sometimes' } as unknown as MetricRequest] }), { out }), /metrics\[0\].steps: received "sometimes"/],
+  [
+    'a misspelt metric',
+    () => runPipeline(withGeometry({ metrics: ['kernal_alignment'] }), { out }),
+    /metrics\[0\]: received "kernal_alignment"/,
+  ],
+  [
+    'classifier: 5',
+    () => runPipeline(withGeometry({ metrics: [{ name: 'ccgp', classifier: 5 } as MetricRequest] }), { out }),
+    /metrics\[0\].classifier: received 5/,
+  ],
+  [
+    "folds: 'five'",
+    () => runPipeline(withGeometry({ metrics: [{ name: 'sd', folds: 'five' } as MetricRequest] }), { out }),
+    /metrics\[0\].folds: received "five"/,
+  ],
+  [
+    "steps: 'sometimes'",
+    () =>
+      runPipeline(withGeometry({ metrics: [{ name: 'ps', steps: 'sometimes' } as unknown as MetricRequest] }), { out }),
+    /metrics\[0\].steps: received "sometimes"/,
+  ],
   ['geometry({ workers: 0 })', () => runPipeline(withGeometry({ workers: 0 }), { out }), /workers: received 0/],
-  ['--workers 1000', () => runPipeline(base, { out, workers: 1000 }), /workers: received 1000; accepted: an integer >= 1 and <= 64/],
-  ["a pipeline named '../victim'", () => runPipeline(withGeometry({}, '../victim'), { out: join(out, 'inner') }), /pipeline.name: received "..\/victim"/],
+  [
+    '--workers 1000',
+    () => runPipeline(base, { out, workers: 1000 }),
+    /workers: received 1000; accepted: an integer >= 1 and <= 64/,
+  ],
+  [
+    "a pipeline named '../victim'",
+    () => runPipeline(withGeometry({}, '../victim'), { out: join(out, 'inner') }),
+    /pipeline.name: received "..\/victim"/,
+  ],
   ['an unknown format', () => runPipeline(base, { out, formats: ['csv' as never] }), /formats: received "csv"/],
-  ['an unknown snapshot format', () => runPipeline(base, { out, snapshots: 'pickle' as never }), /snapshots: received "pickle"/],
+  [
+    'an unknown snapshot format',
+    () => runPipeline(base, { out, snapshots: 'pickle' as never }),
+    /snapshots: received "pickle"/,
+  ],
 ];
 
 describe('a rejected pipeline leaves the folder byte-identical', () => {

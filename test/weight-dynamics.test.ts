@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipe } from 'rxjs';
 import {
-  neuronAxes, projectNeuron, readoutError, expectedLoss, expectedGradient, expectedGradientField, gaussHermite, smoothing,
+  neuronAxes,
+  projectNeuron,
+  readoutError,
+  expectedLoss,
+  expectedGradient,
+  expectedGradientField,
+  gaussHermite,
+  smoothing,
 } from '../src/metrics/index.js';
 import { resolveActivation } from '../src/activations.js';
 import { normalCdf } from '../src/maths/special.js';
@@ -12,10 +19,19 @@ import { definePipeline, runPipeline, sweep, train, unstructured, weightDynamics
 import { queryResults } from '../src/query/index.js';
 import type { Matrix } from '../src/types.js';
 
-const m = (rows: number[][]): Matrix => ({ rows: rows.length, cols: rows[0].length, data: Float64Array.from(rows.flat()) });
+const m = (rows: number[][]): Matrix => ({
+  rows: rows.length,
+  cols: rows[0].length,
+  data: Float64Array.from(rows.flat()),
+});
 // The classic setting in 4 dimensions: conditions at ±e1 ± e2 (+ offsets), target {0, 3} vs {1, 2},
 // with the target also linearly present along e4 (so the inter-class axis u is not zero).
-const means = m([[1, 1, 0.3, 0.5], [1, -1, 0, 0.2], [-1, 1, 0, -0.2], [-1, -1, -0.3, 0.5]]);
+const means = m([
+  [1, 1, 0.3, 0.5],
+  [1, -1, 0, 0.2],
+  [-1, 1, 0, -0.2],
+  [-1, -1, -0.3, 0.5],
+]);
 const targets = m([[1], [0], [0], [1]]);
 const J = [0.8];
 
@@ -26,7 +42,9 @@ describe('neuron axes on a hand-made case', () => {
     expect(Array.from(e)).toEqual([0.4, -0.4, -0.4, 0.4]);
     const u = [0, 1, 2, 3].map((j) => [0, 1, 2, 3].reduce((s, p) => s + e[p] * means.data[p * 4 + j], 0));
     // By hand: u = 0.4 · (mu0 − mu1 − mu2 + mu3) = (0, 0, 0, 0.4).
-    u.forEach((v, j) => expect(v).toBeCloseTo([0, 0, 0, 0.4][j], 12));
+    u.forEach((v, j) => {
+      expect(v).toBeCloseTo([0, 0, 0, 0.4][j], 12);
+    });
     const pr = projectNeuron(u, 0, axes, means);
     expect(pr.intra).toBeCloseTo(0, 12);
     expect(pr.inter).toBeCloseTo(Math.hypot(...u), 12);
@@ -38,7 +56,8 @@ describe('neuron axes on a hand-made case', () => {
     const w = [1, 0, 0, 2];
     const pr = projectNeuron(w, 0, axes, means);
     expect(pr.inter).toBeCloseTo(2, 12);
-    const a = 2 / Math.hypot(2, 2, 0.6), b = 1 / Math.SQRT2; // w on the two unit intra axes
+    const a = 2 / Math.hypot(2, 2, 0.6),
+      b = 1 / Math.SQRT2; // w on the two unit intra axes
     expect(pr.intra).toBeCloseTo(Math.hypot(a, b), 12);
     expect(pr.norm).toBeCloseTo(Math.sqrt(5), 12);
     const comps = [...pr.intraComponents].map(Math.abs).sort((x, y) => x - y);
@@ -65,7 +84,12 @@ describe('neuron axes on a hand-made case', () => {
     expect(projectNeuron(w, 10, axes, means).activeConditions).toEqual([0, 1, 2, 3]);
   });
   it('aligned parity with k = d has no intra-class axis (every condition its own label)', () => {
-    const t = m([[0, 0], [1, 0], [0, 1], [1, 1]]);
+    const t = m([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
     expect(neuronAxes(means, t, [1, 1]).intra).toHaveLength(0);
   });
 });
@@ -84,13 +108,20 @@ describe('the expected-gradient field', () => {
       const act = resolveActivation(name);
       const sm = smoothing(act.f, act.df, { relu: name === 'relu' });
       const e = readoutError(J, targets);
-      const sigma = 0.7, b = 0.1;
-      for (const w of [[0.3, -0.2, 0.5, 0.1], [1.2, 0.4, -0.3, 0.8], [-0.5, 0.9, 0.2, -0.4]]) {
+      const sigma = 0.7,
+        b = 0.1;
+      for (const w of [
+        [0.3, -0.2, 0.5, 0.1],
+        [1.2, 0.4, -0.3, 0.8],
+        [-0.5, 0.9, 0.2, -0.4],
+      ]) {
         const g = expectedGradient(w, b, e, means, sigma, sm);
         for (let j = 0; j < 4; j++) {
           const h = 1e-6;
-          const up = w.slice(); up[j] += h;
-          const down = w.slice(); down[j] -= h;
+          const up = w.slice();
+          up[j] += h;
+          const down = w.slice();
+          down[j] -= h;
           const fd = (expectedLoss(up, b, e, means, sigma, sm) - expectedLoss(down, b, e, means, sigma, sm)) / (2 * h);
           expect(g[j]).toBeCloseTo(fd, 6);
         }
@@ -108,7 +139,11 @@ describe('the expected-gradient field', () => {
     const act = resolveActivation('relu');
     const closed = smoothing(act.f, act.df, { relu: true });
     const quad = smoothing(act.f, act.df, { points: 150 });
-    for (const [c, s] of [[0.3, 1], [-0.5, 0.4], [1.2, 2]]) {
+    for (const [c, s] of [
+      [0.3, 1],
+      [-0.5, 0.4],
+      [1.2, 2],
+    ]) {
       expect(Math.abs(quad.f(c, s) - closed.f(c, s))).toBeLessThan(2e-3);
       expect(Math.abs(quad.df(c, s) - closed.df(c, s))).toBeLessThan(0.06);
     }
@@ -122,21 +157,35 @@ describe('weightDynamics in a pipeline, read back with DuckDB', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
   const pipeline = definePipeline({
     name: 'wd',
-    runs: () => sweep({
-      grid: { activation: ['tanh', 'relu'] as const },
-      seeds: 2,
-      run: (p, s) => ({
-        task: unstructured({ P: 4, N: 20, sigma: 0.5, seed: s.task }),
-        network: { activation: p.activation, width: 6 },
-        training: { lr: 0.1, batch: 50, samples: 200, epochs: 2, checkpoints: { steps: [2] } },
+    runs: () =>
+      sweep({
+        grid: { activation: ['tanh', 'relu'] as const },
+        seeds: 2,
+        run: (p, s) => ({
+          task: unstructured({ P: 4, N: 20, sigma: 0.5, seed: s.task }),
+          network: { activation: p.activation, width: 6 },
+          training: { lr: 0.1, batch: 50, samples: 200, epochs: 2, checkpoints: { steps: [2] } },
+        }),
       }),
-    }),
     process: (ctx) => pipe(train(ctx.train), weightDynamics({ field: { neurons: [0, 5], size: 5 } })),
   });
   it('writes neurons/ and field/ with the contract columns', async () => {
     const res = await runPipeline(pipeline, { out });
     const n = await queryResults(res.dir, 'SELECT * FROM neurons ORDER BY run_id, step, neuron');
-    expect(n.columns).toEqual(['run_id', 'step', 'epoch', 'layer', 'neuron', 'inter', 'intra', 'intra_1', 'intra_2', 'norm', 'active_conditions', 'n_active']);
+    expect(n.columns).toEqual([
+      'run_id',
+      'step',
+      'epoch',
+      'layer',
+      'neuron',
+      'inter',
+      'intra',
+      'intra_1',
+      'intra_2',
+      'norm',
+      'active_conditions',
+      'n_active',
+    ]);
     // 4 runs × checkpoints {0, 2, 8} × 6 neurons.
     expect(n.rows).toHaveLength(4 * 3 * 6);
     for (const r of n.rows) {
@@ -144,15 +193,22 @@ describe('weightDynamics in a pipeline, read back with DuckDB', () => {
       expect((r.active_conditions as number[]).length).toBe(r.n_active);
       expect(Math.hypot(r.intra_1 as number, r.intra_2 as number)).toBeCloseTo(r.intra as number, 9);
     }
-    const f = await queryResults(res.dir, 'SELECT run_id, step, neuron, count(*)::INTEGER AS n FROM field GROUP BY ALL ORDER BY ALL');
+    const f = await queryResults(
+      res.dir,
+      'SELECT run_id, step, neuron, count(*)::INTEGER AS n FROM field GROUP BY ALL ORDER BY ALL',
+    );
     // Replicate 0 of each activation, step 0, neurons 0 and 5, 5 × 5 grid.
     expect(f.rows).toEqual([
-      { run_id: 'activation=relu,replicate=0', step: 0, neuron: 0, n: 25 }, { run_id: 'activation=relu,replicate=0', step: 0, neuron: 5, n: 25 },
-      { run_id: 'activation=tanh,replicate=0', step: 0, neuron: 0, n: 25 }, { run_id: 'activation=tanh,replicate=0', step: 0, neuron: 5, n: 25 },
+      { run_id: 'activation=relu,replicate=0', step: 0, neuron: 0, n: 25 },
+      { run_id: 'activation=relu,replicate=0', step: 0, neuron: 5, n: 25 },
+      { run_id: 'activation=tanh,replicate=0', step: 0, neuron: 0, n: 25 },
+      { run_id: 'activation=tanh,replicate=0', step: 0, neuron: 5, n: 25 },
     ]);
   });
   it('rejects bad field options before work starts', () => {
-    expect(() => weightDynamics({ field: { steps: 'middle' as never } })).toThrow(/field.steps: received "middle"; accepted: 'first', 'final', 'all'/);
+    expect(() => weightDynamics({ field: { steps: 'middle' as never } })).toThrow(
+      /field.steps: received "middle"; accepted: 'first', 'final', 'all'/,
+    );
     expect(() => weightDynamics({ field: { size: 1 } })).toThrow(/field.size: received 1/);
   });
 });

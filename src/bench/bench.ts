@@ -12,7 +12,16 @@ import { initBackend } from '../engine/backend.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { engineChoice } from '../engine/training.js';
 import { runIngest, runIngestWatch, writeIngestProblem } from './ingest.js';
-import { WORKLOADS, flopsPerNetworkStep, runTrain, metricsProblem, writeMetricsProblem, allMetrics, type Workload, type IngestWorkload } from './workloads.js';
+import {
+  WORKLOADS,
+  flopsPerNetworkStep,
+  runTrain,
+  metricsProblem,
+  writeMetricsProblem,
+  allMetrics,
+  type Workload,
+  type IngestWorkload,
+} from './workloads.js';
 import { ConfigError } from '../errors.js';
 
 export interface BenchOptions {
@@ -50,12 +59,19 @@ export interface BenchResult {
   workers: number;
 }
 
-const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 function referenceScript(name: string): string {
   // From src/bench (sources) or dist/bench (build), the references live in <package>/bench/reference.
   const here = fileURLToPath(new URL('.', import.meta.url));
-  for (const dir of [join(here, '..', '..', 'bench', 'reference'), join(here, '..', '..', '..', 'bench', 'reference')]) {
+  for (const dir of [
+    join(here, '..', '..', 'bench', 'reference'),
+    join(here, '..', '..', '..', 'bench', 'reference'),
+  ]) {
     if (existsSync(join(dir, name))) return join(dir, name);
   }
   throw new Error(`bench: reference script ${name} not found`);
@@ -64,7 +80,11 @@ function referenceScript(name: string): string {
 function python(args: string[]): Record<string, unknown> | null {
   const res = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (res.status !== 0) return null;
-  try { return JSON.parse(res.stdout.trim().split('\n').pop()!); } catch { return null; }
+  try {
+    return JSON.parse(res.stdout.trim().split('\n').pop()!);
+  } catch {
+    return null;
+  }
 }
 
 /** Whether python3 has the modules a reference needs. */
@@ -72,11 +92,20 @@ export function pythonHas(modules: string[]): boolean {
   return spawnSync('python3', ['-c', `import ${modules.join(', ')}`]).status === 0;
 }
 
-async function benchOne(w: Workload, repeats: number, withReference: boolean, backend: string, pool: WorkerPool | null, engine?: string): Promise<BenchResult> {
+async function benchOne(
+  w: Workload,
+  repeats: number,
+  withReference: boolean,
+  backend: string,
+  pool: WorkerPool | null,
+  engine?: string,
+): Promise<BenchResult> {
   const workers = pool?.size ?? 1;
   const ours: number[] = [];
   const refs: Record<string, number[]> = {};
-  const add = (k: string, v: number | null | undefined) => { if (typeof v === 'number' && Number.isFinite(v)) (refs[k] ??= []).push(v); };
+  const add = (k: string, v: number | null | undefined) => {
+    if (typeof v === 'number' && Number.isFinite(v)) (refs[k] ??= []).push(v);
+  };
   if (w.kind === 'train') {
     const torch = withReference && pythonHas(['torch']);
     const script = torch ? referenceScript('train_reference.py') : '';
@@ -85,16 +114,30 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
       const run = await runTrain(w, pool, engine);
       ours.push(run.netStepsPerSec);
       used = run.engine;
-      if (torch) for (const mode of ['loop', 'batched']) {
-        add(`pytorch-${mode}`, python([script, mode, String(w.networks), String(w.width), String(w.bits), String(w.epochs)])?.netStepsPerSec as number);
-      }
+      if (torch)
+        for (const mode of ['loop', 'batched']) {
+          add(
+            `pytorch-${mode}`,
+            python([script, mode, String(w.networks), String(w.width), String(w.bits), String(w.epochs)])
+              ?.netStepsPerSec as number,
+          );
+        }
     }
     const value = median(ours);
-    const reference = Object.fromEntries(['pytorch-loop', 'pytorch-batched'].map((k) => [k, refs[k] ? median(refs[k]) : null]));
+    const reference = Object.fromEntries(
+      ['pytorch-loop', 'pytorch-batched'].map((k) => [k, refs[k] ? median(refs[k]) : null]),
+    );
     return {
-      workload: w.name, backend, engine: used, netStepsPerSec: value, gflops: (value * flopsPerNetworkStep(w)) / 1e9,
-      peakRssMB: process.resourceUsage().maxRSS / 1024, reference,
-      ratio: Object.fromEntries(Object.entries(reference).map(([k, v]) => [k, v ? value / v : null])), repeats, workers,
+      workload: w.name,
+      backend,
+      engine: used,
+      netStepsPerSec: value,
+      gflops: (value * flopsPerNetworkStep(w)) / 1e9,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      reference,
+      ratio: Object.fromEntries(Object.entries(reference).map(([k, v]) => [k, v ? value / v : null])),
+      repeats,
+      workers,
     };
   }
   if (w.kind === 'ingest') return benchIngest(w, repeats, withReference, backend, pool);
@@ -108,7 +151,11 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
       const t0 = performance.now();
       await allMetrics(problem, w.classifier, pool);
       ours.push((performance.now() - t0) / 1000);
-      if (sk) add('numpy-sklearn', python([referenceScript('metrics_reference.py'), file, '1', w.classifier])?.seconds as number);
+      if (sk)
+        add(
+          'numpy-sklearn',
+          python([referenceScript('metrics_reference.py'), file, '1', w.classifier])?.seconds as number,
+        );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -116,40 +163,74 @@ async function benchOne(w: Workload, repeats: number, withReference: boolean, ba
   const value = median(ours);
   const reference = { 'numpy-sklearn': refs['numpy-sklearn'] ? median(refs['numpy-sklearn']) : null };
   return {
-    workload: w.name, backend, seconds: value, peakRssMB: process.resourceUsage().maxRSS / 1024, reference,
+    workload: w.name,
+    backend,
+    seconds: value,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    reference,
     // For times, faster is smaller: ratio = reference time / our time, so > 1 still means we are faster.
-    ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null }, repeats, workers,
+    ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null },
+    repeats,
+    workers,
   };
 }
 
 /** The ingestion workloads: a folder read through (vs the Python path), or a watched folder (latency, RSS). */
-async function benchIngest(w: IngestWorkload, repeats: number, withReference: boolean, backend: string, pool: WorkerPool | null): Promise<BenchResult> {
+async function benchIngest(
+  w: IngestWorkload,
+  repeats: number,
+  withReference: boolean,
+  backend: string,
+  pool: WorkerPool | null,
+): Promise<BenchResult> {
   const workers = pool?.size ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'geomstream-bench-ingest-'));
   try {
     if (w.watch) {
       const r = await runIngestWatch(dir, w.files, w.interval ?? 50);
-      process.stderr.write(`bench: ${w.name}: latency rename → row median ${r.medianMs.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms; RSS over the run ${r.rssMB.map((v) => v.toFixed(0)).join(', ')} MB\n`);
+      process.stderr.write(
+        `bench: ${w.name}: latency rename → row median ${r.medianMs.toFixed(0)} ms, p95 ${r.p95Ms.toFixed(0)} ms; RSS over the run ${r.rssMB.map((v) => v.toFixed(0)).join(', ')} MB\n`,
+      );
       return {
-        workload: w.name, backend, seconds: r.medianMs / 1000, latencyMs: { median: r.medianMs, p95: r.p95Ms }, rssMB: r.rssMB,
-        peakRssMB: process.resourceUsage().maxRSS / 1024, reference: {}, ratio: {}, repeats: 1, workers: 1,
+        workload: w.name,
+        backend,
+        seconds: r.medianMs / 1000,
+        latencyMs: { median: r.medianMs, p95: r.p95Ms },
+        rssMB: r.rssMB,
+        peakRssMB: process.resourceUsage().maxRSS / 1024,
+        reference: {},
+        ratio: {},
+        repeats: 1,
+        workers: 1,
       };
     }
     const problem = writeIngestProblem(dir, w.files);
     const py = withReference && pythonHas(['numpy', 'scipy', 'sklearn', 'safetensors', 'pyarrow']);
-    const ours: number[] = [], refs: number[] = [];
+    const ours: number[] = [],
+      refs: number[] = [];
     for (let r = 0; r < repeats; r++) {
       ours.push((await runIngest(problem, join(dir, `out-${r}`), workers)).seconds);
       if (py) {
-        const res = python([referenceScript('ingest_reference.py'), problem.ckpts, problem.taskFile, join(dir, `ref-${r}.parquet`)]);
+        const res = python([
+          referenceScript('ingest_reference.py'),
+          problem.ckpts,
+          problem.taskFile,
+          join(dir, `ref-${r}.parquet`),
+        ]);
         if (typeof res?.seconds === 'number') refs.push(res.seconds);
       }
     }
     const value = median(ours);
     const ref = refs.length ? median(refs) : null;
     return {
-      workload: w.name, backend, seconds: value, peakRssMB: process.resourceUsage().maxRSS / 1024,
-      reference: { 'safetensors-numpy-sklearn': ref }, ratio: { 'safetensors-numpy-sklearn': ref ? ref / value : null }, repeats, workers,
+      workload: w.name,
+      backend,
+      seconds: value,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      reference: { 'safetensors-numpy-sklearn': ref },
+      ratio: { 'safetensors-numpy-sklearn': ref ? ref / value : null },
+      repeats,
+      workers,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -178,14 +259,26 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> 
     await pool?.close();
   }
   if (!options.json) {
-    console.log(`\nmachine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; backend ${backend}; training in ${workers} worker(s); medians of ${repeats}\n`);
+    console.log(
+      `\nmachine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; backend ${backend}; training in ${workers} worker(s); medians of ${repeats}\n`,
+    );
     for (const r of results) {
       if (r.latencyMs) {
-        console.log(`${r.workload.padEnd(8)} latency rename → row: median ${r.latencyMs.median.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms; RSS over the run ${r.rssMB!.map((v) => v.toFixed(0)).join(' → ')} MB`);
+        console.log(
+          `${r.workload.padEnd(8)} latency rename → row: median ${r.latencyMs.median.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms; RSS over the run ${r.rssMB!.map((v) => v.toFixed(0)).join(' → ')} MB`,
+        );
         continue;
       }
-      const ours = r.netStepsPerSec !== undefined ? `${r.netStepsPerSec.toFixed(0)} network-steps/s (${r.gflops!.toFixed(1)} GFLOP/s, ${r.engine} engine)` : `${r.seconds!.toFixed(2)} s`;
-      const refs = Object.entries(r.reference).map(([k, v]) => `${k}: ${v === null ? 'n/a' : r.netStepsPerSec !== undefined ? `${v.toFixed(0)}/s` : `${v.toFixed(2)} s`} (ours ×${r.ratio[k]?.toFixed(2) ?? 'n/a'})`).join('; ');
+      const ours =
+        r.netStepsPerSec !== undefined
+          ? `${r.netStepsPerSec.toFixed(0)} network-steps/s (${r.gflops!.toFixed(1)} GFLOP/s, ${r.engine} engine)`
+          : `${r.seconds!.toFixed(2)} s`;
+      const refs = Object.entries(r.reference)
+        .map(
+          ([k, v]) =>
+            `${k}: ${v === null ? 'n/a' : r.netStepsPerSec !== undefined ? `${v.toFixed(0)}/s` : `${v.toFixed(2)} s`} (ours ×${r.ratio[k]?.toFixed(2) ?? 'n/a'})`,
+        )
+        .join('; ');
       console.log(`${r.workload.padEnd(8)} geomstream ${ours}; ${refs}; peak RSS ${r.peakRssMB.toFixed(0)} MB`);
     }
   }

@@ -12,8 +12,16 @@ import { sweepRuns } from '../sources/sweep.js';
 import { alignedParity } from '../sources/aligned-parity.js';
 import { Rng } from '../random.js';
 import {
-  linearCKA, debiasedCKA, rbfCKA, rdm, compareRdms, parallelismScore,
-  participationRatio, sparsity, conditionFolds, balancedDichotomies,
+  linearCKA,
+  debiasedCKA,
+  rbfCKA,
+  rdm,
+  compareRdms,
+  parallelismScore,
+  participationRatio,
+  sparsity,
+  conditionFolds,
+  balancedDichotomies,
 } from '../metrics/index.js';
 import type { Matrix } from '../types.js';
 
@@ -57,14 +65,68 @@ export interface IngestWorkload {
 export type Workload = TrainWorkload | MetricsWorkload | IngestWorkload;
 
 export const WORKLOADS: Workload[] = [
-  { kind: 'train', name: 'W1', description: '10 networks, 100 → 128 tanh → 3 sigmoid, frozen readout, SGD lr 0.1, batch 64, 5000 samples', networks: 10, width: 128, bits: 3, epochs: 10 },
+  {
+    kind: 'train',
+    name: 'W1',
+    description: '10 networks, 100 → 128 tanh → 3 sigmoid, frozen readout, SGD lr 0.1, batch 64, 5000 samples',
+    networks: 10,
+    width: 128,
+    bits: 3,
+    epochs: 10,
+  },
   { kind: 'train', name: 'W1-wide', description: 'W1 with width 512', networks: 10, width: 512, bits: 3, epochs: 3 },
-  { kind: 'train', name: 'W1-32c', description: 'W1 on 32 conditions (d = 5, k = 5)', networks: 10, width: 128, bits: 5, epochs: 10 },
-  { kind: 'metrics', name: 'metrics', description: 'full metric set on one representation: 8 conditions, 128 units, 5000 noisy samples (SVM)', conditions: 8, units: 128, samples: 5000, classifier: 'svm' },
-  { kind: 'ingest', name: 'ingest', description: '200 safetensors checkpoints (100 → 128 tanh → 3), probed; linear/debiased CKA and RSA vs input and target, PS and CCGP per target; rows to Parquet', files: 200, watch: false },
-  { kind: 'ingest', name: 'ingest-watch', description: 'analyze --watch with kernel alignment and PS while 300 checkpoints are renamed into place every 50 ms: latency rename → row, RSS', files: 300, watch: true, interval: 50 },
-  { kind: 'ingest', name: 'ingest-watch-10k', description: 'the same over 10,000 checkpoints (every 10 ms): RSS stays flat', files: 10_000, watch: true, interval: 10 },
-  { kind: 'metrics', name: 'metrics-ridge', description: 'the same with the ridge classifier (vs scikit-learn RidgeClassifier)', conditions: 8, units: 128, samples: 5000, classifier: 'ridge' },
+  {
+    kind: 'train',
+    name: 'W1-32c',
+    description: 'W1 on 32 conditions (d = 5, k = 5)',
+    networks: 10,
+    width: 128,
+    bits: 5,
+    epochs: 10,
+  },
+  {
+    kind: 'metrics',
+    name: 'metrics',
+    description: 'full metric set on one representation: 8 conditions, 128 units, 5000 noisy samples (SVM)',
+    conditions: 8,
+    units: 128,
+    samples: 5000,
+    classifier: 'svm',
+  },
+  {
+    kind: 'ingest',
+    name: 'ingest',
+    description:
+      '200 safetensors checkpoints (100 → 128 tanh → 3), probed; linear/debiased CKA and RSA vs input and target, PS and CCGP per target; rows to Parquet',
+    files: 200,
+    watch: false,
+  },
+  {
+    kind: 'ingest',
+    name: 'ingest-watch',
+    description:
+      'analyze --watch with kernel alignment and PS while 300 checkpoints are renamed into place every 50 ms: latency rename → row, RSS',
+    files: 300,
+    watch: true,
+    interval: 50,
+  },
+  {
+    kind: 'ingest',
+    name: 'ingest-watch-10k',
+    description: 'the same over 10,000 checkpoints (every 10 ms): RSS stays flat',
+    files: 10_000,
+    watch: true,
+    interval: 10,
+  },
+  {
+    kind: 'metrics',
+    name: 'metrics-ridge',
+    description: 'the same with the ridge classifier (vs scikit-learn RidgeClassifier)',
+    conditions: 8,
+    units: 128,
+    samples: 5000,
+    classifier: 'ridge',
+  },
 ];
 
 /** Useful floating-point operations of one SGD step of one network (matmuls only). */
@@ -79,18 +141,31 @@ export function flopsPerNetworkStep(w: TrainWorkload, batch = 64, N = 100): numb
  * With a worker pool, the ensemble is split into one sub-ensemble per worker (a network trains to
  * the same weights in any ensemble), trained at once.
  */
-export async function runTrain(w: TrainWorkload, pool: WorkerPool | null = null, engine?: string): Promise<{ netStepsPerSec: number; seconds: number; engine: string }> {
+export async function runTrain(
+  w: TrainWorkload,
+  pool: WorkerPool | null = null,
+  engine?: string,
+): Promise<{ netStepsPerSec: number; seconds: number; engine: string }> {
   const runs = sweepRuns({
     seed: 1,
     grid: { workload: [w.name] },
     seeds: w.networks,
     run: (_p, s) => ({
-      task: alignedParity({ d: w.bits, k: w.bits, alignment: Math.sqrt(w.bits / (2 ** w.bits - 1)), N: 100, sigma: 1, seed: s.task }),
+      task: alignedParity({
+        d: w.bits,
+        k: w.bits,
+        alignment: Math.sqrt(w.bits / (2 ** w.bits - 1)),
+        N: 100,
+        sigma: 1,
+        seed: s.task,
+      }),
       network: { activation: 'tanh', width: w.width, readout: 'frozen' },
       training: { lr: 0.1, batch: 64, samples: 5000, epochs: w.epochs + 1, checkpoints: { steps: [] } },
     }),
   });
-  const parts = pool ? Array.from({ length: pool.size }, (_, i) => runs.filter((_r, k) => k % pool.size === i)).filter((p) => p.length) : [runs];
+  const parts = pool
+    ? Array.from({ length: pool.size }, (_, i) => runs.filter((_r, k) => k % pool.size === i)).filter((p) => p.length)
+    : [runs];
   // The first epoch of every part is a warm-up (kernels compile, memory grows): time from the
   // moment all parts have finished it, counting the network-steps done after that.
   let netSteps = 0;
@@ -103,10 +178,14 @@ export async function runTrain(w: TrainWorkload, pool: WorkerPool | null = null,
     } else if (started) netSteps += n;
   };
   let used = 'unknown';
-  await Promise.all(parts.map(async (part, i) => {
-    const events = pool ? pool.train(part, { onSteps: onSteps(i) }) : trainEnsemble(part, { onSteps: onSteps(i), engine });
-    for await (const ev of events) if (ev.type === 'checkpoint') used = ev.engine; // checkpoints at 0 and the end only
-  }));
+  await Promise.all(
+    parts.map(async (part, i) => {
+      const events = pool
+        ? pool.train(part, { onSteps: onSteps(i) })
+        : trainEnsemble(part, { onSteps: onSteps(i), engine });
+      for await (const ev of events) if (ev.type === 'checkpoint') used = ev.engine; // checkpoints at 0 and the end only
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   return { netStepsPerSec: netSteps / seconds, seconds, engine: used };
 }
@@ -114,27 +193,44 @@ export async function runTrain(w: TrainWorkload, pool: WorkerPool | null = null,
 /** The metrics problem: condition means, noisy samples (tanh of noisy Gaussian patterns), inputs and targets. */
 export function metricsProblem(w: MetricsWorkload, seed = 1) {
   const rng = new Rng(seed);
-  const P = w.conditions, H = w.units, per = Math.floor(w.samples / P), N = 100;
+  const P = w.conditions,
+    H = w.units,
+    per = Math.floor(w.samples / P),
+    N = 100;
   const bits = Math.log2(P);
   const latent = Array.from({ length: P }, () => Array.from({ length: H }, () => rng.normal()));
   const samples = new Float64Array(P * per * H);
   const conditions = new Int32Array(P * per);
-  for (let p = 0; p < P; p++) for (let i = 0; i < per; i++) {
-    conditions[p * per + i] = p;
-    for (let j = 0; j < H; j++) samples[(p * per + i) * H + j] = Math.tanh(latent[p][j] + 1.5 * rng.normal());
-  }
+  for (let p = 0; p < P; p++)
+    for (let i = 0; i < per; i++) {
+      conditions[p * per + i] = p;
+      for (let j = 0; j < H; j++) samples[(p * per + i) * H + j] = Math.tanh(latent[p][j] + 1.5 * rng.normal());
+    }
   const means = latent.map((r) => r.map(Math.tanh));
   const inputs = Array.from({ length: P }, () => Array.from({ length: N }, () => rng.normal()));
   const targets = Array.from({ length: P }, (_, p) => Array.from({ length: bits }, (_, i) => (p >> i) & 1));
   const folds = conditionFolds(conditions, P, 5, 0);
-  return { means, inputs, targets, samples: { rows: P * per, cols: H, data: samples } as Matrix, conditions, folds, dichotomies: balancedDichotomies(P) };
+  return {
+    means,
+    inputs,
+    targets,
+    samples: { rows: P * per, cols: H, data: samples } as Matrix,
+    conditions,
+    folds,
+    dichotomies: balancedDichotomies(P),
+  };
 }
 
 /** Write the metrics problem as JSON for the Python reference. */
 export function writeMetricsProblem(problem: ReturnType<typeof metricsProblem>, path: string): void {
   const { samples, conditions, folds, ...rest } = problem;
-  const rows = Array.from({ length: samples.rows }, (_, i) => Array.from(samples.data.subarray(i * samples.cols, (i + 1) * samples.cols)));
-  writeFileSync(path, JSON.stringify({ ...rest, samples: rows, conditions: Array.from(conditions), folds: Array.from(folds) }));
+  const rows = Array.from({ length: samples.rows }, (_, i) =>
+    Array.from(samples.data.subarray(i * samples.cols, (i + 1) * samples.cols)),
+  );
+  writeFileSync(
+    path,
+    JSON.stringify({ ...rest, samples: rows, conditions: Array.from(conditions), folds: Array.from(folds) }),
+  );
 }
 
 /**
@@ -142,12 +238,19 @@ export function writeMetricsProblem(problem: ReturnType<typeof metricsProblem>, 
  * With a worker pool, the decoding metrics (every classifier fit) run on its workers, shattering
  * dimensionality split by dichotomy; the numbers are the same.
  */
-export async function allMetrics(problem: ReturnType<typeof metricsProblem>, classifier: 'svm' | 'ridge' = 'svm', pool: WorkerPool | null = null): Promise<Record<string, number>> {
+export async function allMetrics(
+  problem: ReturnType<typeof metricsProblem>,
+  classifier: 'svm' | 'ridge' = 'svm',
+  pool: WorkerPool | null = null,
+): Promise<Record<string, number>> {
   const { means, inputs, targets, conditions } = problem;
   const samples = pool ? shareMatrix(problem.samples) : problem.samples;
   const t = targets.map((r) => r.map((v) => 2 * v - 1));
   const out: Record<string, number> = {};
-  for (const [name, ref] of [['input', inputs], ['target', t]] as const) {
+  for (const [name, ref] of [
+    ['input', inputs],
+    ['target', t],
+  ] as const) {
     out[`kernel_alignment/${name}`] = linearCKA(means, ref);
     out[`debiased_cka/${name}`] = debiasedCKA(means, ref);
     out[`rbf_cka/${name}`] = rbfCKA(means, ref);
@@ -155,14 +258,22 @@ export async function allMetrics(problem: ReturnType<typeof metricsProblem>, cla
   }
   out['rsa_kendall/input'] = compareRdms(rdm(means), rdm(inputs), 'kendall');
   const pending: Array<Promise<void>> = [];
-  const later = (key: string, value: Promise<{ value: number }>) => pending.push(value.then((r) => { out[key] = r.value; }));
+  const later = (key: string, value: Promise<{ value: number }>) =>
+    pending.push(
+      value.then((r) => {
+        out[key] = r.value;
+      }),
+    );
   later('sd', shatteringDimensionalityParallel(samples, conditions, { classifier, folds: 5, seed: 0 }, pool));
   for (let k = 0; k < targets[0].length; k++) {
     const pos = targets.map((r, p) => (r[k] > 0.5 ? p : -1)).filter((p) => p >= 0);
     const labels = targets.map((r) => r[k]);
     out[`ps/target${k}`] = parallelismScore(means, pos).value;
     later(`ccgp/target${k}`, pooled(pool, 'ccgp', samples, conditions, pos, { classifier }));
-    later(`decodability/target${k}`, pooled(pool, 'decodability', samples, conditions, labels, { classifier, folds: 5, seed: 0 }));
+    later(
+      `decodability/target${k}`,
+      pooled(pool, 'decodability', samples, conditions, labels, { classifier, folds: 5, seed: 0 }),
+    );
   }
   await Promise.all(pending);
   out.participation_ratio = participationRatio(samples);

@@ -32,7 +32,9 @@ import { IF_EXISTS, type IfExists, type Shard } from '../sinks/dataset.js';
 import { datasetStatus, formatStatus } from '../sinks/status.js';
 import { readFileSync } from 'node:fs';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 function parseNonNegative(v: string): number {
   const n = Number(v);
@@ -43,7 +45,8 @@ function parseNonNegative(v: string): number {
 /** Load the default export of a pipeline file (TypeScript files need the tsx loader, which the bin registers). */
 export async function loadPipeline(file: string): Promise<Pipeline> {
   const path = resolve(file);
-  if (!existsSync(path)) throw new ConfigError('pipeline', file, 'the path of an existing pipeline file (e.g. pipelines/tanh-vs-relu.ts)');
+  if (!existsSync(path))
+    throw new ConfigError('pipeline', file, 'the path of an existing pipeline file (e.g. pipelines/tanh-vs-relu.ts)');
   const mod = await import(pathToFileURL(path).href);
   const p = mod.default ?? mod.pipeline;
   if (!p || typeof p.runs !== 'function' || typeof p.process !== 'function') {
@@ -53,9 +56,13 @@ export async function loadPipeline(file: string): Promise<Pipeline> {
 }
 
 function parseFormats(v: string): ResultFormat[] {
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const f of list) {
-    if (!(FORMATS as readonly string[]).includes(f)) throw new InvalidArgumentError(`received '${f}'; accepted: ${FORMATS.join(', ')}`);
+    if (!(FORMATS as readonly string[]).includes(f))
+      throw new InvalidArgumentError(`received '${f}'; accepted: ${FORMATS.join(', ')}`);
   }
   return list as ResultFormat[];
 }
@@ -68,32 +75,58 @@ function parsePositiveInt(v: string): number {
 
 function parseSeed(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`received '${v}'; accepted: a non-negative integer`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`received '${v}'; accepted: a non-negative integer`);
   return n;
 }
 
-async function run(file: string, opts: { out: string; backend?: string; engine?: string; workers: number; shard?: Shard | 'auto'; shards?: number; ifExists: IfExists; set: Record<string, string>; listParams?: boolean; quick?: boolean; seed?: number; format?: ResultFormat[]; snapshots?: boolean | SnapshotFormat; stream?: string; progress: boolean }) {
+async function run(
+  file: string,
+  opts: {
+    out: string;
+    backend?: string;
+    engine?: string;
+    workers: number;
+    shard?: Shard | 'auto';
+    shards?: number;
+    ifExists: IfExists;
+    set: Record<string, string>;
+    listParams?: boolean;
+    quick?: boolean;
+    seed?: number;
+    format?: ResultFormat[];
+    snapshots?: boolean | SnapshotFormat;
+    stream?: string;
+    progress: boolean;
+  },
+) {
   const pipeline = await loadPipeline(file);
   if (opts.listParams) {
     const defaults = pipelineParams(pipeline, opts.quick);
     resolveParams(defaults, opts.set); // a bad --set is reported here too
-    console.log(`${pipeline.name}: parameters (--set name=value)${opts.quick ? ', with --quick' : ''}\n${formatParams(defaults)}`);
+    console.log(
+      `${pipeline.name}: parameters (--set name=value)${opts.quick ? ', with --quick' : ''}\n${formatParams(defaults)}`,
+    );
     return;
   }
   // The environment is read here, by the CLI only: library calls do what their arguments say.
   const shard = resolveShard(opts.shard, opts.shards, process.env);
-  if (shard && shard.from !== '--shard') process.stderr.write(`geomstream: shard ${shard.shard.index}/${shard.shard.count} (from ${shard.from})\n`);
+  if (shard && shard.from !== '--shard')
+    process.stderr.write(`geomstream: shard ${shard.shard.index}/${shard.shard.count} (from ${shard.from})\n`);
   const outStream = streamTarget(opts.stream);
   // With the rows on stdout, the summary goes to stderr.
   const log = (text: string) => (outStream?.stdout ? process.stderr.write(`${text}\n`) : console.log(text));
   const started = performance.now();
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: `${pipeline.name}${shard ? ` shard ${shard.shard.index}/${shard.shard.count}` : ''} |{bar}| {percentage}% | {runs} runs | {value}/{total} network-steps, {rate} per s | {duration_formatted} elapsed, ETA {eta_formatted}`,
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-    etaBuffer: 50,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${pipeline.name}${shard ? ` shard ${shard.shard.index}/${shard.shard.count}` : ''} |{bar}| {percentage}% | {runs} runs | {value}/{total} network-steps, {rate} per s | {duration_formatted} elapsed, ETA {eta_formatted}`,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   let barStarted = false;
   let done = 0;
   let runsDone = 0;
@@ -103,8 +136,10 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   // code 13 and no word; say what happened and where the partial results are.
   const stalled = () => {
     if (barStarted) bar.stop();
-    process.stderr.write(`geomstream: the pipeline stopped before finishing, with nothing left to wait on (a stalled stream, a bug); ` +
-      `what was written is in ${outDir}, its manifest says complete: false\n`);
+    process.stderr.write(
+      `geomstream: the pipeline stopped before finishing, with nothing left to wait on (a stalled stream, a bug); ` +
+        `what was written is in ${outDir}, its manifest says complete: false\n`,
+    );
     process.exitCode = 3;
   };
   process.once('beforeExit', stalled);
@@ -112,41 +147,73 @@ async function run(file: string, opts: { out: string; backend?: string; engine?:
   // process ('exit'), what is complete stays, and a rerun resumes.
   const interrupted = (signal: NodeJS.Signals) => {
     if (barStarted) bar.stop();
-    process.stderr.write(`\ngeomstream: ${signal}: stopped; the finished ensembles are in ${outDir} (complete: false), a rerun resumes\n`);
+    process.stderr.write(
+      `\ngeomstream: ${signal}: stopped; the finished ensembles are in ${outDir} (complete: false), a rerun resumes\n`,
+    );
     process.exit(3);
   };
   process.once('SIGTERM', interrupted);
   process.once('SIGINT', interrupted);
   try {
     await runPipeline(pipeline, {
-      out: opts.out, quick: opts.quick, seed: opts.seed, ifExists: opts.ifExists, shard: shard?.shard, set: opts.set,
-      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined), workers: opts.workers, formats: opts.format, snapshots: opts.snapshots, stream: outStream?.open,
+      out: opts.out,
+      quick: opts.quick,
+      seed: opts.seed,
+      ifExists: opts.ifExists,
+      shard: shard?.shard,
+      set: opts.set,
+      backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined),
+      engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined),
+      workers: opts.workers,
+      formats: opts.format,
+      snapshots: opts.snapshots,
+      stream: outStream?.open,
       onStart: ({ runs, networkSteps, dir, backend, engine, kernelRuns, keptRuns }) => {
         outDir = dir;
-        if (keptRuns) process.stderr.write(`geomstream: resuming ${dir}: ${keptRuns} runs are complete there already; ${runs} to train (--if-exists overwrite starts again)\n`);
+        if (keptRuns)
+          process.stderr.write(
+            `geomstream: resuming ${dir}: ${keptRuns} runs are complete there already; ${runs} to train (--if-exists overwrite starts again)\n`,
+          );
         if (runs) {
-          process.stderr.write(`geomstream: backend ${backend}; ${kernelRuns} of ${runs} runs train on the SIMD kernel, ${runs - kernelRuns} on tfjs (engine ${engine})\n`);
+          process.stderr.write(
+            `geomstream: backend ${backend}; ${kernelRuns} of ${runs} runs train on the SIMD kernel, ${runs - kernelRuns} on tfjs (engine ${engine})\n`,
+          );
           process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
         }
         runsTotal = runs;
-        if (opts.progress && runs) { bar.start(networkSteps, 0, { rate: '-', runs: `0/${runs}` }); barStarted = true; }
+        if (opts.progress && runs) {
+          bar.start(networkSteps, 0, { rate: '-', runs: `0/${runs}` });
+          barStarted = true;
+        }
       },
       onSteps: (n) => {
         if (!barStarted) return;
         done += n;
-        bar.increment(n, { rate: Math.round(done / Math.max(1e-3, (performance.now() - started) / 1000)).toLocaleString('en-US') });
+        bar.increment(n, {
+          rate: Math.round(done / Math.max(1e-3, (performance.now() - started) / 1000)).toLocaleString('en-US'),
+        });
       },
-      onRun: () => { runsDone++; if (barStarted) bar.update({ runs: `${runsDone}/${runsTotal}` }); },
+      onRun: () => {
+        runsDone++;
+        if (barStarted) bar.update({ runs: `${runsDone}/${runsTotal}` });
+      },
       onWarning: (m) => process.stderr.write(`geomstream: warning: ${m}\n`),
       // The summary is read while the dataset's lock is held: a second writer cannot replace it meanwhile.
       afterWrite: async (summary) => {
-        if (barStarted) { bar.stop(); barStarted = false; }
+        if (barStarted) {
+          bar.stop();
+          barStarted = false;
+        }
         const seconds = (performance.now() - started) / 1000;
         const r = summary.runs;
         await outStream?.close();
-        const kept = summary.ensembles.kept ? ` (${summary.ensembles.kept} ensembles kept from before, ${summary.ensembles.written} written now)` : '';
-        log(`\n${pipeline.name}${shard ? ` shard ${shard.shard.index}/${shard.shard.count}` : ''}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs${kept}; ` +
-          `${summary.metricRows} metric rows in ${summary.dir} (${seconds.toFixed(1)} s, backend ${summary.backend})`);
+        const kept = summary.ensembles.kept
+          ? ` (${summary.ensembles.kept} ensembles kept from before, ${summary.ensembles.written} written now)`
+          : '';
+        log(
+          `\n${pipeline.name}${shard ? ` shard ${shard.shard.index}/${shard.shard.count}` : ''}: ${r.completed} completed, ${r.diverged} diverged, ${r.failed} failed of ${r.total} runs${kept}; ` +
+            `${summary.metricRows} metric rows in ${summary.dir} (${seconds.toFixed(1)} s, backend ${summary.backend})`,
+        );
         if (pipeline.summary) {
           const { columns, rows } = await queryResults(summary.dir, pipeline.summary.sql);
           log(`\n${pipeline.summary.title}\n\n${formatTable(columns, rows)}\n`);
@@ -169,67 +236,135 @@ export function program(): Command {
     // Bad options are bad input (exit 2, as every ConfigError), not commander's exit 1, which means
     // "some runs failed"; subcommands inherit this.
     .exitOverride();
-  cmd.command('run')
+  cmd
+    .command('run')
     .description('run a pipeline file and write its results folder, then print its summary')
     .argument('<pipeline>', 'a pipeline file, e.g. pipelines/tanh-vs-relu.ts')
     .option('--out <dir>', 'parent folder of the results (written to <dir>/<pipeline name>)', 'results')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default: GEOMSTREAM_BACKEND, else auto)')
-    .option('--engine <name>', "auto | kernel | tfjs: the SIMD training kernel where it applies, else tfjs (default: GEOMSTREAM_ENGINE, else auto)")
-    .addOption(new Option('--workers <n>', "worker threads: one pool per pipeline, shared by training (an ensemble each) and the decoding metrics' fits")
-      .argParser(parsePositiveInt).default(Math.min(4, availableParallelism()), 'the number of cores, at most 4'))
-    .option('--shard <i/n|auto>', 'train only shard i of n (whole ensembles balanced by cost, deterministic), into shard-named files of the same folder; auto: from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX (the default inside an array job)', (v: string) => {
-      if (v === 'auto') return 'auto';
-      const m = /^(\d+)\/(\d+)$/.exec(v);
-      if (!m || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`received '${v}'; accepted: i/n with integers 0 <= i < n, or auto`);
-      return { index: Number(m[1]), count: Number(m[2]) };
-    })
-    .option('--shards <n>', 'the number of shards with --shard auto in a Kubernetes Indexed Job (default: GEOMSTREAM_SHARDS)', parsePositiveInt)
-    .addOption(new Option('--if-exists <mode>', "a dataset already there: resume (keep its complete ensembles, train the rest; refuse another configuration), overwrite (replace geomstream's files, never others), error")
-      .choices(IF_EXISTS).default('resume'))
-    .option('--set <name=value>', "change a pipeline parameter (repeatable; lists as 0,0.1,0.2); --list-params shows them", (v: string, acc: Record<string, string>) => {
-      const eq = v.indexOf('=');
-      if (eq <= 0) throw new InvalidArgumentError(`received '${v}'; accepted: name=value`);
-      return { ...acc, [v.slice(0, eq).trim()]: v.slice(eq + 1) };
-    }, {})
+    .option(
+      '--engine <name>',
+      'auto | kernel | tfjs: the SIMD training kernel where it applies, else tfjs (default: GEOMSTREAM_ENGINE, else auto)',
+    )
+    .addOption(
+      new Option(
+        '--workers <n>',
+        "worker threads: one pool per pipeline, shared by training (an ensemble each) and the decoding metrics' fits",
+      )
+        .argParser(parsePositiveInt)
+        .default(Math.min(4, availableParallelism()), 'the number of cores, at most 4'),
+    )
+    .option(
+      '--shard <i/n|auto>',
+      'train only shard i of n (whole ensembles balanced by cost, deterministic), into shard-named files of the same folder; auto: from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX (the default inside an array job)',
+      (v: string) => {
+        if (v === 'auto') return 'auto';
+        const m = /^(\d+)\/(\d+)$/.exec(v);
+        if (!m || Number(m[1]) >= Number(m[2]))
+          throw new InvalidArgumentError(`received '${v}'; accepted: i/n with integers 0 <= i < n, or auto`);
+        return { index: Number(m[1]), count: Number(m[2]) };
+      },
+    )
+    .option(
+      '--shards <n>',
+      'the number of shards with --shard auto in a Kubernetes Indexed Job (default: GEOMSTREAM_SHARDS)',
+      parsePositiveInt,
+    )
+    .addOption(
+      new Option(
+        '--if-exists <mode>',
+        "a dataset already there: resume (keep its complete ensembles, train the rest; refuse another configuration), overwrite (replace geomstream's files, never others), error",
+      )
+        .choices(IF_EXISTS)
+        .default('resume'),
+    )
+    .option(
+      '--set <name=value>',
+      'change a pipeline parameter (repeatable; lists as 0,0.1,0.2); --list-params shows them',
+      (v: string, acc: Record<string, string>) => {
+        const eq = v.indexOf('=');
+        if (eq <= 0) throw new InvalidArgumentError(`received '${v}'; accepted: name=value`);
+        return { ...acc, [v.slice(0, eq).trim()]: v.slice(eq + 1) };
+      },
+      {},
+    )
     .option('--list-params', "print the pipeline's parameters with their defaults, and stop")
     .option('--quick', 'a smaller, faster version of the pipeline')
     .option('--seed <n>', "override the pipeline's base seed", parseSeed)
     .option('--format <list>', `extra formats for the metrics besides Parquet: ${FORMATS.join(',')}`, parseFormats)
-    .option('--snapshots [format]', "also write every weight snapshot: 'arrow' (the default: snapshots.arrows) or 'safetensors' (snapshots/<ensemble>/step-*.safetensors, which analyze reads)", (v: string) => {
-      if (!(SNAPSHOT_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`received '${v}'; accepted: ${SNAPSHOT_FORMATS.join(', ')}`);
-      return v as SnapshotFormat;
-    })
-    .option('--stream <path>', "also write every metric row as an Arrow IPC stream ('-': stdout; the summary then goes to stderr)")
+    .option(
+      '--snapshots [format]',
+      "also write every weight snapshot: 'arrow' (the default: snapshots.arrows) or 'safetensors' (snapshots/<ensemble>/step-*.safetensors, which analyze reads)",
+      (v: string) => {
+        if (!(SNAPSHOT_FORMATS as readonly string[]).includes(v))
+          throw new InvalidArgumentError(`received '${v}'; accepted: ${SNAPSHOT_FORMATS.join(', ')}`);
+        return v as SnapshotFormat;
+      },
+    )
+    .option(
+      '--stream <path>',
+      "also write every metric row as an Arrow IPC stream ('-': stdout; the summary then goes to stderr)",
+    )
     .option('--no-progress', 'no progress line')
     .action(run);
-  cmd.command('analyze')
-    .description("the geometry of any network's checkpoints (safetensors, .npz) or saved activations (Parquet, Arrow, .npy, .npz), into a results folder")
+  cmd
+    .command('analyze')
+    .description(
+      "the geometry of any network's checkpoints (safetensors, .npz) or saved activations (Parquet, Arrow, .npy, .npz), into a results folder",
+    )
     .argument('<path>', 'a file, or a folder of them (each subfolder another run)')
-    .option('--task <file>', 'the task: a task JSON, or the .safetensors/.npz of geomstream task (or one holding targets [P, K], and means [P, N])')
-    .option('--conditions <file>', 'activations in .npy files: the condition of each row (a .npy vector or a JSON array)')
-    .option('--activation <name>', 'the files are checkpoints of a network with this activation (probed on the task means)')
+    .option(
+      '--task <file>',
+      'the task: a task JSON, or the .safetensors/.npz of geomstream task (or one holding targets [P, K], and means [P, N])',
+    )
+    .option(
+      '--conditions <file>',
+      'activations in .npy files: the condition of each row (a .npy vector or a JSON array)',
+    )
+    .option(
+      '--activation <name>',
+      'the files are checkpoints of a network with this activation (probed on the task means)',
+    )
     .option('--network <file>', 'the same as a JSON file { "activation": … }')
-    .option('--map <pairs>', "checkpoint tensor names, e.g. 'W=fc1.weight,b1=fc1.bias,J=fc2.weight,b2=fc2.bias' (default W, b1, J, b2)")
-    .option('--metrics <list>', "metrics, with options as name:key=value (default kernel_alignment,ps,ccgp)")
-    .option('--samples-per-condition <n>', 'checkpoints: noisy samples per condition to probe, for sd and decodability (default 0)', parseSeed)
+    .option(
+      '--map <pairs>',
+      "checkpoint tensor names, e.g. 'W=fc1.weight,b1=fc1.bias,J=fc2.weight,b2=fc2.bias' (default W, b1, J, b2)",
+    )
+    .option('--metrics <list>', 'metrics, with options as name:key=value (default kernel_alignment,ps,ccgp)')
+    .option(
+      '--samples-per-condition <n>',
+      'checkpoints: noisy samples per condition to probe, for sd and decodability (default 0)',
+      parseSeed,
+    )
     .option('--watch', 'tail the folder: analyse checkpoints as they are written, until SIGINT/SIGTERM or --idle-exit')
     .option('--idle-exit <s>', 'with --watch: stop after this many seconds without a new file', parseNonNegative)
-    .option('--settle <ms>', 'with --watch: how long a file that does not look complete must keep its size before it is read (default 1000)', parseNonNegative)
+    .option(
+      '--settle <ms>',
+      'with --watch: how long a file that does not look complete must keep its size before it is read (default 1000)',
+      parseNonNegative,
+    )
     .option('--poll <ms>', 'with --watch: milliseconds between two looks at the folder (default 100)', parseNonNegative)
     .option('--out <dir>', 'parent folder of the results (written to <dir>/<name>)', 'results')
     .option('--name <name>', "the dataset's name (default: the path's last name)")
     .option('--stream <path>', "also write every metric row as an Arrow IPC stream ('-': stdout; logs go to stderr)")
     .option('--no-progress', 'no progress lines')
     .action(analyzeCommand);
-  cmd.command('task')
+  cmd
+    .command('task')
     .description('write a task (means, targets, latents, a seeded training set) as tensors for another trainer')
-    .argument('<task.json>', 'a task JSON, e.g. { "family": "aligned-parity", "d": 3, "k": 3, "alignment": 0.33, "N": 100, "sigma": 1, "seed": 0 }')
+    .argument(
+      '<task.json>',
+      'a task JSON, e.g. { "family": "aligned-parity", "d": 3, "k": 3, "alignment": 0.33, "N": 100, "sigma": 1, "seed": 0 }',
+    )
     .option('--out <file>', 'a .safetensors or .npz file')
     .option('--samples <n>', 'training samples to draw (default 5000)', parsePositiveInt)
     .option('--seed <n>', 'seed of the training samples (default: derived from the task seed)', parseSeed)
     .action(taskCommand);
-  cmd.command('status')
-    .description('what a results folder holds: ensembles and runs done per shard, and whether it is complete (exit 0 only then)')
+  cmd
+    .command('status')
+    .description(
+      'what a results folder holds: ensembles and runs done per shard, and whether it is complete (exit 0 only then)',
+    )
     .argument('<results-dir>', 'a results folder, e.g. results/tanh-vs-relu')
     .action(async (dir: string) => {
       const s = await datasetStatus(dir);
@@ -237,21 +372,41 @@ export function program(): Command {
       // 0 complete; 1 complete with failed runs; 3 not complete (interrupted, running, shards missing).
       process.exitCode = !s.complete ? 3 : s.failedRuns ? 1 : 0;
     });
-  cmd.command('report')
+  cmd
+    .command('report')
     .description('an HTML page with SVG figures of a results folder (written to <results-dir>/report.html)')
     .argument('<results-dir>', 'a results folder, e.g. results/tanh-vs-relu')
-    .action(async (dir: string) => { console.log(await report(dir)); });
-  cmd.command('bench')
-    .description('training throughput and metric cost, side by side with PyTorch and numpy + scikit-learn on this machine')
-    .option('--workloads <list>', `comma-separated: ${WORKLOADS.map((w) => w.name).join(',')}`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .action(async (dir: string) => {
+      console.log(await report(dir));
+    });
+  cmd
+    .command('bench')
+    .description(
+      'training throughput and metric cost, side by side with PyTorch and numpy + scikit-learn on this machine',
+    )
+    .option('--workloads <list>', `comma-separated: ${WORKLOADS.map((w) => w.name).join(',')}`, (v: string) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .option('--repeats <n>', 'repetitions (medians are reported)', parsePositiveInt, 3)
     .option('--no-reference', 'skip the Python references')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
     .option('--engine <name>', 'auto | kernel | tfjs')
     .option('--json', 'one JSON line per workload')
-    .addOption(new Option('--workers <n>', 'worker threads for the training workloads, the ensemble split across them')
-      .argParser(parsePositiveInt).default(Math.min(4, availableParallelism()), 'the number of cores, at most 4'))
-    .action(async (opts) => { await bench({ ...opts, backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined), engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined) }); });
+    .addOption(
+      new Option('--workers <n>', 'worker threads for the training workloads, the ensemble split across them')
+        .argParser(parsePositiveInt)
+        .default(Math.min(4, availableParallelism()), 'the number of cores, at most 4'),
+    )
+    .action(async (opts) => {
+      await bench({
+        ...opts,
+        backend: opts.backend ?? (process.env.GEOMSTREAM_BACKEND || undefined),
+        engine: opts.engine ?? (process.env.GEOMSTREAM_ENGINE || undefined),
+      });
+    });
   return cmd;
 }
 
@@ -273,5 +428,8 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   }
 }
 
-const invokedDirectly = process.argv[1] && resolve(process.argv[1]).replace(/\.[cm]?[jt]s$/, '') === resolve(new URL(import.meta.url).pathname).replace(/\.[cm]?[jt]s$/, '');
+const invokedDirectly =
+  process.argv[1] &&
+  resolve(process.argv[1]).replace(/\.[cm]?[jt]s$/, '') ===
+    resolve(new URL(import.meta.url).pathname).replace(/\.[cm]?[jt]s$/, '');
 if (invokedDirectly) await main();

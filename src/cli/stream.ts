@@ -28,7 +28,11 @@ export function streamTarget(spec: string | undefined): StreamTarget | undefined
     throw new ConfigError('stream', spec, `'-' or a file in a writable folder (${(e as Error).message})`);
   }
   let isDir = false;
-  try { isDir = statSync(path).isDirectory(); } catch { /* a new file */ }
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    /* a new file */
+  }
   if (isDir) throw new ConfigError('stream', spec, "'-' or a file name, not a folder");
   let file: Writable | null = null;
   return {

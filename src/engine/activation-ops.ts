@@ -30,30 +30,52 @@ export function activationOps(act: Activation): ActivationOps {
   const p = act.params;
   switch (act.name) {
     case 'tanh':
-      return { forward: (z) => tf.tanh(z), derivative: (_z, h) => tf.sub(1, tf.square(h)), fusedForm: { g: 'sigmoid', a: 2, b: -1, c: 2 } };
+      return {
+        forward: (z) => tf.tanh(z),
+        derivative: (_z, h) => tf.sub(1, tf.square(h)),
+        fusedForm: { g: 'sigmoid', a: 2, b: -1, c: 2 },
+      };
     case 'relu':
       return { forward: (z) => tf.relu(z), derivative: positive, fusedForm: { g: 'relu', a: 1, b: 0, c: 1 } };
     case 'bounded-relu':
-      return { forward: (z) => tf.clipByValue(z, 0, p.u),
-        derivative: (z) => tf.cast(tf.logicalAnd(tf.greater(z, 0), tf.less(z, p.u)), 'float32') };
+      return {
+        forward: (z) => tf.clipByValue(z, 0, p.u),
+        derivative: (z) => tf.cast(tf.logicalAnd(tf.greater(z, 0), tf.less(z, p.u)), 'float32'),
+      };
     case 'shifted-relu':
       return { forward: (z) => tf.relu(tf.add(z, p.s)), derivative: (z) => positive(tf.add(z, p.s)) };
     case 'leaky-relu':
-      return { forward: (z) => tf.leakyRelu(z, p.slope),
-        derivative: (z) => tf.where(tf.greater(z, 0), tf.onesLike(z), tf.fill(z.shape, p.slope)) };
+      return {
+        forward: (z) => tf.leakyRelu(z, p.slope),
+        derivative: (z) => tf.where(tf.greater(z, 0), tf.onesLike(z), tf.fill(z.shape, p.slope)),
+      };
     case 'softplus':
-      return { forward: (z) => tf.div(tf.softplus(tf.mul(z, p.beta)), p.beta), derivative: (z) => tf.sigmoid(tf.mul(z, p.beta)) };
+      return {
+        forward: (z) => tf.div(tf.softplus(tf.mul(z, p.beta)), p.beta),
+        derivative: (z) => tf.sigmoid(tf.mul(z, p.beta)),
+      };
     case 'hard-tanh':
       return { forward: (z) => tf.clipByValue(z, -1, 1), derivative: (z) => tf.cast(tf.less(tf.abs(z), 1), 'float32') };
     case 'sigmoid':
-      return { forward: (z) => tf.sigmoid(z), derivative: (_z, h) => tf.mul(h, tf.sub(1, h)), fusedForm: { g: 'sigmoid', a: 1, b: 0, c: 1 } };
+      return {
+        forward: (z) => tf.sigmoid(z),
+        derivative: (_z, h) => tf.mul(h, tf.sub(1, h)),
+        fusedForm: { g: 'sigmoid', a: 1, b: 0, c: 1 },
+      };
     case 'gelu':
-      return { forward: (z) => tf.mul(z, tf.mul(0.5, tf.add(1, tf.erf(tf.mul(z, SQRT1_2))))),
-        derivative: (z) => tf.add(tf.mul(0.5, tf.add(1, tf.erf(tf.mul(z, SQRT1_2)))),
-          tf.mul(z, tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(z)))))) };
+      return {
+        forward: (z) => tf.mul(z, tf.mul(0.5, tf.add(1, tf.erf(tf.mul(z, SQRT1_2))))),
+        derivative: (z) =>
+          tf.add(
+            tf.mul(0.5, tf.add(1, tf.erf(tf.mul(z, SQRT1_2)))),
+            tf.mul(z, tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(z))))),
+          ),
+      };
     case 'elu':
-      return { forward: (z) => tf.where(tf.greater(z, 0), z, tf.mul(p.alpha, tf.sub(tf.exp(z), 1))),
-        derivative: (z) => tf.where(tf.greater(z, 0), tf.onesLike(z), tf.mul(p.alpha, tf.exp(z))) };
+      return {
+        forward: (z) => tf.where(tf.greater(z, 0), z, tf.mul(p.alpha, tf.sub(tf.exp(z), 1))),
+        derivative: (z) => tf.where(tf.greater(z, 0), tf.onesLike(z), tf.mul(p.alpha, tf.exp(z))),
+      };
     case 'identity':
       return { forward: (z) => tf.clone(z), derivative: (z) => tf.onesLike(z) };
   }

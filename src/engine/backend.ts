@@ -14,9 +14,16 @@ export type BackendName = (typeof BACKENDS)[number];
 
 const loaders: Record<BackendName, () => Promise<void>> = {
   // A variable specifier keeps TypeScript from requiring the optional package at compile time.
-  tensorflow: async () => { const name = '@tensorflow/tfjs-node'; await import(name); },
-  wasm: async () => { await import('@tensorflow/tfjs-backend-wasm'); },
-  cpu: async () => { await import('@tensorflow/tfjs-backend-cpu'); },
+  tensorflow: async () => {
+    const name = '@tensorflow/tfjs-node';
+    await import(name);
+  },
+  wasm: async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+  },
+  cpu: async () => {
+    await import('@tensorflow/tfjs-backend-cpu');
+  },
 };
 
 let active: Promise<BackendName> | null = null;
@@ -37,7 +44,10 @@ async function select(requested: string | undefined): Promise<BackendName> {
       throw new ConfigError('backend', requested, `'auto', ${BACKENDS.map((b) => `'${b}'`).join(', ')}`);
     }
     if (!(await tryBackend(requested as BackendName))) {
-      const hint = requested === 'tensorflow' ? ' (install it with `npm install @tensorflow/tfjs-node`, which needs internet access to download libtensorflow)' : '';
+      const hint =
+        requested === 'tensorflow'
+          ? ' (install it with `npm install @tensorflow/tfjs-node`, which needs internet access to download libtensorflow)'
+          : '';
       throw new ConfigError('backend', requested, `a backend that loads on this machine${hint}`);
     }
     await tf.ready();
@@ -67,7 +77,9 @@ export function initBackend(requested?: string): Promise<BackendName> {
   if (!active) {
     activeRequest = want;
     active = select(want);
-    active.catch(() => { active = null; });
+    active.catch(() => {
+      active = null;
+    });
   }
   return active;
 }

@@ -28,7 +28,14 @@ import { ConfigError } from '../errors.js';
  * hidden layers 2..depth, W_l ~ N(0, g_w²/H) and b_l ~ g_b·N(0, 1)/√H (so the first layer and the
  * readout of a deep network equal those of a one-layer network with the same seed).
  */
-export function initialParams(seed: number, N: number, H: number, K: number, init: NetworkConfig['init'], depth = 1): NetworkParams {
+export function initialParams(
+  seed: number,
+  N: number,
+  H: number,
+  K: number,
+  init: NetworkConfig['init'],
+  depth = 1,
+): NetworkParams {
   const rng = new Rng(seed);
   const W = rng.fillNormal(new Float32Array(H * N), init.weightScale / Math.sqrt(N));
   const b1 = rng.fillNormal(new Float32Array(H), init.biasScale / Math.sqrt(N));
@@ -76,7 +83,12 @@ export class Ensemble {
   private t = 0;
   private readonly ops: ActivationOps;
 
-  constructor(params: NetworkParams[], readonly activation: Activation, readonly readout: Readout, readonly optimizer: Optimizer = 'sgd') {
+  constructor(
+    params: NetworkParams[],
+    readonly activation: Activation,
+    readonly readout: Readout,
+    readonly optimizer: Optimizer = 'sgd',
+  ) {
     this.ops = activationOps(activation);
     const { N, H, K } = params[0];
     this.S = params.length;
@@ -84,14 +96,20 @@ export class Ensemble {
     this.H = H;
     this.K = K;
     this.depth = 1 + (params[0].layers?.length ?? 0);
-    const S = this.S, L = this.depth - 1;
+    const S = this.S,
+      L = this.depth - 1;
     const W = new Float32Array((N + 1) * S * H);
     const J = new Float32Array(S * H * K);
     const b2 = new Float32Array(S * K);
     const deepW = Array.from({ length: L }, () => new Float32Array(S * H * H));
     const deepB = Array.from({ length: L }, () => new Float32Array(S * H));
     params.forEach((p, s) => {
-      if (p.N !== N || p.H !== H || p.K !== K || (p.layers?.length ?? 0) !== L) throw new ConfigError('params (N, H, K, depth)', [p.N, p.H, p.K, p.layers?.length ?? 0], `the same shape for every network of an ensemble: ${[N, H, K, L].join(', ')}`);
+      if (p.N !== N || p.H !== H || p.K !== K || (p.layers?.length ?? 0) !== L)
+        throw new ConfigError(
+          'params (N, H, K, depth)',
+          [p.N, p.H, p.K, p.layers?.length ?? 0],
+          `the same shape for every network of an ensemble: ${[N, H, K, L].join(', ')}`,
+        );
       for (let i = 0; i < H; i++) {
         for (let j = 0; j < N; j++) W[j * S * H + s * H + i] = p.W[i * N + j];
         W[N * S * H + s * H + i] = p.b1[i];
@@ -112,10 +130,12 @@ export class Ensemble {
       tf.variable(tf.tensor3d(J, [S, H, K])),
       tf.variable(tf.tensor3d(b2, [S, 1, K])),
     ]);
-    this.deep = Array.from({ length: L }, (_, l) => tf.tidy(() => ({
-      W: tf.variable(tf.tensor3d(deepW[l], [S, H, H])),
-      b: tf.variable(tf.tensor3d(deepB[l], [S, 1, H])),
-    })));
+    this.deep = Array.from({ length: L }, (_, l) =>
+      tf.tidy(() => ({
+        W: tf.variable(tf.tensor3d(deepW[l], [S, H, H])),
+        b: tf.variable(tf.tensor3d(deepB[l], [S, 1, H])),
+      })),
+    );
   }
 
   /** Append the constant-1 input that multiplies the bias row: x [n, N] → [n, N + 1]. */
@@ -134,7 +154,11 @@ export class Ensemble {
     let z1: tf.Tensor2D, h1: tf.Tensor2D;
     if (sf) {
       // u = g(c·z) from the fused matmul; z1 then holds u, which is all the derivative needs.
-      z1 = tf.fused.matMul({ a: sf.c === 1 ? x1 : tf.mul(x1, sf.c) as tf.Tensor2D, b: this.Wb as tf.Tensor2D, activation: sf.g }) as tf.Tensor2D;
+      z1 = tf.fused.matMul({
+        a: sf.c === 1 ? x1 : (tf.mul(x1, sf.c) as tf.Tensor2D),
+        b: this.Wb as tf.Tensor2D,
+        activation: sf.g,
+      }) as tf.Tensor2D;
       h1 = (sf.a === 1 && sf.b === 0 ? z1 : tf.add(tf.mul(z1, sf.a), sf.b)) as tf.Tensor2D;
     } else {
       z1 = tf.matMul(x1, this.Wb) as tf.Tensor2D;
@@ -176,7 +200,9 @@ export class Ensemble {
     if (!this.jbdT) {
       const j = this.J.dataSync();
       const bd = new Float32Array(S * K * S * H);
-      for (let s = 0; s < S; s++) for (let i = 0; i < H; i++) for (let k = 0; k < K; k++) bd[(s * K + k) * S * H + s * H + i] = j[(s * H + i) * K + k];
+      for (let s = 0; s < S; s++)
+        for (let i = 0; i < H; i++)
+          for (let k = 0; k < K; k++) bd[(s * K + k) * S * H + s * H + i] = j[(s * H + i) * K + k];
       this.jbdT = tf.keep(tf.tensor2d(bd, [S * K, S * H]));
     }
     return this.jbdT;
@@ -236,9 +262,14 @@ export class Ensemble {
 
   /** Pairs of (variable, its gradient) from `grads`. */
   private pairs(g: ReturnType<Ensemble['grads']>): Array<[tf.Variable, tf.Tensor]> {
-    const out: Array<[tf.Variable, tf.Tensor]> = [[this.Wb, g.dWb], [this.b2, g.db2]];
+    const out: Array<[tf.Variable, tf.Tensor]> = [
+      [this.Wb, g.dWb],
+      [this.b2, g.db2],
+    ];
     if (g.dJ) out.push([this.J, g.dJ]);
-    g.deep.forEach((d, l) => out.push([this.deep[l].W, d.dW], [this.deep[l].b, d.db]));
+    g.deep.forEach((d, l) => {
+      out.push([this.deep[l].W, d.dW], [this.deep[l].b, d.db]);
+    });
     return out;
   }
 
@@ -258,7 +289,8 @@ export class Ensemble {
       const g = this.grads(x1, y, x1T, 1);
       this.t++;
       const { beta1, beta2, eps } = ADAM;
-      const c1 = 1 - beta1 ** this.t, c2 = 1 - beta2 ** this.t;
+      const c1 = 1 - beta1 ** this.t,
+        c2 = 1 - beta2 ** this.t;
       this.moments ??= new Map();
       for (const [v, d] of this.pairs(g)) {
         let st = this.moments.get(v);
@@ -296,7 +328,13 @@ export class Ensemble {
    * Network s's parameters (or gradients) from the stacked layouts: wb [N + 1, S·H], j [S, H, K]
    * (null: a zero-length J), c [S, 1, K], and the deeper layers' [S, H, H] and [S, 1, H].
    */
-  private unstack(s: number, wb: Float32Array, j: Float32Array | null, c: Float32Array, deep: Array<[Float32Array, Float32Array]>): NetworkParams {
+  private unstack(
+    s: number,
+    wb: Float32Array,
+    j: Float32Array | null,
+    c: Float32Array,
+    deep: Array<[Float32Array, Float32Array]>,
+  ): NetworkParams {
     const { S, N, H, K } = this;
     const W = new Float32Array(H * N);
     const J = new Float32Array(K * H);
@@ -324,7 +362,8 @@ export class Ensemble {
         const correct = tf.cast(tf.equal(tf.cast(tf.greater(logits, 0), 'float32'), ys), 'float32');
         return [Ensemble.bce(logits, ys), tf.mean(correct, [1, 2])];
       });
-      const ld = l.dataSync(), ad = a.dataSync();
+      const ld = l.dataSync(),
+        ad = a.dataSync();
       for (let s = 0; s < this.S; s++) {
         loss[s] += (ld[s] * size) / n;
         accuracy[s] += (ad[s] * size) / n;
@@ -336,8 +375,12 @@ export class Ensemble {
 
   /** Read every network's parameters back (float32 copies). */
   params(): NetworkParams[] {
-    const w = this.Wb.dataSync() as Float32Array, j = this.J.dataSync() as Float32Array, c = this.b2.dataSync() as Float32Array;
-    const deep = this.deep.map(({ W, b }) => [W.dataSync() as Float32Array, b.dataSync() as Float32Array] as [Float32Array, Float32Array]);
+    const w = this.Wb.dataSync() as Float32Array,
+      j = this.J.dataSync() as Float32Array,
+      c = this.b2.dataSync() as Float32Array;
+    const deep = this.deep.map(
+      ({ W, b }) => [W.dataSync() as Float32Array, b.dataSync() as Float32Array] as [Float32Array, Float32Array],
+    );
     return Array.from({ length: this.S }, (_, s) => this.unstack(s, w, j, c, deep));
   }
 
@@ -355,4 +398,3 @@ function unstackLayer(w: Float32Array, b: Float32Array, s: number, H: number): {
   for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) W[i * H + j] = w[(s * H + j) * H + i];
   return { W, b: b.slice(s * H, (s + 1) * H) };
 }
-

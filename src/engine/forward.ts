@@ -10,7 +10,13 @@ import { affine } from '../kernels/dense.js';
 import { ConfigError } from '../errors.js';
 
 /** f(X Wᵀ + b) for the rows of X (n × inputs), W outputs × inputs: returns n × outputs. */
-function layer(X: Matrix, W: ArrayLike<number>, b: ArrayLike<number>, outputs: number, act: Activation): Matrix & { data: Float64Array } {
+function layer(
+  X: Matrix,
+  W: ArrayLike<number>,
+  b: ArrayLike<number>,
+  outputs: number,
+  act: Activation,
+): Matrix & { data: Float64Array } {
   const x = X.data instanceof Float64Array ? X.data : Float64Array.from(X.data);
   const out = affine(x, X.rows, X.cols, W, outputs, b);
   for (let i = 0; i < out.length; i++) out[i] = act.f(out[i]);
@@ -26,11 +32,17 @@ export function depthOf(params: NetworkParams): number {
  * Activity of hidden layer `which` (1-based; default the last) for the rows of X (n × N):
  * h1 = f(X Wᵀ + b1), h_l = f(h_{l−1} W_lᵀ + b_l). Returns n × H, float64.
  */
-export function hiddenActivity(params: NetworkParams, act: Activation, X: Matrix, which = depthOf(params)): Matrix & { data: Float64Array } {
+export function hiddenActivity(
+  params: NetworkParams,
+  act: Activation,
+  X: Matrix,
+  which = depthOf(params),
+): Matrix & { data: Float64Array } {
   const { N, H, W, b1 } = params;
   if (X.cols !== N) throw new ConfigError('X.cols', X.cols, `the network's input dimension ${N}`);
   const depth = depthOf(params);
-  if (!Number.isInteger(which) || which < 1 || which > depth) throw new ConfigError('layer', which, `an integer from 1 to the network's depth, ${depth}`);
+  if (!Number.isInteger(which) || which < 1 || which > depth)
+    throw new ConfigError('layer', which, `an integer from 1 to the network's depth, ${depth}`);
   let h = layer(X, W, b1, H, act);
   for (let l = 0; l < which - 1; l++) h = layer(h, params.layers![l].W, params.layers![l].b, H, act);
   return h;
@@ -57,11 +69,18 @@ export function bceWithLogits(l: number, y: number): number {
 }
 
 /** Mean BCE and bit accuracy of the network on inputs X (n × N) with 0/1 targets Y (n × K). */
-export function evaluate(params: NetworkParams, act: Activation, X: Matrix, Y: Matrix): { loss: number; accuracy: number } {
+export function evaluate(
+  params: NetworkParams,
+  act: Activation,
+  X: Matrix,
+  Y: Matrix,
+): { loss: number; accuracy: number } {
   const logits = readoutLogits(params, hiddenActivity(params, act, X));
-  let loss = 0, correct = 0;
+  let loss = 0,
+    correct = 0;
   for (let i = 0; i < logits.data.length; i++) {
-    const l = logits.data[i], y = Y.data[i];
+    const l = logits.data[i],
+      y = Y.data[i];
     loss += bceWithLogits(l, y);
     if ((l > 0 ? 1 : 0) === y) correct++;
   }

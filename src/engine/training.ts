@@ -56,13 +56,18 @@ export interface TrainEnsembleOptions {
 /** The engine choice from an option or GEOMSTREAM_ENGINE, validated. */
 export function engineChoice(requested?: string): EngineChoice {
   const want = requested ?? 'auto';
-  if (!(ENGINES as readonly string[]).includes(want)) throw new ConfigError('engine', want, ENGINES.map((e) => `'${e}'`).join(', '));
+  if (!(ENGINES as readonly string[]).includes(want))
+    throw new ConfigError('engine', want, ENGINES.map((e) => `'${e}'`).join(', '));
   return want as EngineChoice;
 }
 
 /** Why the kernel cannot train this run, or null when it can. */
-export function kernelUnsupported(run: RunSpec, act: Activation = resolveActivation(run.network.activation, 'network.activation')): string | null {
-  if (!kernelActivation(act)) return `activation ${act.label} (the kernel computes tanh, relu, bounded-relu, shifted-relu, leaky-relu, hard-tanh, identity)`;
+export function kernelUnsupported(
+  run: RunSpec,
+  act: Activation = resolveActivation(run.network.activation, 'network.activation'),
+): string | null {
+  if (!kernelActivation(act))
+    return `activation ${act.label} (the kernel computes tanh, relu, bounded-relu, shifted-relu, leaky-relu, hard-tanh, identity)`;
   if (run.network.depth > 1) return `depth ${run.network.depth} (the kernel trains one hidden layer)`;
   if (run.training.optimizer !== 'sgd') return `optimizer '${run.training.optimizer}' (the kernel trains with 'sgd')`;
   return null;
@@ -100,7 +105,13 @@ class TfjsEngine implements TrainingEngine {
   private readonly yb: Float32Array;
   private pending: tf.Tensor1D[] = [];
 
-  constructor(private readonly ensemble: Ensemble, private readonly x: Float32Array, private readonly y: Float32Array, n: number, batch: number) {
+  constructor(
+    private readonly ensemble: Ensemble,
+    private readonly x: Float32Array,
+    private readonly y: Float32Array,
+    n: number,
+    batch: number,
+  ) {
     const { N, K } = ensemble;
     this.X = tf.tidy(() => Ensemble.withBias(tf.tensor2d(x, [n, N])));
     this.Y = tf.tensor2d(y, [n, K]);
@@ -161,7 +172,13 @@ class KernelEngine implements TrainingEngine {
   private readonly stepLoss: Float64Array;
   private losses: number[] = [];
 
-  constructor(private readonly kernel: KernelEnsemble, private readonly x: Float32Array, private readonly y: Float32Array, private readonly n: number, batch: number) {
+  constructor(
+    private readonly kernel: KernelEnsemble,
+    private readonly x: Float32Array,
+    private readonly y: Float32Array,
+    private readonly n: number,
+    batch: number,
+  ) {
     this.yb = new Float32Array(batch * kernel.K);
     this.stepLoss = new Float64Array(kernel.S);
   }
@@ -191,7 +208,9 @@ class KernelEngine implements TrainingEngine {
     return this.kernel.params();
   }
 
-  dispose(): void { /* the kernel's memory is garbage-collected with it */ }
+  dispose(): void {
+    /* the kernel's memory is garbage-collected with it */
+  }
 }
 
 /**
@@ -206,17 +225,25 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   const first = runs[0];
   const key = ensembleKey(first);
   for (const r of runs) {
-    if (ensembleKey(r) !== key) throw new ConfigError('runs (an ensemble)', r.run_id, `runs that differ from ${first.run_id} only in their seeds`);
+    if (ensembleKey(r) !== key)
+      throw new ConfigError(
+        'runs (an ensemble)',
+        r.run_id,
+        `runs that differ from ${first.run_id} only in their seeds`,
+      );
   }
   const { task, network, training } = first;
   const act = resolveActivation(network.activation, 'network.activation');
   const choice = engineChoice(options.engine);
   const unsupported = kernelUnsupported(first, act);
-  if (choice === 'kernel' && unsupported) throw new ConfigError('engine', 'kernel', `'tfjs' or 'auto' for ${unsupported}`);
+  if (choice === 'kernel' && unsupported)
+    throw new ConfigError('engine', 'kernel', `'tfjs' or 'auto' for ${unsupported}`);
   const useKernel = trainsOnKernel(choice, first, tf.getBackend(), act);
 
   const S = runs.length;
-  const N = task.N, K = task.K, H = network.width;
+  const N = task.N,
+    K = task.K,
+    H = network.width;
   const perEpoch = stepsPerEpoch(training);
   const total = training.epochs * perEpoch;
   const schedule = new Set(checkpointSteps(training.checkpoints, total));
@@ -229,8 +256,20 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   const order = new Rng(first.data_seed ^ 0x5bd1e995);
   const params = runs.map((r) => initialParams(r.seed, N, H, K, network.init, network.depth));
   const engine: TrainingEngine = useKernel
-    ? new KernelEngine(await KernelEnsemble.create(params, act, network.readout, training.batch), data.x, yData, training.samples, training.batch)
-    : new TfjsEngine(new Ensemble(params, act, network.readout, training.optimizer), data.x, yData, training.samples, training.batch);
+    ? new KernelEngine(
+        await KernelEnsemble.create(params, act, network.readout, training.batch),
+        data.x,
+        yData,
+        training.samples,
+        training.batch,
+      )
+    : new TfjsEngine(
+        new Ensemble(params, act, network.readout, training.optimizer),
+        data.x,
+        yData,
+        training.samples,
+        training.batch,
+      );
   const alive = new Array<boolean>(S).fill(true);
 
   function* checkpoint(step: number): Generator<TrainEvent> {
@@ -246,7 +285,8 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
       }
       members.push({ index: s, loss: loss[s], accuracy: accuracy[s], params: params[s] });
     }
-    if (members.length) yield { type: 'checkpoint', step, epoch: step / perEpoch, final: step === total, engine: engine.name, members };
+    if (members.length)
+      yield { type: 'checkpoint', step, epoch: step / perEpoch, final: step === total, engine: engine.name, members };
   }
 
   let pendingStart = 0;

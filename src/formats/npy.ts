@@ -4,19 +4,44 @@
  * header, then the raw elements.
  */
 import { ConfigError } from '../errors.js';
-import { DTYPE_SIZE, checkTensorForWrite, decodeElements, encodeElements, tensorSize, type DType, type Tensor } from './tensor.js';
+import {
+  DTYPE_SIZE,
+  checkTensorForWrite,
+  decodeElements,
+  encodeElements,
+  tensorSize,
+  type DType,
+  type Tensor,
+} from './tensor.js';
 
 /** Default cap on the header: 1 MiB (numpy's own np.load default, max_header_size, is 10 000 bytes). */
 export const NPY_MAX_HEADER_BYTES = 1024 * 1024;
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const DESCR_TO_DTYPE: Record<string, DType> = {
-  f8: 'F64', f4: 'F32', f2: 'F16', i8: 'I64', i4: 'I32', i2: 'I16', i1: 'I8', u1: 'U8', b1: 'BOOL',
+  f8: 'F64',
+  f4: 'F32',
+  f2: 'F16',
+  i8: 'I64',
+  i4: 'I32',
+  i2: 'I16',
+  i1: 'I8',
+  u1: 'U8',
+  b1: 'BOOL',
 };
 const DTYPE_TO_DESCR: Partial<Record<DType, string>> = {
-  F64: '<f8', F32: '<f4', F16: '<f2', I64: '<i8', I32: '<i4', I16: '<i2', I8: '|i1', U8: '|u1', BOOL: '|b1',
+  F64: '<f8',
+  F32: '<f4',
+  F16: '<f2',
+  I64: '<i8',
+  I32: '<i4',
+  I16: '<i2',
+  I8: '|i1',
+  U8: '|u1',
+  BOOL: '|b1',
 };
-const ACCEPTED_DESCR = "'<f8', '<f4', '<f2', '<i8', '<i4', '<i2', '|i1', '|u1', '|b1' (byte order '<', '=' or '>'; '|', '<', '=' or '>' for 1-byte types)";
+const ACCEPTED_DESCR =
+  "'<f8', '<f4', '<f2', '<i8', '<i4', '<i2', '|i1', '|u1', '|b1' (byte order '<', '=' or '>'; '|', '<', '=' or '>' for 1-byte types)";
 
 /**
  * Parse an NPY file (numpy.lib.format versions 1.0, 2.0, 3.0). The header is parsed as a strict
@@ -30,9 +55,14 @@ const ACCEPTED_DESCR = "'<f8', '<f4', '<f2', '<i8', '<i4', '<i2', '|i1', '|u1', 
 export function readNpy(bytes: Uint8Array, options: { maxHeaderBytes?: number } = {}): Tensor {
   const cap = options.maxHeaderBytes ?? NPY_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(cap) || cap < 0) throw new ConfigError('maxHeaderBytes', cap, 'a non-negative integer');
-  if (!(bytes instanceof Uint8Array)) throw new ConfigError('npy', Object.prototype.toString.call(bytes), 'a Uint8Array');
+  if (!(bytes instanceof Uint8Array))
+    throw new ConfigError('npy', Object.prototype.toString.call(bytes), 'a Uint8Array');
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new ConfigError('npy.magic', Array.from(bytes.subarray(0, 6)), 'the 6 bytes \\x93NUMPY followed by a version and header length');
+    throw new ConfigError(
+      'npy.magic',
+      Array.from(bytes.subarray(0, 6)),
+      'the 6 bytes \\x93NUMPY followed by a version and header length',
+    );
   }
   const major = bytes[6];
   const minor = bytes[7];
@@ -40,12 +70,21 @@ export function readNpy(bytes: Uint8Array, options: { maxHeaderBytes?: number } 
     throw new ConfigError('npy.version', `${major}.${minor}`, '1.0, 2.0 or 3.0');
   }
   const prefix = major === 1 ? 10 : 12;
-  if (bytes.length < prefix) throw new ConfigError('npy.header_length', `a file of ${bytes.length} bytes`, `at least ${prefix} bytes for version ${major}.0`);
+  if (bytes.length < prefix)
+    throw new ConfigError(
+      'npy.header_length',
+      `a file of ${bytes.length} bytes`,
+      `at least ${prefix} bytes for version ${major}.0`,
+    );
   const dv = new DataView(bytes.buffer, bytes.byteOffset, prefix);
   const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   if (hlen > cap) throw new ConfigError('npy.header_length', hlen, `at most ${cap} bytes (maxHeaderBytes)`);
   if (hlen > bytes.length - prefix) {
-    throw new ConfigError('npy.header_length', hlen, `at most ${bytes.length - prefix}, the bytes after the ${prefix}-byte preamble`);
+    throw new ConfigError(
+      'npy.header_length',
+      hlen,
+      `at most ${bytes.length - prefix}, the bytes after the ${prefix}-byte preamble`,
+    );
   }
   const raw = bytes.subarray(prefix, prefix + hlen);
   let text: string;
@@ -62,30 +101,49 @@ export function readNpy(bytes: Uint8Array, options: { maxHeaderBytes?: number } 
 
   const m = /^([<>=|])([fiub])(\d)$/.exec(h.descr);
   const dtype = m ? DESCR_TO_DTYPE[m[2] + m[3]] : undefined;
-  if (!m || !dtype || (m[1] === '|' && DTYPE_SIZE[dtype] > 1)) throw new ConfigError('npy.descr', h.descr, ACCEPTED_DESCR);
+  if (!m || !dtype || (m[1] === '|' && DTYPE_SIZE[dtype] > 1))
+    throw new ConfigError('npy.descr', h.descr, ACCEPTED_DESCR);
   const count = tensorSize(h.shape, 'npy.shape');
   const dataStart = prefix + hlen;
   const have = bytes.length - dataStart;
   const want = count * DTYPE_SIZE[dtype];
   if (have !== want) {
-    throw new ConfigError('npy.data', `${have} bytes`, `${want} bytes (shape ${pyShape(h.shape)} × ${DTYPE_SIZE[dtype]} bytes of ${h.descr})`);
+    throw new ConfigError(
+      'npy.data',
+      `${have} bytes`,
+      `${want} bytes (shape ${pyShape(h.shape)} × ${DTYPE_SIZE[dtype]} bytes of ${h.descr})`,
+    );
   }
   let data = decodeElements(bytes, dataStart, count, dtype, m[1] !== '>', 'npy');
   if (h.fortran) data = fortranToC(data, h.shape);
   return { dtype, shape: h.shape, data };
 }
 
-interface Header { descr: string; fortran: boolean; shape: number[] }
+interface Header {
+  descr: string;
+  fortran: boolean;
+  shape: number[];
+}
 
 /** A recursive-descent parser for the dict literal numpy writes; anything else is rejected. */
 function parseHeader(text: string): Header {
   let i = 0;
   const accepted = "a Python dict literal {'descr': str, 'fortran_order': bool, 'shape': tuple of ints}";
   const fail = (why: string): never => {
-    throw new ConfigError('npy.header', text.length > 120 ? `${text.slice(0, 120)}…` : text, `${accepted} (${why} at character ${i})`);
+    throw new ConfigError(
+      'npy.header',
+      text.length > 120 ? `${text.slice(0, 120)}…` : text,
+      `${accepted} (${why} at character ${i})`,
+    );
   };
-  const ws = () => { while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++; };
-  const eat = (c: string) => { ws(); if (text[i] !== c) fail(`expected '${c}'`); i++; };
+  const ws = () => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const eat = (c: string) => {
+    ws();
+    if (text[i] !== c) fail(`expected '${c}'`);
+    i++;
+  };
   const str = (): string => {
     ws();
     const q = text[i];
@@ -108,15 +166,24 @@ function parseHeader(text: string): Header {
   };
   const bool = (): boolean => {
     ws();
-    if (text.startsWith('True', i)) { i += 4; return true; }
-    if (text.startsWith('False', i)) { i += 5; return false; }
+    if (text.startsWith('True', i)) {
+      i += 4;
+      return true;
+    }
+    if (text.startsWith('False', i)) {
+      i += 5;
+      return false;
+    }
     return fail('expected True or False');
   };
   const tuple = (): number[] => {
     eat('(');
     const out: number[] = [];
     ws();
-    if (text[i] === ')') { i++; return out; }
+    if (text[i] === ')') {
+      i++;
+      return out;
+    }
     for (;;) {
       out.push(int());
       ws();
@@ -127,7 +194,10 @@ function parseHeader(text: string): Header {
       }
       eat(',');
       ws();
-      if (text[i] === ')') { i++; return out; }
+      if (text[i] === ')') {
+        i++;
+        return out;
+      }
     }
   };
 
@@ -136,7 +206,10 @@ function parseHeader(text: string): Header {
   eat('{');
   for (;;) {
     ws();
-    if (text[i] === '}') { i++; break; }
+    if (text[i] === '}') {
+      i++;
+      break;
+    }
     const key = str();
     eat(':');
     if (seen.has(key)) fail(`duplicate key '${key}'`);
@@ -155,14 +228,22 @@ function parseHeader(text: string): Header {
       throw new ConfigError('npy.header', key, "only the keys 'descr', 'fortran_order', 'shape'");
     }
     ws();
-    if (text[i] === ',') { i++; continue; }
+    if (text[i] === ',') {
+      i++;
+      continue;
+    }
     eat('}');
     break;
   }
   ws();
   if (i !== text.length) fail('unexpected text after the dict');
-  for (const [k, v] of [['descr', got.descr], ['fortran_order', got.fortran], ['shape', got.shape]] as const) {
-    if (v === undefined) throw new ConfigError('npy.header', text.trim().slice(0, 120), `${accepted} (missing key '${k}')`);
+  for (const [k, v] of [
+    ['descr', got.descr],
+    ['fortran_order', got.fortran],
+    ['shape', got.shape],
+  ] as const) {
+    if (v === undefined)
+      throw new ConfigError('npy.header', text.trim().slice(0, 120), `${accepted} (missing key '${k}')`);
   }
   return got as Header;
 }
@@ -202,7 +283,8 @@ function pyShape(shape: readonly number[]): string {
 export function writeNpy(t: Tensor): Uint8Array {
   checkTensorForWrite(t, 'npy');
   const descr = DTYPE_TO_DESCR[t.dtype];
-  if (!descr) throw new ConfigError('npy.dtype', t.dtype, `${Object.keys(DTYPE_TO_DESCR).join(', ')} (NPY has no bfloat16)`);
+  if (!descr)
+    throw new ConfigError('npy.dtype', t.dtype, `${Object.keys(DTYPE_TO_DESCR).join(', ')} (NPY has no bfloat16)`);
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${pyShape(t.shape)}, }`;
   let prefix = 10;
   let total = prefix + dict.length + 1;

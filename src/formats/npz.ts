@@ -17,7 +17,12 @@ export const NPZ_MAX_ENTRY_BYTES = 2 * 1024 ** 3;
 /** Deflate cannot expand more than 1032:1 (a 258-byte match in 2 bits); a larger declared size is forged. */
 const MAX_DEFLATE_RATIO = 1032;
 
-interface CdEntry { crc: number; csize: number; usize: number; method: number }
+interface CdEntry {
+  crc: number;
+  csize: number;
+  usize: number;
+  method: number;
+}
 
 /**
  * Parse an NPZ archive (numpy.savez / savez_compressed: ZIP of NPY entries, stored or deflated).
@@ -34,8 +39,10 @@ export function readNpz(
   options: { maxEntryBytes?: number; maxHeaderBytes?: number } = {},
 ): Map<string, Tensor> {
   const maxEntry = options.maxEntryBytes ?? NPZ_MAX_ENTRY_BYTES;
-  if (!Number.isSafeInteger(maxEntry) || maxEntry < 0) throw new ConfigError('maxEntryBytes', maxEntry, 'a non-negative integer');
-  if (!(bytes instanceof Uint8Array)) throw new ConfigError('npz', Object.prototype.toString.call(bytes), 'a Uint8Array');
+  if (!Number.isSafeInteger(maxEntry) || maxEntry < 0)
+    throw new ConfigError('maxEntryBytes', maxEntry, 'a non-negative integer');
+  if (!(bytes instanceof Uint8Array))
+    throw new ConfigError('npz', Object.prototype.toString.call(bytes), 'a Uint8Array');
   const cd = readCentralDirectory(bytes);
 
   const names: string[] = [];
@@ -47,18 +54,35 @@ export function readNpz(
         const w = cd[names.length];
         const field = `npz[${JSON.stringify(info.name)}]`;
         if (!w || info.size !== w.csize || info.originalSize !== w.usize || info.compression !== w.method) {
-          throw new ConfigError(field, `entry ${names.length} as fflate reads it`, `the ${cd.length} entries of the central directory`);
+          throw new ConfigError(
+            field,
+            `entry ${names.length} as fflate reads it`,
+            `the ${cd.length} entries of the central directory`,
+          );
         }
-        if (!info.name.endsWith('.npy')) throw new ConfigError(field, info.name, "entry names ending in '.npy', as numpy.savez writes");
+        if (!info.name.endsWith('.npy'))
+          throw new ConfigError(field, info.name, "entry names ending in '.npy', as numpy.savez writes");
         if (seen.has(info.name)) throw new ConfigError(field, info.name, 'entry names that occur once');
         if (info.originalSize > maxEntry) {
-          throw new ConfigError(`${field}.size`, info.originalSize, `at most ${maxEntry} bytes uncompressed (maxEntryBytes)`);
+          throw new ConfigError(
+            `${field}.size`,
+            info.originalSize,
+            `at most ${maxEntry} bytes uncompressed (maxEntryBytes)`,
+          );
         }
         if (info.compression === 0 && info.size !== info.originalSize) {
-          throw new ConfigError(`${field}.size`, `${info.size} stored bytes for ${info.originalSize}`, 'equal sizes for a stored entry');
+          throw new ConfigError(
+            `${field}.size`,
+            `${info.size} stored bytes for ${info.originalSize}`,
+            'equal sizes for a stored entry',
+          );
         }
         if (info.compression === 8 && info.originalSize > info.size * MAX_DEFLATE_RATIO + 1024) {
-          throw new ConfigError(`${field}.size`, `${info.originalSize} bytes from ${info.size} deflated`, `at most ${MAX_DEFLATE_RATIO}× the deflated size`);
+          throw new ConfigError(
+            `${field}.size`,
+            `${info.originalSize} bytes from ${info.size} deflated`,
+            `at most ${MAX_DEFLATE_RATIO}× the deflated size`,
+          );
         }
         if (info.compression !== 0 && info.compression !== 8) {
           throw new ConfigError(`${field}.compression`, info.compression, '0 (stored) or 8 (deflate)');
@@ -73,14 +97,23 @@ export function readNpz(
     throw new ConfigError('npz', (err as Error).message, 'a readable ZIP archive of .npy entries');
   }
   if (names.length !== cd.length) {
-    throw new ConfigError('npz', `${names.length} entries read by fflate`, `the ${cd.length} entries of the central directory`);
+    throw new ConfigError(
+      'npz',
+      `${names.length} entries read by fflate`,
+      `the ${cd.length} entries of the central directory`,
+    );
   }
 
   const out = new Map<string, Tensor>();
   names.forEach((name, k) => {
     const data = files[name];
     const field = `npz[${JSON.stringify(name)}]`;
-    if (data.length !== cd[k].usize) throw new ConfigError(`${field}.size`, `${data.length} bytes inflated`, `${cd[k].usize} bytes, the declared size`);
+    if (data.length !== cd[k].usize)
+      throw new ConfigError(
+        `${field}.size`,
+        `${data.length} bytes inflated`,
+        `${cd[k].usize} bytes, the declared size`,
+      );
     const crc = crc32(data);
     if (crc !== cd[k].crc) throw new ConfigError(`${field}.crc32`, hex(crc), `${hex(cd[k].crc)}, the declared CRC-32`);
     try {
@@ -109,7 +142,8 @@ function readCentralDirectory(b: Uint8Array): CdEntry[] {
   const stop = Math.max(0, b.length - 65559);
   while (e >= stop && u32(e) !== 0x06054b50) e--;
   if (e < stop) bad('no end-of-central-directory record');
-  if (u16(e + 4) !== 0 || u16(e + 6) !== 0 || u16(e + 8) !== u16(e + 10)) bad('a single-disk archive', 'a multi-disk archive');
+  if (u16(e + 4) !== 0 || u16(e + 6) !== 0 || u16(e + 8) !== u16(e + 10))
+    bad('a single-disk archive', 'a multi-disk archive');
   let count = u16(e + 10);
   let cdOff = u32(e + 16);
   let limit = e;
@@ -124,12 +158,14 @@ function readCentralDirectory(b: Uint8Array): CdEntry[] {
     }
   }
   // Each record is at least 46 bytes: this bounds the loop by the file size.
-  if (cdOff > limit || count > (limit - cdOff) / 46) bad('a central directory inside the file', `${count} entries at offset ${cdOff}`);
+  if (cdOff > limit || count > (limit - cdOff) / 46)
+    bad('a central directory inside the file', `${count} entries at offset ${cdOff}`);
 
   const out: CdEntry[] = [];
   let o = cdOff;
   for (let k = 0; k < count; k++) {
-    if (o + 46 > limit || u32(o) !== 0x02014b50) bad(`central directory record ${k} at offset ${o}`, 'a truncated or corrupt central directory');
+    if (o + 46 > limit || u32(o) !== 0x02014b50)
+      bad(`central directory record ${k} at offset ${o}`, 'a truncated or corrupt central directory');
     const flags = u16(o + 8);
     const method = u16(o + 10);
     const crc = u32(o + 16);
@@ -142,18 +178,28 @@ function readCentralDirectory(b: Uint8Array): CdEntry[] {
     if (next > limit) bad(`central directory record ${k} inside the directory`, 'a truncated central directory');
     if (flags & 1) bad('unencrypted entries', 'an encrypted entry');
     // Like fflate, 0xFFFFFFFF means "see the zip64 extra field" only in a zip64 archive.
-    const nu = usize === 0xffffffff, nc = csize === 0xffffffff, nl64 = lho === 0xffffffff;
+    const nu = usize === 0xffffffff,
+      nc = csize === 0xffffffff,
+      nl64 = lho === 0xffffffff;
     if (zip64 && (nu || nc || nl64)) {
       let p = o + 46 + nl;
       const xe = p + xl;
       while (p + 4 < xe && u16(p) !== 1) p += 4 + u16(p + 2);
-      if (!(p + 4 < xe) || p + 4 + 8 * (+nu + +nc + +nl64) > xe) bad(`a zip64 extra field in record ${k}`, 'a missing zip64 extra field');
+      if (!(p + 4 < xe) || p + 4 + 8 * (+nu + +nc + +nl64) > xe)
+        bad(`a zip64 extra field in record ${k}`, 'a missing zip64 extra field');
       let q = p + 4;
-      if (nu) { usize = u64(q); q += 8; }
-      if (nc) { csize = u64(q); q += 8; }
+      if (nu) {
+        usize = u64(q);
+        q += 8;
+      }
+      if (nc) {
+        csize = u64(q);
+        q += 8;
+      }
       if (nl64) lho = u64(q);
     }
-    if (lho + 30 > b.length || u32(lho) !== 0x04034b50) bad(`a local header for entry ${k} at offset ${lho}`, 'a missing local header');
+    if (lho + 30 > b.length || u32(lho) !== 0x04034b50)
+      bad(`a local header for entry ${k} at offset ${lho}`, 'a missing local header');
     const dataStart = lho + 30 + u16(lho + 26) + u16(lho + 28);
     if (dataStart + csize > b.length) bad(`entry ${k}'s ${csize} bytes inside the file`, 'a truncated entry');
     out.push({ crc, csize, usize, method });
@@ -202,11 +248,17 @@ export function writeNpz(
     try {
       npy = writeNpy(t);
     } catch (err) {
-      if (err instanceof ConfigError) throw new ConfigError(`tensors[${JSON.stringify(name)}].${err.field}`, err.received, err.accepted);
+      if (err instanceof ConfigError)
+        throw new ConfigError(`tensors[${JSON.stringify(name)}].${err.field}`, err.received, err.accepted);
       throw err;
     }
     total += npy.length;
-    if (total >= 0xffffffff) throw new ConfigError(`tensors[${JSON.stringify(name)}]`, `${total} bytes so far`, 'an archive under 4 GiB (no zip64)');
+    if (total >= 0xffffffff)
+      throw new ConfigError(
+        `tensors[${JSON.stringify(name)}]`,
+        `${total} bytes so far`,
+        'an archive under 4 GiB (no zip64)',
+      );
     files[`${name}.npy`] = [npy, { level: options.compress ? 6 : 0 }];
   }
   try {

@@ -4,8 +4,15 @@
  */
 import { ConfigError } from '../errors.js';
 import {
-  DTYPES, DTYPE_SIZE, checkTensorForWrite, decodeElements, encodeElements, isDType, tensorSize,
-  type DType, type Tensor,
+  DTYPES,
+  DTYPE_SIZE,
+  checkTensorForWrite,
+  decodeElements,
+  encodeElements,
+  isDType,
+  tensorSize,
+  type DType,
+  type Tensor,
 } from './tensor.js';
 
 /** Default cap on the JSON header: 100 MiB (the reference implementation caps at 100 MB). */
@@ -14,7 +21,13 @@ export const SAFETENSORS_MAX_HEADER_BYTES = 100 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
-interface Entry { name: string; dtype: DType; shape: number[]; begin: number; end: number }
+interface Entry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 /**
  * Parse a safetensors file (huggingface/safetensors format). Strict like the reference
@@ -31,14 +44,24 @@ export function readSafetensors(
 ): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   const cap = options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(cap) || cap < 0) throw new ConfigError('maxHeaderBytes', cap, 'a non-negative integer');
-  if (!(bytes instanceof Uint8Array)) throw new ConfigError('safetensors', Object.prototype.toString.call(bytes), 'a Uint8Array');
+  if (!(bytes instanceof Uint8Array))
+    throw new ConfigError('safetensors', Object.prototype.toString.call(bytes), 'a Uint8Array');
   if (bytes.length < 8) {
-    throw new ConfigError('safetensors.header_length', `a file of ${bytes.length} bytes`, 'a file of at least 8 bytes (the u64 header length)');
+    throw new ConfigError(
+      'safetensors.header_length',
+      `a file of ${bytes.length} bytes`,
+      'a file of at least 8 bytes (the u64 header length)',
+    );
   }
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n64 > BigInt(cap)) throw new ConfigError('safetensors.header_length', n64, `at most ${cap} bytes (maxHeaderBytes)`);
+  if (n64 > BigInt(cap))
+    throw new ConfigError('safetensors.header_length', n64, `at most ${cap} bytes (maxHeaderBytes)`);
   if (n64 > BigInt(bytes.length - 8)) {
-    throw new ConfigError('safetensors.header_length', n64, `at most ${bytes.length - 8}, the bytes after the 8-byte length`);
+    throw new ConfigError(
+      'safetensors.header_length',
+      n64,
+      `at most ${bytes.length - 8}, the bytes after the 8-byte length`,
+    );
   }
   const n = Number(n64);
   const header = parseHeaderJson(bytes.subarray(8, 8 + n));
@@ -59,24 +82,40 @@ export function readSafetensors(
   let prev: Entry | undefined;
   for (const e of entries) {
     if (e.begin < cursor) {
-      throw new ConfigError(`safetensors[${JSON.stringify(e.name)}].data_offsets`, [e.begin, e.end],
-        `a byte range that does not overlap ${JSON.stringify(prev!.name)} [${prev!.begin}, ${prev!.end}]`);
+      throw new ConfigError(
+        `safetensors[${JSON.stringify(e.name)}].data_offsets`,
+        [e.begin, e.end],
+        `a byte range that does not overlap ${JSON.stringify(prev!.name)} [${prev!.begin}, ${prev!.end}]`,
+      );
     }
     if (e.begin > cursor) {
-      throw new ConfigError(`safetensors[${JSON.stringify(e.name)}].data_offsets`, [e.begin, e.end],
-        `a range starting at ${cursor}: the buffer must be covered without holes`);
+      throw new ConfigError(
+        `safetensors[${JSON.stringify(e.name)}].data_offsets`,
+        [e.begin, e.end],
+        `a range starting at ${cursor}: the buffer must be covered without holes`,
+      );
     }
     cursor = e.end;
     prev = e;
   }
   if (cursor !== bufLen) {
-    throw new ConfigError('safetensors.buffer', `${bufLen} bytes after the header`, `${cursor} bytes, the end of the last tensor (no trailing bytes)`);
+    throw new ConfigError(
+      'safetensors.buffer',
+      `${bufLen} bytes after the header`,
+      `${cursor} bytes, the end of the last tensor (no trailing bytes)`,
+    );
   }
 
   const tensors = new Map<string, Tensor>();
   for (const e of entries) {
-    const data = decodeElements(bytes, bufStart + e.begin, (e.end - e.begin) / DTYPE_SIZE[e.dtype], e.dtype, true,
-      `safetensors[${JSON.stringify(e.name)}]`);
+    const data = decodeElements(
+      bytes,
+      bufStart + e.begin,
+      (e.end - e.begin) / DTYPE_SIZE[e.dtype],
+      e.dtype,
+      true,
+      `safetensors[${JSON.stringify(e.name)}]`,
+    );
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
@@ -88,7 +127,10 @@ export function readSafetensors(
  * largest data_offsets end). Null when fewer than 8 + N bytes are given or N is over the cap; a
  * malformed header is a ConfigError, as for `readSafetensors`.
  */
-export function safetensorsHeader(head: Uint8Array, maxHeaderBytes = SAFETENSORS_MAX_HEADER_BYTES): { headerLength: number; metadata: Record<string, string>; dataLength: number } | null {
+export function safetensorsHeader(
+  head: Uint8Array,
+  maxHeaderBytes = SAFETENSORS_MAX_HEADER_BYTES,
+): { headerLength: number; metadata: Record<string, string>; dataLength: number } | null {
   if (head.length < 8) return null;
   const n64 = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(maxHeaderBytes) || n64 > BigInt(head.length - 8)) return null;
@@ -97,7 +139,10 @@ export function safetensorsHeader(head: Uint8Array, maxHeaderBytes = SAFETENSORS
   let dataLength = 0;
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') { metadata = info === null ? {} : checkMetadata(info, 'safetensors.__metadata__'); continue; }
+    if (name === '__metadata__') {
+      metadata = info === null ? {} : checkMetadata(info, 'safetensors.__metadata__');
+      continue;
+    }
     const end = (info as { data_offsets?: unknown[] } | null)?.data_offsets?.[1];
     if (typeof end === 'number' && Number.isSafeInteger(end)) dataLength = Math.max(dataLength, end);
   }
@@ -124,7 +169,8 @@ function parseHeaderJson(raw: Uint8Array): Record<string, unknown> {
 }
 
 function checkMetadata(v: unknown, field: string): Record<string, string> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(field, v, 'an object of string values');
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ConfigError(field, v, 'an object of string values');
   for (const [k, s] of Object.entries(v)) {
     if (typeof s !== 'string') throw new ConfigError(`${field}[${JSON.stringify(k)}]`, s, 'a string');
   }
@@ -141,14 +187,23 @@ function checkEntry(name: string, info: unknown, bufLen: number): Entry {
   if (!isDType(dtype)) throw new ConfigError(`${f}.dtype`, dtype, DTYPES.join(', '));
   if (!Array.isArray(shape)) throw new ConfigError(`${f}.shape`, shape, 'an array of non-negative integers');
   const count = tensorSize(shape as number[], `${f}.shape`);
-  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[0] > offs[1]) {
+  if (
+    !Array.isArray(offs) ||
+    offs.length !== 2 ||
+    !offs.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+    offs[0] > offs[1]
+  ) {
     throw new ConfigError(`${f}.data_offsets`, offs, '[begin, end], non-negative integers with begin <= end');
   }
   const [begin, end] = offs as [number, number];
   if (end > bufLen) throw new ConfigError(`${f}.data_offsets`, offs, `an end within the ${bufLen}-byte buffer`);
   const want = count * DTYPE_SIZE[dtype];
   if (end - begin !== want) {
-    throw new ConfigError(`${f}.data_offsets`, offs, `a range of ${want} bytes (shape ${JSON.stringify(shape)} × ${DTYPE_SIZE[dtype]} bytes of ${dtype})`);
+    throw new ConfigError(
+      `${f}.data_offsets`,
+      offs,
+      `a range of ${want} bytes (shape ${JSON.stringify(shape)} × ${DTYPE_SIZE[dtype]} bytes of ${dtype})`,
+    );
   }
   return { name, dtype, shape: [...(shape as number[])], begin, end };
 }
@@ -171,7 +226,9 @@ export function writeSafetensors(
     if (name === '__metadata__') throw new ConfigError('tensors', name, "tensor names other than '__metadata__'");
     const count = checkTensorForWrite(t, `tensors[${JSON.stringify(name)}]`);
     const end = offset + count * DTYPE_SIZE[t.dtype];
-    parts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [offset, end] })}`);
+    parts.push(
+      `${JSON.stringify(name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [offset, end] })}`,
+    );
     offset = end;
   }
   const json = utf8Encoder.encode(`{${parts.join(',')}}`);

@@ -11,7 +11,8 @@ let pq: typeof import('parquet-wasm') | null = null;
 
 /** The table in `bytes`: Parquet when they start with 'PAR1', else Arrow IPC (file or stream). Throws a ConfigError naming `field`. */
 export function readTable(bytes: Uint8Array, field = 'file'): Table {
-  const isParquet = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31;
+  const isParquet =
+    bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31;
   try {
     if (isParquet) {
       pq ??= require('parquet-wasm') as typeof import('parquet-wasm');
@@ -19,6 +20,10 @@ export function readTable(bytes: Uint8Array, field = 'file'): Table {
     }
     return tableFromIPC(bytes);
   } catch (e) {
-    throw new ConfigError(field, `${bytes.length} bytes`, `a ${isParquet ? 'Parquet' : 'Arrow IPC'} table (${(e as Error).message})`);
+    throw new ConfigError(
+      field,
+      `${bytes.length} bytes`,
+      `a ${isParquet ? 'Parquet' : 'Arrow IPC'} table (${(e as Error).message})`,
+    );
   }
 }

@@ -21,7 +21,16 @@ export const DTYPES: readonly DType[] = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I3
 
 /** Bytes per element on disk (safetensors dtype sizes; the NPY itemsize of the matching descr). */
 export const DTYPE_SIZE: Readonly<Record<DType, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** Whether v is one of DTYPES (the safetensors dtype names). */
@@ -45,7 +54,8 @@ export function tensorSize(shape: readonly number[], field = 'shape'): number {
   let n = 1;
   for (const d of shape) {
     n *= d;
-    if (n > Number.MAX_SAFE_INTEGER) throw new ConfigError(field, shape, `a shape with at most ${Number.MAX_SAFE_INTEGER} elements`);
+    if (n > Number.MAX_SAFE_INTEGER)
+      throw new ConfigError(field, shape, `a shape with at most ${Number.MAX_SAFE_INTEGER} elements`);
   }
   return n;
 }
@@ -113,11 +123,17 @@ let f16Table: Float32Array | undefined;
  * tensor in the I64 overflow error.
  */
 export function decodeElements(
-  bytes: Uint8Array, offset: number, count: number, dtype: DType, littleEndian: boolean, name: string,
+  bytes: Uint8Array,
+  offset: number,
+  count: number,
+  dtype: DType,
+  littleEndian: boolean,
+  name: string,
 ): Float32Array | Float64Array | Int32Array {
   const size = DTYPE_SIZE[dtype];
   const end = offset + count * size;
-  if (end > bytes.length) throw new ConfigError(`${name}.data`, `${bytes.length - offset} bytes`, `${count * size} bytes`);
+  if (end > bytes.length)
+    throw new ConfigError(`${name}.data`, `${bytes.length - offset} bytes`, `${count * size} bytes`);
   // Fast path: a copy is always aligned, whatever the input's alignment. (Uint8Array's slice, not
   // the input's own: a Node Buffer's slice is a view into a shared pool, not a copy.)
   if (littleEndian === LITTLE_ENDIAN_HOST) {
@@ -161,7 +177,11 @@ export function decodeElements(
         const lo = dv.getInt32(i * 8 + (le ? 0 : 4), le);
         const hi = dv.getInt32(i * 8 + (le ? 4 : 0), le);
         if (hi !== (lo < 0 ? -1 : 0)) {
-          throw new ConfigError(name, `I64 value ${dv.getBigInt64(i * 8, le)} at index ${i}`, 'I64 values within int32 range (they decode to Int32Array)');
+          throw new ConfigError(
+            name,
+            `I64 value ${dv.getBigInt64(i * 8, le)} at index ${i}`,
+            'I64 values within int32 range (they decode to Int32Array)',
+          );
         }
         out[i] = lo;
       }
@@ -215,9 +235,18 @@ export function checkTensorForWrite(t: Tensor, name: string): number {
   const n = tensorSize(t.shape, `${name}.shape`);
   const d = t.data;
   if (!(d instanceof Float32Array || d instanceof Float64Array || d instanceof Int32Array)) {
-    throw new ConfigError(`${name}.data`, Object.prototype.toString.call(d), 'a Float32Array, Float64Array or Int32Array');
+    throw new ConfigError(
+      `${name}.data`,
+      Object.prototype.toString.call(d),
+      'a Float32Array, Float64Array or Int32Array',
+    );
   }
-  if (d.length !== n) throw new ConfigError(`${name}.data`, `${d.length} elements`, `${n} elements (the product of shape ${JSON.stringify(t.shape)})`);
+  if (d.length !== n)
+    throw new ConfigError(
+      `${name}.data`,
+      `${d.length} elements`,
+      `${n} elements (the product of shape ${JSON.stringify(t.shape)})`,
+    );
   const range = INT_RANGE[t.dtype];
   const alwaysFits = d instanceof Int32Array && (t.dtype === 'I32' || t.dtype === 'I64');
   if (range && !alwaysFits) {
@@ -240,14 +269,33 @@ export function encodeElements(t: Tensor, out: Uint8Array, offset: number): void
   const n = d.length;
   const dv = new DataView(out.buffer, out.byteOffset + offset, n * DTYPE_SIZE[t.dtype]);
   switch (t.dtype) {
-    case 'F64': for (let i = 0; i < n; i++) dv.setFloat64(i * 8, d[i], true); break;
-    case 'F32': for (let i = 0; i < n; i++) dv.setFloat32(i * 4, d[i], true); break;
-    case 'F16': for (let i = 0; i < n; i++) dv.setUint16(i * 2, float32ToFloat16(d[i]), true); break;
-    case 'BF16': for (let i = 0; i < n; i++) dv.setUint16(i * 2, float32ToBfloat16(d[i]), true); break;
-    case 'I64': for (let i = 0; i < n; i++) dv.setBigInt64(i * 8, BigInt(d[i]), true); break;
-    case 'I32': for (let i = 0; i < n; i++) dv.setInt32(i * 4, d[i], true); break;
-    case 'I16': for (let i = 0; i < n; i++) dv.setInt16(i * 2, d[i], true); break;
-    case 'I8': for (let i = 0; i < n; i++) dv.setInt8(i, d[i]); break;
-    case 'U8': case 'BOOL': for (let i = 0; i < n; i++) dv.setUint8(i, d[i]); break;
+    case 'F64':
+      for (let i = 0; i < n; i++) dv.setFloat64(i * 8, d[i], true);
+      break;
+    case 'F32':
+      for (let i = 0; i < n; i++) dv.setFloat32(i * 4, d[i], true);
+      break;
+    case 'F16':
+      for (let i = 0; i < n; i++) dv.setUint16(i * 2, float32ToFloat16(d[i]), true);
+      break;
+    case 'BF16':
+      for (let i = 0; i < n; i++) dv.setUint16(i * 2, float32ToBfloat16(d[i]), true);
+      break;
+    case 'I64':
+      for (let i = 0; i < n; i++) dv.setBigInt64(i * 8, BigInt(d[i]), true);
+      break;
+    case 'I32':
+      for (let i = 0; i < n; i++) dv.setInt32(i * 4, d[i], true);
+      break;
+    case 'I16':
+      for (let i = 0; i < n; i++) dv.setInt16(i * 2, d[i], true);
+      break;
+    case 'I8':
+      for (let i = 0; i < n; i++) dv.setInt8(i, d[i]);
+      break;
+    case 'U8':
+    case 'BOOL':
+      for (let i = 0; i < n; i++) dv.setUint8(i, d[i]);
+      break;
   }
 }

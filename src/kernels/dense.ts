@@ -12,7 +12,6 @@
  */
 import { readFileSync } from 'node:fs';
 
-
 let compiled: WebAssembly.Module | null = null;
 
 /** The compiled kernels, built from dense.wat (`npm run build:wasm`, run by `prepare`). */
@@ -23,7 +22,9 @@ function kernels(): WebAssembly.Module {
   try {
     bytes = readFileSync(url);
   } catch (e) {
-    throw new Error(`geomstream: ${url.pathname} is missing; build it with \`npm run build:wasm\` (${(e as Error).message})`);
+    throw new Error(
+      `geomstream: ${url.pathname} is missing; build it with \`npm run build:wasm\` (${(e as Error).message})`,
+    );
   }
   return (compiled = new WebAssembly.Module(bytes));
 }
@@ -34,14 +35,29 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
  * Module instances with their memories, reused: allocating a fresh WebAssembly memory for every
  * fit (a few MB, zero-filled, page-faulted in) cost more than the fit's arithmetic.
  */
-interface Slot { memory: WebAssembly.Memory; fns: { dots: (...a: number[]) => void; outer: (...a: number[]) => void; cholsolve: (...a: number[]) => void; affine: (...a: number[]) => void; tdots: (...a: number[]) => void; dualpass: (...a: number[]) => number } }
+interface Slot {
+  memory: WebAssembly.Memory;
+  fns: {
+    dots: (...a: number[]) => void;
+    outer: (...a: number[]) => void;
+    cholsolve: (...a: number[]) => void;
+    affine: (...a: number[]) => void;
+    tdots: (...a: number[]) => void;
+    dualpass: (...a: number[]) => number;
+  };
+}
 const free: Slot[] = [];
 
 function acquire(bytes: number): Slot {
-  const slot = free.pop() ?? (() => {
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    return { memory, fns: new WebAssembly.Instance(kernels(), { env: { memory } }).exports as unknown as Slot['fns'] };
-  })();
+  const slot =
+    free.pop() ??
+    (() => {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      return {
+        memory,
+        fns: new WebAssembly.Instance(kernels(), { env: { memory } }).exports as unknown as Slot['fns'],
+      };
+    })();
   const have = slot.memory.buffer.byteLength;
   if (have < bytes) slot.memory.grow(Math.ceil((bytes - have) / 65536));
   return slot;
@@ -67,16 +83,48 @@ export class DenseRows {
   readonly alpha: Float64Array;
   readonly sign: Float64Array;
   readonly qd: Float64Array;
-  private readonly at: { Z: number; v: number; out: number; S: number; zs: number; idx: number; c: number; sum: number; alpha: number; sign: number; qd: number };
+  private readonly at: {
+    Z: number;
+    v: number;
+    out: number;
+    S: number;
+    zs: number;
+    idx: number;
+    c: number;
+    sum: number;
+    alpha: number;
+    sign: number;
+    qd: number;
+  };
   private slot: Slot | null;
 
   /** Copy rows `rows` of the n × p matrix x (row-major). Call `dispose()` when done, to reuse the memory. */
   constructor(x: Float64Array, p: number, rows: ArrayLike<number>) {
-    const n = rows.length, q = p + 1, qp = q + (q % 2);
-    this.n = n; this.p = p; this.q = q;
+    const n = rows.length,
+      q = p + 1,
+      qp = q + (q % 2);
+    this.n = n;
+    this.p = p;
+    this.q = q;
     let bytes = 0;
-    const take = (b: number) => { const o = bytes; bytes += align16(b); return o; };
-    this.at = { Z: take(8 * n * p), v: take(8 * qp), out: take(8 * n), S: take(8 * (q * q + 2)), zs: take(8 * 4 * qp), idx: take(4 * n), c: take(8 * n), sum: take(8 * qp), alpha: take(8 * n), sign: take(8 * n), qd: take(8 * n) };
+    const take = (b: number) => {
+      const o = bytes;
+      bytes += align16(b);
+      return o;
+    };
+    this.at = {
+      Z: take(8 * n * p),
+      v: take(8 * qp),
+      out: take(8 * n),
+      S: take(8 * (q * q + 2)),
+      zs: take(8 * 4 * qp),
+      idx: take(4 * n),
+      c: take(8 * n),
+      sum: take(8 * qp),
+      alpha: take(8 * n),
+      sign: take(8 * n),
+      qd: take(8 * n),
+    };
     this.slot = acquire(bytes);
     const buf = this.slot.memory.buffer;
     const Z = new Float64Array(buf, this.at.Z, n * p);
@@ -116,7 +164,17 @@ export class DenseRows {
    */
   dualPass(order: ArrayLike<number>, diag: number): number {
     for (let t = 0; t < this.n; t++) this.idx[t] = order[t];
-    return this.fns.dualpass(this.at.Z, this.n, this.p, this.at.idx, this.at.alpha, this.at.sign, this.at.qd, this.at.v, diag);
+    return this.fns.dualpass(
+      this.at.Z,
+      this.n,
+      this.p,
+      this.at.idx,
+      this.at.alpha,
+      this.at.sign,
+      this.at.qd,
+      this.at.v,
+      diag,
+    );
   }
 
   /** gram += scale · Σ z_i z_iᵀ over the rows i in `which` (indices into the rows held); keeps it symmetric. */
@@ -125,7 +183,8 @@ export class DenseRows {
     if (!m) return;
     for (let t = 0; t < m; t++) this.idx[t] = which[t];
     this.fns.outer(this.at.Z, this.p, this.at.idx, m, this.at.S, scale, this.at.zs);
-    const S = this.gram, q = this.q;
+    const S = this.gram,
+      q = this.q;
     for (let j = 1; j < q; j++) for (let k = 0; k < j; k++) S[j * q + k] = S[k * q + j];
   }
 
@@ -141,7 +200,9 @@ export class DenseRows {
  * factorisation (A = L Lᵀ, pivots clamped at 1e-300), in the f64x2 kernel. A is not modified.
  */
 export function choleskySolve(A: Float64Array, r: Float64Array, n: number): Float64Array {
-  const a = 0, rr = align16(8 * n * n), z = rr + align16(8 * n);
+  const a = 0,
+    rr = align16(8 * n * n),
+    z = rr + align16(8 * n);
   const slot = acquire(z + align16(8 * n));
   try {
     const buf = slot.memory.buffer;
@@ -158,9 +219,19 @@ export function choleskySolve(A: Float64Array, r: Float64Array, n: number): Floa
  * X Wᵀ + b in float64: X n × k, W m × k (row-major, any numeric array, e.g. a network's float32
  * weights), b of length m; returns n × m. The probe's forward pass (engine/forward.ts).
  */
-export function affine(X: Float64Array, n: number, k: number, W: ArrayLike<number>, m: number, b: ArrayLike<number>): Float64Array {
+export function affine(
+  X: Float64Array,
+  n: number,
+  k: number,
+  W: ArrayLike<number>,
+  m: number,
+  b: ArrayLike<number>,
+): Float64Array {
   if (n === 0 || m === 0) return new Float64Array(n * m);
-  const x = 0, w = align16(8 * n * k), bb = w + align16(8 * m * k), out = bb + align16(8 * m);
+  const x = 0,
+    w = align16(8 * n * k),
+    bb = w + align16(8 * m * k),
+    out = bb + align16(8 * m);
   const slot = acquire(out + align16(8 * n * m));
   try {
     const buf = slot.memory.buffer;

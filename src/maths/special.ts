@@ -12,7 +12,8 @@ export function erf(x: number): number {
   const ax = Math.abs(x);
   if (ax < 2.5) {
     // erf(x) = 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1))
-    let term = x, sum = x;
+    let term = x,
+      sum = x;
     const x2 = x * x;
     for (let n = 1; n < 80; n++) {
       term *= -x2 / n;
@@ -32,7 +33,7 @@ export function erf(x: number): number {
  */
 function erfcTail(ax: number): number {
   let f = ax;
-  for (let n = 60; n >= 1; n--) f = ax + (n / 2) / f;
+  for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
   return Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
 }
 

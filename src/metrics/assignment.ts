@@ -6,7 +6,8 @@
 /** For an n × n cost matrix (row-major), returns `match[i]`, the column assigned to row i. */
 export function minCostAssignment(cost: ArrayLike<number>, n: number): Int32Array {
   const INF = Infinity;
-  const u = new Float64Array(n + 1), v = new Float64Array(n + 1);
+  const u = new Float64Array(n + 1),
+    v = new Float64Array(n + 1);
   const p = new Int32Array(n + 1); // p[j]: row matched to column j (1-based; 0 = none)
   const way = new Int32Array(n + 1);
   for (let i = 1; i <= n; i++) {
@@ -17,15 +18,25 @@ export function minCostAssignment(cost: ArrayLike<number>, n: number): Int32Arra
     do {
       used[j0] = 1;
       const i0 = p[j0];
-      let delta = INF, j1 = 0;
+      let delta = INF,
+        j1 = 0;
       for (let j = 1; j <= n; j++) {
         if (used[j]) continue;
         const cur = cost[(i0 - 1) * n + (j - 1)] - u[i0] - v[j];
-        if (cur < minv[j]) { minv[j] = cur; way[j] = j0; }
-        if (minv[j] < delta) { delta = minv[j]; j1 = j; }
+        if (cur < minv[j]) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j] < delta) {
+          delta = minv[j];
+          j1 = j;
+        }
       }
       for (let j = 0; j <= n; j++) {
-        if (used[j]) { u[p[j]] += delta; v[j] -= delta; } else minv[j] -= delta;
+        if (used[j]) {
+          u[p[j]] += delta;
+          v[j] -= delta;
+        } else minv[j] -= delta;
       }
       j0 = j1;
     } while (p[j0] !== 0);

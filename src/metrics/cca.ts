@@ -18,11 +18,14 @@ export interface CcaOptions {
 }
 
 export function meanSquaredCCA(X: MatrixLike, Y: MatrixLike, options: CcaOptions = {}): number {
-  const x0 = toMatrix(X, 'X'), y0 = toMatrix(Y, 'Y');
-  if (x0.rows !== y0.rows) throw new ConfigError('Y.rows', y0.rows, `the same number of rows (examples) as X, ${x0.rows}`);
+  const x0 = toMatrix(X, 'X'),
+    y0 = toMatrix(Y, 'Y');
+  if (x0.rows !== y0.rows)
+    throw new ConfigError('Y.rows', y0.rows, `the same number of rows (examples) as X, ${x0.rows}`);
   requireFinite(x0, 'X');
   requireFinite(y0, 'Y');
-  if (x0.cols > x0.rows || y0.cols > y0.rows) throw new ConfigError('X.cols, Y.cols', [x0.cols, y0.cols], `no more features than examples (${x0.rows})`);
+  if (x0.cols > x0.rows || y0.cols > y0.rows)
+    throw new ConfigError('X.cols, Y.cols', [x0.cols, y0.cols], `no more features than examples (${x0.rows})`);
   const center = options.center ?? true;
   const qx = orthonormalColumns(center ? centerColumns(x0) : x0);
   const qy = orthonormalColumns(center ? centerColumns(y0) : y0);

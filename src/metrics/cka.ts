@@ -24,7 +24,9 @@ function pair(X: MatrixLike, Y: MatrixLike): [Matrix & { data: Float64Array }, M
 
 /** ‖Aᵀ B‖²_F for column-centred A (n × p) and B (n × q). */
 function crossNormSq(a: Matrix, b: Matrix): number {
-  const n = a.rows, p = a.cols, q = b.cols;
+  const n = a.rows,
+    p = a.cols,
+    q = b.cols;
   const row = new Float64Array(q);
   let s = 0;
   for (let i = 0; i < p; i++) {
@@ -53,7 +55,9 @@ export function linearCKA(X: MatrixLike, Y: MatrixLike): number {
   const [x0, y0] = pair(X, Y);
   const x = centerColumns(x0);
   const y = centerColumns(y0);
-  const n = x.rows, p = x.cols, q = y.cols;
+  const n = x.rows,
+    p = x.cols,
+    q = y.cols;
   const gramCost = n * n * (p + q);
   const featureCost = n * (p * p + q * q + p * q);
   if (gramCost <= featureCost) {
@@ -66,7 +70,8 @@ export function linearCKA(X: MatrixLike, Y: MatrixLike): number {
 
 function squareKernel(K: MatrixLike, name: string): Matrix & { data: Float64Array } {
   const k = toMatrix(K, name);
-  if (k.rows !== k.cols) throw new ConfigError(`${name} (rows × cols)`, `${k.rows} × ${k.cols}`, 'a square kernel matrix');
+  if (k.rows !== k.cols)
+    throw new ConfigError(`${name} (rows × cols)`, `${k.rows} × ${k.cols}`, 'a square kernel matrix');
   requireFinite(k, name);
   return k;
 }
@@ -82,7 +87,8 @@ function squareKernel(K: MatrixLike, name: string): Matrix & { data: Float64Arra
 export function kernelAlignment(K1: MatrixLike, K2: MatrixLike): number {
   const a = squareKernel(K1, 'K1');
   const b = squareKernel(K2, 'K2');
-  if (a.rows !== b.rows) throw new ConfigError('K2 (rows × cols)', `${b.rows} × ${b.cols}`, `the same size as K1, ${a.rows} × ${a.rows}`);
+  if (a.rows !== b.rows)
+    throw new ConfigError('K2 (rows × cols)', `${b.rows} × ${b.cols}`, `the same size as K1, ${a.rows} × ${a.rows}`);
   const ca = doubleCenter(a);
   const cb = doubleCenter(b);
   return frobeniusDot(ca, cb) / Math.sqrt(frobeniusDot(ca, ca) * frobeniusDot(cb, cb));

@@ -57,11 +57,20 @@ export interface TrainingSet {
  * per-fold Gram sums of cross-validation and the ridge classifier's normal equations. Runs in
  * the f64x2 WebAssembly kernel of `DenseRows` (8× the plain-JavaScript rank-4 loop it replaced).
  */
-export function addOuterProducts(x: Float64Array, p: number, rows: ArrayLike<number>, out: Float64Array, scale = 1): Float64Array {
+export function addOuterProducts(
+  x: Float64Array,
+  p: number,
+  rows: ArrayLike<number>,
+  out: Float64Array,
+  scale = 1,
+): Float64Array {
   const dense = new DenseRows(x, p, rows);
   try {
     dense.gram.set(out);
-    dense.addOuter(Int32Array.from({ length: rows.length }, (_, i) => i), scale);
+    dense.addOuter(
+      Int32Array.from({ length: rows.length }, (_, i) => i),
+      scale,
+    );
     out.set(dense.gram);
     return out;
   } finally {
@@ -96,7 +105,8 @@ export function fitLinearSvm(t: TrainingSet, options: SvmOptions = {}): Fit {
   // Nearly separable classes (few support vectors) converge in a few dual passes, much faster
   // than Newton steps; overlapping ones do not, and go on with Newton from where the dual got.
   // The passes tried cost at most about three Newton steps (a pass is n·p, a step ~2n·p + p³/6).
-  const n = t.rows.length, q = t.p + 1;
+  const n = t.rows.length,
+    q = t.p + 1;
   const budget = Math.min(DUAL_FIRST_PASSES, Math.floor((3 * (q ** 3 / 6 + 2 * n * t.p)) / (n * t.p)));
   if (!options.init && budget > 0) {
     const dual = svmDualCoordinateDescent(t, { ...options, maxIter: Math.min(budget, options.maxIter ?? budget) });
@@ -151,7 +161,10 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
     for (let j = 0; j < q; j++) g0 += g[j] * g[j];
     g0 = Math.sqrt(g0);
   }
-  if (options.init) { v.set(options.init.w); v[p] = options.init.b; }
+  if (options.init) {
+    v.set(options.init.w);
+    v[p] = options.init.b;
+  }
   computeMargins(v, margin);
   const g = new Float64Array(q);
   const Hs = new Float64Array(q * q);
@@ -164,17 +177,21 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
   const r = new Float64Array(q);
   const isActive = new Uint8Array(n);
   let built = false;
-  const entering: number[] = [], leaving: number[] = [];
-  const active: number[] = [], inactive: number[] = [];
+  const entering: number[] = [],
+    leaving: number[] = [];
+  const active: number[] = [],
+    inactive: number[] = [];
   const addSigned = (list: number[], scale: number) => {
     for (const i of list) {
-      const off = rows[i] * p, c = scale * sign[i];
+      const off = rows[i] * p,
+        c = scale * sign[i];
       for (let j = 0; j < p; j++) r[j] += c * x[off + j];
       r[p] += c;
     }
   };
   const maxSteps = options.maxNewtonSteps ?? 100;
-  let converged = false, iter = 0;
+  let converged = false,
+    iter = 0;
   for (; iter < maxSteps; iter++) {
     active.length = inactive.length = entering.length = leaving.length = 0;
     for (let i = 0; i < n; i++) {
@@ -211,13 +228,14 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
       gnorm += g[j] * g[j];
     }
     gnorm = Math.sqrt(gnorm);
-    if (gnorm <= stop * g0 || gnorm === 0) { converged = true; break; }
+    if (gnorm <= stop * g0 || gnorm === 0) {
+      converged = true;
+      break;
+    }
     // Generalised Hessian I + 2C S.
     for (let j = 0; j < q * q; j++) Hs[j] = 2 * C * S[j];
     for (let j = 0; j < q; j++) Hs[j * q + j] += 1;
     const d = choleskySolve(Hs, g, q); // Newton direction is −d
-    let slope = 0;
-    for (let j = 0; j < q; j++) slope -= g[j] * d[j];
     // Exact line search on the piecewise quadratic f(v − s d) (as in Keerthi & DeCoste's
     // L2-SVM-MFN): margins move linearly, y_i (v − s d)·z_i = margin_i − s·dz_i, so f′(s) is
     // piecewise linear and increasing; walk its breakpoints in order to the root. O(n log n).
@@ -225,10 +243,17 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
     const step = exactStep(v, d, margin, dz, C);
     // No progress along a Newton direction of a strictly convex f means ∇f is 0 to rounding (as
     // when ∇f(0) = 0 and the relative rule cannot be met): that is convergence, not a stall.
-    if (!(step > 0)) { converged = true; break; }
+    if (!(step > 0)) {
+      converged = true;
+      break;
+    }
     for (let j = 0; j < q; j++) v[j] -= step * d[j];
     for (let i = 0; i < n; i++) margin[i] -= step * dz[i];
-    if (step < 1e-12) { iter++; converged = true; break; }
+    if (step < 1e-12) {
+      iter++;
+      converged = true;
+      break;
+    }
   }
   return { w: v.slice(0, p), b: v[p], converged, iterations: iter };
 }
@@ -239,44 +264,65 @@ function newtonIterations(t: TrainingSet, options: SvmOptions, dense: DenseRows)
  */
 function exactStep(v: Float64Array, d: Float64Array, margin: Float64Array, dz: Float64Array, C: number): number {
   const n = margin.length;
-  let a0 = 0, a1 = 0;
-  for (let j = 0; j < v.length; j++) { a0 -= v[j] * d[j]; a1 += d[j] * d[j]; }
+  let a0 = 0,
+    a1 = 0;
+  for (let j = 0; j < v.length; j++) {
+    a0 -= v[j] * d[j];
+    a1 += d[j] * d[j];
+  }
   // Terms active just after s = 0, and the breakpoints s > 0 where a term switches.
-  const keys = new Float64Array(n), ids = new Int32Array(n);
+  const keys = new Float64Array(n),
+    ids = new Int32Array(n);
   let m = 0;
   for (let i = 0; i < n; i++) {
-    const e0 = 1 - margin[i], g = dz[i];
+    const e0 = 1 - margin[i],
+      g = dz[i];
     const activeNow = e0 > 0 || (e0 === 0 && g > 0);
-    if (activeNow) { a0 += 2 * C * e0 * g; a1 += 2 * C * g * g; }
+    if (activeNow) {
+      a0 += 2 * C * e0 * g;
+      a1 += 2 * C * g * g;
+    }
     if (g !== 0) {
       const at = -e0 / g;
-      if (at > 0) { keys[m] = at; ids[m++] = i; }
+      if (at > 0) {
+        keys[m] = at;
+        ids[m++] = i;
+      }
     }
   }
   // Breakpoints in increasing order from a binary min-heap: the root is usually passed after a
   // few of them, so heapifying (O(m)) and popping those few beats sorting all m.
   const sift = (k: number) => {
     for (;;) {
-      const l = 2 * k + 1, r = l + 1;
+      const l = 2 * k + 1,
+        r = l + 1;
       let s = k;
       if (l < m && keys[l] < keys[s]) s = l;
       if (r < m && keys[r] < keys[s]) s = r;
       if (s === k) return;
-      const tk = keys[k]; keys[k] = keys[s]; keys[s] = tk;
-      const ti = ids[k]; ids[k] = ids[s]; ids[s] = ti;
+      const tk = keys[k];
+      keys[k] = keys[s];
+      keys[s] = tk;
+      const ti = ids[k];
+      ids[k] = ids[s];
+      ids[s] = ti;
       k = s;
     }
   };
   for (let k = (m >> 1) - 1; k >= 0; k--) sift(k);
   while (m > 0) {
-    const at = keys[0], i = ids[0];
+    const at = keys[0],
+      i = ids[0];
     const root = -a0 / a1;
     if (root <= at) return root;
     m--;
-    keys[0] = keys[m]; ids[0] = ids[m];
+    keys[0] = keys[m];
+    ids[0] = ids[m];
     sift(0);
     // Term i switches at s = at: entering when dz_i > 0, leaving when dz_i < 0.
-    const e0 = 1 - margin[i], g = dz[i], sgn = g > 0 ? 1 : -1;
+    const e0 = 1 - margin[i],
+      g = dz[i],
+      sgn = g > 0 ? 1 : -1;
     a0 += sgn * 2 * C * e0 * g;
     a1 += sgn * 2 * C * g * g;
   }
@@ -289,7 +335,9 @@ const LIBLINEAR_TOL = 1e-4;
 /** Dual coordinate descent for the same problem (Hsieh et al. 2008). */
 function svmDualCoordinateDescent(t: TrainingSet, options: SvmOptions): Fit {
   const { x, p, rows, y } = t;
-  const C = options.C ?? 1, tol = options.tol ?? 1e-4, maxIter = options.maxIter ?? 1000;
+  const C = options.C ?? 1,
+    tol = options.tol ?? 1e-4,
+    maxIter = options.maxIter ?? 1000;
   const n = rows.length;
   const diag = 1 / (2 * C);
   // The passes run in the f64x2 kernel (DenseRows.dualPass) on the rows copied there.
@@ -306,10 +354,14 @@ function svmDualCoordinateDescent(t: TrainingSet, options: SvmOptions): Fit {
       qd[i] = s;
     }
     const rng = new Rng(options.seed ?? 0);
-    let converged = false, passes = 0;
+    let converged = false,
+      passes = 0;
     while (passes < maxIter) {
       passes++;
-      if (dense.dualPass(rng.permutation(n), diag) <= tol) { converged = true; break; }
+      if (dense.dualPass(rng.permutation(n), diag) <= tol) {
+        converged = true;
+        break;
+      }
     }
     return { w: w.slice(0, p), b: w[p], converged, iterations: passes };
   } finally {
@@ -362,12 +414,13 @@ export function fitRidge(t: TrainingSet, options: RidgeOptions = {}): Fit {
       // Fewer samples than features: the dual, an n × n system on the centred rows.
       const row = (i: number, j: number) => x[rows[i] * p + j] - mean[j];
       const K = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) for (let l = i; l < n; l++) {
-        let s = 0;
-        for (let j = 0; j < p; j++) s += row(i, j) * row(l, j);
-        K[i * n + l] = s;
-        K[l * n + i] = s;
-      }
+      for (let i = 0; i < n; i++)
+        for (let l = i; l < n; l++) {
+          let s = 0;
+          for (let j = 0; j < p; j++) s += row(i, j) * row(l, j);
+          K[i * n + l] = s;
+          K[l * n + i] = s;
+        }
       for (let i = 0; i < n; i++) K[i * n + i] += alpha;
       const a = choleskySolve(K, yc, n);
       w = new Float64Array(p);
@@ -387,7 +440,13 @@ export function fitClassifier(name: ClassifierName, t: TrainingSet, seed = 0, in
 }
 
 /** Fraction of `rows` (with 0/1 labels y) on the correct side of the model; a tie (f = 0) counts as class 0. */
-export function accuracyOf(m: LinearModel, x: Float64Array, p: number, rows: ArrayLike<number>, y: ArrayLike<number>): number {
+export function accuracyOf(
+  m: LinearModel,
+  x: Float64Array,
+  p: number,
+  rows: ArrayLike<number>,
+  y: ArrayLike<number>,
+): number {
   let correct = 0;
   for (let i = 0; i < rows.length; i++) {
     const off = rows[i] * p;

@@ -8,7 +8,15 @@ import type { MatrixLike } from '../types.js';
 import { Rng } from '../random.js';
 import { requireFinite, toMatrix } from './matrix.js';
 import { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
-import { accuracyOf, addOuterProducts, fitClassifier, requireClassifier, type ClassifierName, type Fit, type LinearModel } from './classifiers.js';
+import {
+  accuracyOf,
+  addOuterProducts,
+  fitClassifier,
+  requireClassifier,
+  type ClassifierName,
+  type Fit,
+  type LinearModel,
+} from './classifiers.js';
 import { ConfigError } from '../errors.js';
 
 interface Labelled {
@@ -31,13 +39,19 @@ export function labelledSamples(samples: MatrixLike, conditions: ArrayLike<numbe
   const c = Int32Array.from(conditions as ArrayLike<number>);
   let P = 0;
   for (let i = 0; i < c.length; i++) {
-    if (!Number.isInteger(conditions[i]) || conditions[i] < 0) throw new ConfigError(`conditions[${i}]`, conditions[i], 'integers >= 0');
+    if (!Number.isInteger(conditions[i]) || conditions[i] < 0)
+      throw new ConfigError(`conditions[${i}]`, conditions[i], 'integers >= 0');
     P = Math.max(P, c[i] + 1);
   }
   const counts = new Int32Array(P);
   for (const v of c) counts[v]++;
   const missing = [...counts.keys()].filter((k) => counts[k] === 0);
-  if (missing.length) throw new ConfigError('conditions (labels without samples)', missing, 'labels 0..P−1, each with at least one sample');
+  if (missing.length)
+    throw new ConfigError(
+      'conditions (labels without samples)',
+      missing,
+      'labels 0..P−1, each with at least one sample',
+    );
   const byCondition = Array.from({ length: P }, (_, k) => new Int32Array(counts[k]));
   const fill = new Int32Array(P);
   for (let i = 0; i < c.length; i++) byCondition[c[i]][fill[c[i]]++] = i;
@@ -48,7 +62,10 @@ function rowsOf(d: Labelled, conds: number[]): Int32Array {
   const total = conds.reduce((s, k) => s + d.byCondition[k].length, 0);
   const out = new Int32Array(total);
   let o = 0;
-  for (const k of conds) { out.set(d.byCondition[k], o); o += d.byCondition[k].length; }
+  for (const k of conds) {
+    out.set(d.byCondition[k], o);
+    o += d.byCondition[k].length;
+  }
   return out;
 }
 
@@ -64,7 +81,9 @@ export function conditionFolds(conditions: Int32Array, P: number, folds: number,
   const rng = new Rng(seed);
   const fold = new Int32Array(conditions.length);
   const byCond: number[][] = Array.from({ length: P }, () => []);
-  conditions.forEach((c, i) => byCond[c].push(i));
+  conditions.forEach((c, i) => {
+    byCond[c].push(i);
+  });
   let start = 0;
   for (const rows of byCond) {
     const perm = rng.permutation(rows.length);
@@ -98,8 +117,13 @@ function without(grams: { total: Float64Array; group: Float64Array[] }, left: nu
 /** Cross-validation folds with the Gram sums of their training sets, shared by every dichotomy. */
 function foldSets(d: Labelled, fold: Int32Array, folds: number) {
   const members = Array.from({ length: folds }, () => [] as number[]);
-  fold.forEach((f, i) => members[f].push(i));
-  const grams = groupGrams(d, members.map((m) => Int32Array.from(m)));
+  fold.forEach((f, i) => {
+    members[f].push(i);
+  });
+  const grams = groupGrams(
+    d,
+    members.map((m) => Int32Array.from(m)),
+  );
   return members.map((test, f) => ({
     test,
     train: Array.from({ length: fold.length }, (_, i) => i).filter((i) => fold[i] !== f),
@@ -108,7 +132,14 @@ function foldSets(d: Labelled, fold: Int32Array, folds: number) {
 }
 
 /** Mean test accuracy over the folds; `fits` counts the classifier fits, and those that did not converge. */
-function crossValidated(d: Labelled, labelOfCondition: (c: number) => number, sets: ReturnType<typeof foldSets>, classifier: ClassifierName, seed: number, fits: FitCount): number {
+function crossValidated(
+  d: Labelled,
+  labelOfCondition: (c: number) => number,
+  sets: ReturnType<typeof foldSets>,
+  classifier: ClassifierName,
+  seed: number,
+  fits: FitCount,
+): number {
   let sum = 0;
   let previous: LinearModel | undefined;
   for (const { train, test, zz } of sets) {
@@ -171,12 +202,19 @@ export interface CcgpResult {
  * @param samples n × p activity; @param conditions condition of each row (0..P−1);
  * @param positive the conditions of one side (P/2, at least 2 per side).
  */
-export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positive: number[], options: CcgpOptions = {}): CcgpResult {
+export function ccgp(
+  samples: MatrixLike,
+  conditions: ArrayLike<number>,
+  positive: number[],
+  options: CcgpOptions = {},
+): CcgpResult {
   const d = labelledSamples(samples, conditions);
   const { positive: pos, negative: neg } = splitConditions(d.P, positive);
-  if (pos.length < 2) throw new ConfigError('positive', positive, 'at least 2 conditions per side (CCGP needs conditions to hold out)');
+  if (pos.length < 2)
+    throw new ConfigError('positive', positive, 'at least 2 conditions per side (CCGP needs conditions to hold out)');
   const scheme = options.scheme ?? 'bernardi';
-  if (!CCGP_SCHEMES.includes(scheme)) throw new ConfigError('options.scheme', scheme, CCGP_SCHEMES.map((m) => `'${m}'`).join(', '));
+  if (!CCGP_SCHEMES.includes(scheme))
+    throw new ConfigError('options.scheme', scheme, CCGP_SCHEMES.map((m) => `'${m}'`).join(', '));
   const classifier = requireClassifier(options.classifier ?? 'svm');
   const seed = options.seed ?? 0;
   const posSet = new Set(pos);
@@ -185,10 +223,16 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
   const grams = scheme === 'bernardi' ? groupGrams(d, d.byCondition) : null;
   let previous: LinearModel | undefined;
   const evaluate = (trainConds: number[], testConds: number[]) => {
-    const train = rowsOf(d, trainConds), test = rowsOf(d, testConds);
+    const train = rowsOf(d, trainConds),
+      test = rowsOf(d, testConds);
     const zz = grams ? without(grams, testConds) : undefined;
     // Held-out pairs share most training conditions: warm-start from the previous split's solution.
-    const model = fitClassifier(classifier, { x: d.x, p: d.p, rows: train, y: labelsOf(d, train, posSet), zz }, seed, scheme === 'bernardi' ? previous : undefined);
+    const model = fitClassifier(
+      classifier,
+      { x: d.x, p: d.p, rows: train, y: labelsOf(d, train, posSet), zz },
+      seed,
+      scheme === 'bernardi' ? previous : undefined,
+    );
     count(fits, model);
     previous = model;
     accuracies.push(accuracyOf(model, d.x, d.p, test, labelsOf(d, test, posSet)));
@@ -196,7 +240,8 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
   if (scheme === 'bernardi') {
     const pairs = options.heldOutPairs ?? pos.flatMap((a) => neg.map((b) => [a, b] as [number, number]));
     for (const [a, b] of pairs) {
-      if (!posSet.has(a) || !neg.includes(b)) throw new ConfigError('options.heldOutPairs (a pair)', [a, b], '[a positive condition, a negative condition]');
+      if (!posSet.has(a) || !neg.includes(b))
+        throw new ConfigError('options.heldOutPairs (a pair)', [a, b], '[a positive condition, a negative condition]');
       evaluate([...pos.filter((c) => c !== a), ...neg.filter((c) => c !== b)], [a, b]);
     }
   } else {
@@ -210,7 +255,10 @@ export function ccgp(samples: MatrixLike, conditions: ArrayLike<number>, positiv
     const dist = (a: number, b: number) => cents[a].reduce((s, v, j) => s + (v - cents[b][j]) ** 2, 0);
     for (const a of pos) {
       const b = neg.reduce((best, q) => (dist(a, q) < dist(a, best) ? q : best), neg[0]);
-      evaluate([a, b], [...pos, ...neg].filter((c) => c !== a && c !== b));
+      evaluate(
+        [a, b],
+        [...pos, ...neg].filter((c) => c !== a && c !== b),
+      );
     }
   }
   return { value: accuracies.reduce((s, v) => s + v, 0) / accuracies.length, scheme, classifier, accuracies, fits };
@@ -253,7 +301,8 @@ function cvOptions(o: CrossValidationOptions, d: Labelled) {
   const folds = o.folds ?? 5;
   if (!Number.isInteger(folds) || folds < 2) throw new ConfigError('options.folds', folds, 'an integer >= 2');
   const fewest = Math.min(...d.byCondition.map((r) => r.length));
-  if (fewest * d.P < folds) throw new ConfigError('options.folds', folds, `at most the number of samples, ${fewest * d.P}`);
+  if (fewest * d.P < folds)
+    throw new ConfigError('options.folds', folds, `at most the number of samples, ${fewest * d.P}`);
   return { classifier, folds, seed: o.seed ?? 0 };
 }
 
@@ -262,18 +311,29 @@ function cvOptions(o: CrossValidationOptions, d: Labelled) {
  * classifier over the balanced dichotomies of the conditions (all of them — 35 for 8 conditions —
  * up to `maxDichotomies`, else a seeded random subset). In [0, 1]; 0.5 is chance.
  */
-export function shatteringDimensionality(samples: MatrixLike, conditions: ArrayLike<number>, options: ShatteringOptions = {}): ShatteringResult {
+export function shatteringDimensionality(
+  samples: MatrixLike,
+  conditions: ArrayLike<number>,
+  options: ShatteringOptions = {},
+): ShatteringResult {
   const d = labelledSamples(samples, conditions);
-  if (d.P % 2 || d.P < 2) throw new ConfigError('conditions (number of distinct)', d.P, 'an even number >= 2 (balanced dichotomies)');
+  if (d.P % 2 || d.P < 2)
+    throw new ConfigError('conditions (number of distinct)', d.P, 'an even number >= 2 (balanced dichotomies)');
   const { classifier, folds, seed } = cvOptions(options, d);
   const max = options.maxDichotomies ?? 100;
   if (!Number.isInteger(max) || max < 1) throw new ConfigError('options.maxDichotomies', max, 'an integer >= 1');
   const dichotomies = options.dichotomies ?? balancedDichotomies(d.P, max, seed);
   if (options.dichotomies) {
-    if (!Array.isArray(dichotomies) || !dichotomies.length) throw new ConfigError('options.dichotomies', dichotomies, 'a list of one or more positive sides');
+    if (!Array.isArray(dichotomies) || !dichotomies.length)
+      throw new ConfigError('options.dichotomies', dichotomies, 'a list of one or more positive sides');
     for (const side of dichotomies) {
-      const ok = Array.isArray(side) && side.length === d.P / 2 && new Set(side).size === side.length && side.every((c) => Number.isInteger(c) && c >= 0 && c < d.P);
-      if (!ok) throw new ConfigError('options.dichotomies (a side)', side, `${d.P / 2} distinct conditions in 0..${d.P - 1}`);
+      const ok =
+        Array.isArray(side) &&
+        side.length === d.P / 2 &&
+        new Set(side).size === side.length &&
+        side.every((c) => Number.isInteger(c) && c >= 0 && c < d.P);
+      if (!ok)
+        throw new ConfigError('options.dichotomies (a side)', side, `${d.P / 2} distinct conditions in 0..${d.P - 1}`);
     }
   }
   const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
@@ -284,7 +344,10 @@ export function shatteringDimensionality(samples: MatrixLike, conditions: ArrayL
   });
   return {
     value: accuracies.reduce((s, v) => s + v, 0) / accuracies.length,
-    classifier, folds, dichotomies, accuracies,
+    classifier,
+    folds,
+    dichotomies,
+    accuracies,
     exhaustive: dichotomies.length === countBalancedDichotomies(d.P),
     fits,
   };
@@ -303,10 +366,17 @@ export interface DecodabilityResult {
  * cross-validated accuracy of a linear classifier predicting `labels[condition]` (0/1) from the
  * samples. In [0, 1].
  */
-export function decodability(samples: MatrixLike, conditions: ArrayLike<number>, labels: ArrayLike<number>, options: CrossValidationOptions = {}): DecodabilityResult {
+export function decodability(
+  samples: MatrixLike,
+  conditions: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  options: CrossValidationOptions = {},
+): DecodabilityResult {
   const d = labelledSamples(samples, conditions);
-  if (!labels || labels.length !== d.P) throw new ConfigError('labels.length', labels?.length, `one 0/1 label per condition, ${d.P}`);
-  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) throw new ConfigError(`labels[${i}]`, labels[i], '0 or 1');
+  if (!labels || labels.length !== d.P)
+    throw new ConfigError('labels.length', labels?.length, `one 0/1 label per condition, ${d.P}`);
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] !== 0 && labels[i] !== 1) throw new ConfigError(`labels[${i}]`, labels[i], '0 or 1');
   const { classifier, folds, seed } = cvOptions(options, d);
   const sets = foldSets(d, conditionFolds(d.conditions, d.P, folds, seed), folds);
   const fits: FitCount = { fits: 0, unconverged: 0 };

@@ -3,18 +3,62 @@
  * `number[][]` or `{ rows, cols, data }` (row-major, float32 or float64); all maths is float64.
  */
 export { linearCKA, debiasedCKA, rbfCKA, kernelAlignment, type RbfCKAOptions } from './cka.js';
-export { rdm, compareRdms, averageRanks, kendallTauB, kendallTauA, spearmanRhoA, type RdmMetric, type RdmComparison } from './rdm.js';
+export {
+  rdm,
+  compareRdms,
+  averageRanks,
+  kendallTauB,
+  kendallTauA,
+  spearmanRhoA,
+  type RdmMetric,
+  type RdmComparison,
+} from './rdm.js';
 export { parallelismScore, PS_EXACT_LIMIT, type ParallelismResult } from './parallelism.js';
-export { ccgp, shatteringDimensionality, decodability, conditionFolds, labelledSamples,
-  type CcgpOptions, type CcgpResult, type CcgpScheme, type ShatteringOptions, type ShatteringResult,
-  type CrossValidationOptions, type DecodabilityResult, type FitCount } from './decoding.js';
+export {
+  ccgp,
+  shatteringDimensionality,
+  decodability,
+  conditionFolds,
+  labelledSamples,
+  type CcgpOptions,
+  type CcgpResult,
+  type CcgpScheme,
+  type ShatteringOptions,
+  type ShatteringResult,
+  type CrossValidationOptions,
+  type DecodabilityResult,
+  type FitCount,
+} from './decoding.js';
 export { participationRatio, sparsity, type SparsityOptions } from './spectrum.js';
-export { fitLinearSvm, fitRidge, fitClassifier, accuracyOf, CLASSIFIERS, type ClassifierName, type LinearModel, type Fit,
-  type TrainingSet, type SvmOptions, type RidgeOptions } from './classifiers.js';
+export {
+  fitLinearSvm,
+  fitRidge,
+  fitClassifier,
+  accuracyOf,
+  CLASSIFIERS,
+  type ClassifierName,
+  type LinearModel,
+  type Fit,
+  type TrainingSet,
+  type SvmOptions,
+  type RidgeOptions,
+} from './classifiers.js';
 export { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
 export { minCostAssignment } from './assignment.js';
-export { neuronAxes, projectNeuron, readoutError, expectedLoss, expectedGradient, expectedGradientField, gaussHermite, smoothing,
-  type NeuronAxes, type NeuronProjection, type FieldPoint, type Smoothing } from './weight-space.js';
+export {
+  neuronAxes,
+  projectNeuron,
+  readoutError,
+  expectedLoss,
+  expectedGradient,
+  expectedGradientField,
+  gaussHermite,
+  smoothing,
+  type NeuronAxes,
+  type NeuronProjection,
+  type FieldPoint,
+  type Smoothing,
+} from './weight-space.js';
 export { toMatrix, gram, centerColumns, doubleCenter } from './matrix.js';
 export type { Matrix, MatrixLike } from '../types.js';
 export { meanSquaredCCA, type CcaOptions } from './cca.js';

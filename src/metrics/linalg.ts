@@ -36,13 +36,17 @@ export function orthonormalColumns(A: Matrix): Matrix & { data: Float64Array } {
   }
   const r = cols.length;
   const data = new Float64Array(n * r);
-  cols.forEach((q, j) => { for (let i = 0; i < n; i++) data[i * r + j] = q[i]; });
+  cols.forEach((q, j) => {
+    for (let i = 0; i < n; i++) data[i * r + j] = q[i];
+  });
   return { rows: n, cols: r, data };
 }
 
 /** Aᵀ B for A (n × p) and B (n × q): p × q. */
 export function crossProduct(A: Matrix, B: Matrix): Matrix & { data: Float64Array } {
-  const n = A.rows, p = A.cols, q = B.cols;
+  const n = A.rows,
+    p = A.cols,
+    q = B.cols;
   const out = new Float64Array(p * q);
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < p; a++) {
@@ -59,24 +63,34 @@ export function symmetricEigenvalues(S: Matrix): Float64Array {
   const n = S.rows;
   const a = Float64Array.from(S.data);
   for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0, total = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { const v = a[i * n + j] ** 2; total += v; if (i !== j) off += v; }
+    let off = 0,
+      total = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        const v = a[i * n + j] ** 2;
+        total += v;
+        if (i !== j) off += v;
+      }
     if (off <= 1e-30 * Math.max(total, 1e-300)) break;
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = a[p * n + q];
         if (Math.abs(apq) < 1e-300) continue;
-        const app = a[p * n + p], aqq = a[q * n + q];
+        const app = a[p * n + p],
+          aqq = a[q * n + q];
         const theta = (aqq - app) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p], akq = a[k * n + q];
+          const akp = a[k * n + p],
+            akq = a[k * n + q];
           a[k * n + p] = c * akp - s * akq;
           a[k * n + q] = s * akp + c * akq;
         }
         for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k], aqk = a[q * n + k];
+          const apk = a[p * n + k],
+            aqk = a[q * n + k];
           a[p * n + k] = c * apk - s * aqk;
           a[q * n + k] = s * apk + c * aqk;
         }

@@ -30,7 +30,11 @@ export function toMatrix(m: MatrixLike, name = 'matrix'): Matrix & { data: Float
 }
 
 /** Build a matrix from a generator of entries. */
-export function matrixFrom(rows: number, cols: number, f: (i: number, j: number) => number): Matrix & { data: Float64Array } {
+export function matrixFrom(
+  rows: number,
+  cols: number,
+  f: (i: number, j: number) => number,
+): Matrix & { data: Float64Array } {
   const data = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = f(i, j);
   return { rows, cols, data };

@@ -35,10 +35,16 @@ export const PS_EXACT_LIMIT = 8;
 export function parallelismScore(means: MatrixLike, positive: number[]): ParallelismResult {
   const x = toMatrix(means, 'means');
   requireFinite(x, 'means');
-  const P = x.rows, H = x.cols;
+  const P = x.rows,
+    H = x.cols;
   const { positive: pos, negative: neg } = splitConditions(P, positive);
   const m = pos.length;
-  if (m < 2) throw new ConfigError('positive', positive, 'at least 2 conditions per side (PS averages over pairs of coding vectors)');
+  if (m < 2)
+    throw new ConfigError(
+      'positive',
+      positive,
+      'at least 2 conditions per side (PS averages over pairs of coding vectors)',
+    );
   // Unit coding vectors for every (positive i, negative j).
   const unit = new Float64Array(m * m * H);
   for (let i = 0; i < m; i++) {
@@ -55,7 +61,8 @@ export function parallelismScore(means: MatrixLike, positive: number[]): Paralle
     }
   }
   const cos = (i: number, j: number, k: number, l: number) => {
-    const a = (i * m + j) * H, b = (k * m + l) * H;
+    const a = (i * m + j) * H,
+      b = (k * m + l) * H;
     let s = 0;
     for (let h = 0; h < H; h++) s += unit[a + h] * unit[b + h];
     return s;
@@ -66,14 +73,18 @@ export function parallelismScore(means: MatrixLike, positive: number[]): Paralle
     for (let i = 0; i < m; i++) for (let k = i + 1; k < m; k++) s += cos(i, perm[i], k, perm[k]);
     return s / pairs;
   };
-  const asPairing = (perm: ArrayLike<number>): Array<[number, number]> => Array.from({ length: m }, (_, i) => [pos[i], neg[perm[i]]]);
+  const asPairing = (perm: ArrayLike<number>): Array<[number, number]> =>
+    Array.from({ length: m }, (_, i) => [pos[i], neg[perm[i]]]);
 
   if (m <= PS_EXACT_LIMIT) {
     // All cosines between coding vectors, then every permutation (Heap's algorithm).
     const table = new Float64Array(m * m * m * m);
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) for (let k = 0; k < m; k++) for (let l = 0; l < m; l++) {
-      table[((i * m + j) * m + k) * m + l] = cos(i, j, k, l);
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++)
+        for (let k = 0; k < m; k++)
+          for (let l = 0; l < m; l++) {
+            table[((i * m + j) * m + k) * m + l] = cos(i, j, k, l);
+          }
     const perm = Int32Array.from({ length: m }, (_, i) => i);
     const score = () => {
       let s = 0;
@@ -87,9 +98,14 @@ export function parallelismScore(means: MatrixLike, positive: number[]): Paralle
     while (i < m) {
       if (c[i] < i) {
         const j = i % 2 === 0 ? 0 : c[i];
-        const t = perm[j]; perm[j] = perm[i]; perm[i] = t;
+        const t = perm[j];
+        perm[j] = perm[i];
+        perm[i] = t;
         const s = score();
-        if (s > best + 1e-15) { best = s; bestPerm = perm.slice(); }
+        if (s > best + 1e-15) {
+          best = s;
+          bestPerm = perm.slice();
+        }
         c[i]++;
         i = 0;
       } else {
@@ -100,11 +116,12 @@ export function parallelismScore(means: MatrixLike, positive: number[]): Paralle
     return { value: best, pairing: asPairing(bestPerm), exact: true, method: 'max-over-pairings' };
   }
   const dist = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
-    let s = 0;
-    for (let h = 0; h < H; h++) s += (x.data[pos[i] * H + h] - x.data[neg[j] * H + h]) ** 2;
-    dist[i * m + j] = Math.sqrt(s);
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let h = 0; h < H; h++) s += (x.data[pos[i] * H + h] - x.data[neg[j] * H + h]) ** 2;
+      dist[i * m + j] = Math.sqrt(s);
+    }
   const perm = minCostAssignment(dist, m);
   return { value: scoreOf(perm), pairing: asPairing(perm), exact: false, method: 'min-distance-assignment' };
 }

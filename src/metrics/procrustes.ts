@@ -9,12 +9,15 @@ import { crossProduct, nuclearNorm } from './linalg.js';
 import { ConfigError } from '../errors.js';
 
 function centred(X: MatrixLike, Y: MatrixLike) {
-  const x = toMatrix(X, 'X'), y = toMatrix(Y, 'Y');
+  const x = toMatrix(X, 'X'),
+    y = toMatrix(Y, 'Y');
   if (x.rows !== y.rows) throw new ConfigError('Y.rows', y.rows, `the same number of rows (examples) as X, ${x.rows}`);
   requireFinite(x, 'X');
   requireFinite(y, 'Y');
-  const xc = centerColumns(x), yc = centerColumns(y);
-  let nx = 0, ny = 0;
+  const xc = centerColumns(x),
+    yc = centerColumns(y);
+  let nx = 0,
+    ny = 0;
   for (let i = 0; i < xc.data.length; i++) nx += xc.data[i] * xc.data[i];
   for (let i = 0; i < yc.data.length; i++) ny += yc.data[i] * yc.data[i];
   return { nuclear: nuclearNorm(crossProduct(xc, yc)), nx, ny };

@@ -18,7 +18,8 @@ export const RDM_COMPARISONS: readonly RdmComparison[] = ['pearson', 'spearman',
  * 'correlation' 1 − Pearson r of the two rows (NaN for a constant row).
  */
 export function rdm(X: MatrixLike, metric: RdmMetric = 'euclidean'): Float64Array {
-  if (!RDM_METRICS.includes(metric)) throw new ConfigError('metric', metric, RDM_METRICS.map((m) => `'${m}'`).join(', '));
+  if (!RDM_METRICS.includes(metric))
+    throw new ConfigError('metric', metric, RDM_METRICS.map((m) => `'${m}'`).join(', '));
   const x = toMatrix(X, 'X');
   requireFinite(x, 'X');
   const { rows: n, cols: p, data } = x;
@@ -30,7 +31,10 @@ export function rdm(X: MatrixLike, metric: RdmMetric = 'euclidean'): Float64Arra
       let m = 0;
       for (let j = 0; j < p; j++) m += rowsData[i * p + j] / p;
       let ss = 0;
-      for (let j = 0; j < p; j++) { rowsData[i * p + j] -= m; ss += rowsData[i * p + j] ** 2; }
+      for (let j = 0; j < p; j++) {
+        rowsData[i * p + j] -= m;
+        ss += rowsData[i * p + j] ** 2;
+      }
       const norm = Math.sqrt(ss);
       for (let j = 0; j < p; j++) rowsData[i * p + j] /= norm;
     }
@@ -57,7 +61,7 @@ export function averageRanks(v: ArrayLike<number>): Float64Array {
   const n = v.length;
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => v[a] - v[b]);
   const r = new Float64Array(n);
-  for (let i = 0; i < n;) {
+  for (let i = 0; i < n; ) {
     let j = i;
     while (j + 1 < n && v[idx[j + 1]] === v[idx[i]]) j++;
     const rank = (i + j) / 2 + 1;
@@ -69,12 +73,21 @@ export function averageRanks(v: ArrayLike<number>): Float64Array {
 
 function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i] / n; mb += b[i] / n; }
-  let sab = 0, saa = 0, sbb = 0;
+  let ma = 0,
+    mb = 0;
   for (let i = 0; i < n; i++) {
-    const da = a[i] - ma, db = b[i] - mb;
-    sab += da * db; saa += da * da; sbb += db * db;
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i] - ma,
+      db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
   }
   return sab / Math.sqrt(saa * sbb);
 }
@@ -86,12 +99,18 @@ function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
  */
 export function kendallTauB(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  let concordant = 0, discordant = 0, tiesA = 0, tiesB = 0;
+  let concordant = 0,
+    discordant = 0,
+    tiesA = 0,
+    tiesB = 0;
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      const da = Math.sign(a[i] - a[j]), db = Math.sign(b[i] - b[j]);
-      if (da === 0 && db === 0) { tiesA++; tiesB++; }
-      else if (da === 0) tiesA++;
+      const da = Math.sign(a[i] - a[j]),
+        db = Math.sign(b[i] - b[j]);
+      if (da === 0 && db === 0) {
+        tiesA++;
+        tiesB++;
+      } else if (da === 0) tiesA++;
       else if (db === 0) tiesB++;
       else if (da === db) concordant++;
       else discordant++;
@@ -116,7 +135,8 @@ export function kendallTauA(a: ArrayLike<number>, b: ArrayLike<number>): number 
  */
 export function spearmanRhoA(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  const r = averageRanks(a), q = averageRanks(b);
+  const r = averageRanks(a),
+    q = averageRanks(b);
   let s = 0;
   for (let i = 0; i < n; i++) s += r[i] * q[i];
   return (12 * s) / (n ** 3 - n) - (3 * (n + 1)) / (n - 1);
@@ -129,21 +149,37 @@ export function spearmanRhoA(a: ArrayLike<number>, b: ArrayLike<number>): number
  * Symmetric in its arguments; NaN when either RDM is constant (except for 'cosine').
  */
 export function compareRdms(a: ArrayLike<number>, b: ArrayLike<number>, method: RdmComparison = 'spearman'): number {
-  if (!RDM_COMPARISONS.includes(method)) throw new ConfigError('method', method, RDM_COMPARISONS.map((m) => `'${m}'`).join(', '));
+  if (!RDM_COMPARISONS.includes(method))
+    throw new ConfigError('method', method, RDM_COMPARISONS.map((m) => `'${m}'`).join(', '));
   if (a.length !== b.length) throw new ConfigError('b.length', b.length, `the length of a, ${a.length}`);
   if (a.length < 2) throw new ConfigError('a.length', a.length, 'at least 2 dissimilarities');
-  for (const [name, v] of [['a', a], ['b', b]] as const) {
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new ConfigError(`${name}[${i}]`, v[i], 'finite numbers only');
+  for (const [name, v] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
+    for (let i = 0; i < v.length; i++)
+      if (!Number.isFinite(v[i])) throw new ConfigError(`${name}[${i}]`, v[i], 'finite numbers only');
   }
   switch (method) {
-    case 'pearson': return pearson(a, b);
-    case 'spearman': return pearson(averageRanks(a), averageRanks(b));
-    case 'kendall': return kendallTauB(a, b);
-    case 'tau-a': return kendallTauA(a, b);
-    case 'rho-a': return spearmanRhoA(a, b);
+    case 'pearson':
+      return pearson(a, b);
+    case 'spearman':
+      return pearson(averageRanks(a), averageRanks(b));
+    case 'kendall':
+      return kendallTauB(a, b);
+    case 'tau-a':
+      return kendallTauA(a, b);
+    case 'rho-a':
+      return spearmanRhoA(a, b);
     case 'cosine': {
-      let ab = 0, aa = 0, bb = 0;
-      for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+      let ab = 0,
+        aa = 0,
+        bb = 0;
+      for (let i = 0; i < a.length; i++) {
+        ab += a[i] * b[i];
+        aa += a[i] * a[i];
+        bb += b[i] * b[i];
+      }
       return ab / Math.sqrt(aa * bb);
     }
   }

@@ -17,7 +17,8 @@ export function participationRatio(X: MatrixLike): number {
   if (x.rows < 2) throw new ConfigError('X.rows', x.rows, 'at least 2 observations');
   const c = centerColumns(x);
   const g = c.rows <= c.cols ? gram(c) : gram(transpose(c));
-  let tr = 0, fro = 0;
+  let tr = 0,
+    fro = 0;
   for (let i = 0; i < g.rows; i++) tr += g.data[i * g.rows + i];
   for (let i = 0; i < g.data.length; i++) fro += g.data[i] * g.data[i];
   return (tr * tr) / fro;

@@ -49,11 +49,19 @@ export interface NeuronAxes {
  * of the means' scale. Empty when every condition has its own label (e.g. aligned parity with k = d).
  */
 export function neuronAxes(means: Matrix, targets: Matrix, Ji: ArrayLike<number>): NeuronAxes {
-  const P = means.rows, N = means.cols, K = targets.cols;
+  const P = means.rows,
+    N = means.cols,
+    K = targets.cols;
   const e = readoutError(Ji, targets);
   const u = new Float64Array(N);
-  for (let p = 0; p < P; p++) { const m = rowOf(means, p); for (let j = 0; j < N; j++) u[j] += e[p] * m[j]; }
-  const scale = Math.max(...Array.from({ length: P }, (_, p) => Math.sqrt(dot(rowOf(means, p), rowOf(means, p)))), 1e-300);
+  for (let p = 0; p < P; p++) {
+    const m = rowOf(means, p);
+    for (let j = 0; j < N; j++) u[j] += e[p] * m[j];
+  }
+  const scale = Math.max(
+    ...Array.from({ length: P }, (_, p) => Math.sqrt(dot(rowOf(means, p), rowOf(means, p)))),
+    1e-300,
+  );
   const un = Math.sqrt(dot(u, u));
   const inter = un > 1e-12 * scale ? u.map((v) => v / un) : new Float64Array(N);
   const labelOf = (p: number) => Array.from(targets.data.subarray(p * K, (p + 1) * K)).join(',');
@@ -64,8 +72,14 @@ export function neuronAxes(means: Matrix, targets: Matrix, Ji: ArrayLike<number>
     const members = classes.get(labelOf(p))!;
     if (members.length < 2) continue;
     const v = Float64Array.from(rowOf(means, p));
-    for (const q of members) { const m = rowOf(means, q); for (let j = 0; j < N; j++) v[j] -= m[j] / members.length; }
-    for (const b of [inter, ...basis]) { const c = dot(v, b); for (let j = 0; j < N; j++) v[j] -= c * b[j]; }
+    for (const q of members) {
+      const m = rowOf(means, q);
+      for (let j = 0; j < N; j++) v[j] -= m[j] / members.length;
+    }
+    for (const b of [inter, ...basis]) {
+      const c = dot(v, b);
+      for (let j = 0; j < N; j++) v[j] -= c * b[j];
+    }
     const n = Math.sqrt(dot(v, v));
     if (n > 1e-9 * scale) basis.push(v.map((x) => x / n));
   }
@@ -87,7 +101,13 @@ export interface NeuronProjection {
 }
 
 /** Project neuron i's weights w (length N) and bias b on its axes, and find its active set. */
-export function projectNeuron(w: ArrayLike<number>, b: number, axes: NeuronAxes, means: Matrix, threshold = 0): NeuronProjection {
+export function projectNeuron(
+  w: ArrayLike<number>,
+  b: number,
+  axes: NeuronAxes,
+  means: Matrix,
+  threshold = 0,
+): NeuronProjection {
   const comps = axes.intra.map((a) => dot(w, a));
   const activeConditions: number[] = [];
   for (let p = 0; p < means.rows; p++) if (dot(w, rowOf(means, p)) + b > threshold) activeConditions.push(p);
@@ -108,19 +128,21 @@ export function projectNeuron(w: ArrayLike<number>, b: number, axes: NeuronAxes,
 export function gaussHermite(n: number): { nodes: Float64Array; weights: Float64Array } {
   // Beyond ~150 nodes the normalised recurrence underflows in float64.
   if (!Number.isInteger(n) || n < 1 || n > 150) throw new ConfigError('points', n, 'an integer from 1 to 150');
-  const x = new Float64Array(n), w = new Float64Array(n);
+  const x = new Float64Array(n),
+    w = new Float64Array(n);
   const m = Math.floor((n + 1) / 2);
-  const PIM4 = Math.pow(Math.PI, -0.25);
+  const PIM4 = Math.PI ** -0.25;
   let z = 0;
   for (let i = 0; i < m; i++) {
-    if (i === 0) z = Math.sqrt(2 * n + 1) - 1.85575 * Math.pow(2 * n + 1, -1 / 6);
-    else if (i === 1) z -= (1.14 * Math.pow(n, 0.426)) / z;
+    if (i === 0) z = Math.sqrt(2 * n + 1) - 1.85575 * (2 * n + 1) ** (-1 / 6);
+    else if (i === 1) z -= (1.14 * n ** 0.426) / z;
     else if (i === 2) z = 1.86 * z - 0.86 * x[0];
     else if (i === 3) z = 1.91 * z - 0.91 * x[1];
     else z = 2 * z - x[i - 2];
     let pp = 0;
     for (let its = 0; its < 100; its++) {
-      let p1 = PIM4, p2 = 0;
+      let p1 = PIM4,
+        p2 = 0;
       for (let j = 0; j < n; j++) {
         const p3 = p2;
         p2 = p1;
@@ -131,8 +153,10 @@ export function gaussHermite(n: number): { nodes: Float64Array; weights: Float64
       z = z1 - p1 / pp;
       if (Math.abs(z - z1) <= 1e-14) break;
     }
-    x[i] = z; x[n - 1 - i] = -z;
-    w[i] = 2 / (pp * pp); w[n - 1 - i] = w[i];
+    x[i] = z;
+    x[n - 1 - i] = -z;
+    w[i] = 2 / (pp * pp);
+    w[n - 1 - i] = w[i];
   }
   return {
     nodes: x.map((v) => v * Math.SQRT2),
@@ -156,7 +180,11 @@ const SQRT_2PI = Math.sqrt(2 * Math.PI);
  * Noise smoothing by Gauss–Hermite quadrature (`points` nodes, default 60) for any f, f′; ReLU
  * has the closed forms E[relu] = cΦ(c/s) + sφ(c/s), E[relu′] = Φ(c/s), E[relu′ ξ] = φ(c/s).
  */
-export function smoothing(f: (x: number) => number, df: (x: number) => number, options: { relu?: boolean; points?: number } = {}): Smoothing {
+export function smoothing(
+  f: (x: number) => number,
+  df: (x: number) => number,
+  options: { relu?: boolean; points?: number } = {},
+): Smoothing {
   if (options.relu) {
     const Phi = normalCdf;
     const phi = (t: number) => Math.exp(-0.5 * t * t) / SQRT_2PI;
@@ -184,7 +212,14 @@ export function smoothing(f: (x: number) => number, df: (x: number) => number, o
  * error on condition p through the readout is e_i(p)); noise x = mu_p + σ·noise enters as the
  * smoothing of f by N(0, σ²‖w‖²).
  */
-export function expectedLoss(w: ArrayLike<number>, b: number, e: ArrayLike<number>, means: Matrix, sigma: number, sm: Smoothing): number {
+export function expectedLoss(
+  w: ArrayLike<number>,
+  b: number,
+  e: ArrayLike<number>,
+  means: Matrix,
+  sigma: number,
+  sm: Smoothing,
+): number {
   const s = sigma * Math.sqrt(dot(w, w));
   let L = 0;
   for (let p = 0; p < means.rows; p++) L -= (e[p] * sm.f(dot(w, rowOf(means, p)) + b, s)) / means.rows;
@@ -195,7 +230,14 @@ export function expectedLoss(w: ArrayLike<number>, b: number, e: ArrayLike<numbe
  * Its gradient: ∇L(w) = −(1/P) Σ_p e_i(p) (mu_p E[f′(z_p)] + σ (w/‖w‖) E[f′(z_p) ξ]), with
  * z_p = w · mu_p + b + σ‖w‖ξ — the expected gradient; the field is its negative (the descent direction).
  */
-export function expectedGradient(w: ArrayLike<number>, b: number, e: ArrayLike<number>, means: Matrix, sigma: number, sm: Smoothing): Float64Array {
+export function expectedGradient(
+  w: ArrayLike<number>,
+  b: number,
+  e: ArrayLike<number>,
+  means: Matrix,
+  sigma: number,
+  sm: Smoothing,
+): Float64Array {
   const N = means.cols;
   const wn = Math.sqrt(dot(w, w));
   const s = sigma * wn;
@@ -226,11 +268,22 @@ export interface FieldPoint {
  * intra axis (a task whose label classes hold several conditions).
  */
 export function expectedGradientField(
-  axes: NeuronAxes, b: number, e: ArrayLike<number>, means: Matrix, sigma: number, sm: Smoothing,
+  axes: NeuronAxes,
+  b: number,
+  e: ArrayLike<number>,
+  means: Matrix,
+  sigma: number,
+  sm: Smoothing,
   grid: { inter: number[]; intra: number[] },
 ): FieldPoint[] {
-  if (!axes.intra.length) throw new ConfigError('axes.intra (the intra-class axes)', 'none: every condition has its own label', 'a task whose label classes hold at least two conditions');
-  const u = axes.inter, v = axes.intra[0];
+  if (!axes.intra.length)
+    throw new ConfigError(
+      'axes.intra (the intra-class axes)',
+      'none: every condition has its own label',
+      'a task whose label classes hold at least two conditions',
+    );
+  const u = axes.inter,
+    v = axes.intra[0];
   const out: FieldPoint[] = [];
   const w = new Float64Array(u.length);
   for (const a of grid.inter) {

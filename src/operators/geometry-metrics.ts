@@ -72,7 +72,10 @@ export function signedTargets(targets: Matrix): Matrix {
 }
 
 /** The named dichotomies of a task: each balanced target ('target0', …), latent variable ('latent0', …), or all. */
-export function taskDichotomies(rep: Representation, which: 'targets' | 'latents' | 'all'): Array<{ name: string; positive: number[] }> {
+export function taskDichotomies(
+  rep: Representation,
+  which: 'targets' | 'latents' | 'all',
+): Array<{ name: string; positive: number[] }> {
   const task = rep.run.task;
   const P = task.P;
   const fromColumns = (m: Matrix | null, prefix: string) => {
@@ -92,18 +95,30 @@ export function taskDichotomies(rep: Representation, which: 'targets' | 'latents
 
 function requireSamples(rep: Representation, metric: string): { activity: Matrix; conditions: Int32Array } {
   if (!rep.samples) {
-    throw new ConfigError('metrics', metric, `'${metric}' only with noisy samples of every condition: probe({ samplesPerCondition: n }) before geometry() (analyze: --samples-per-condition n; activation files: several rows per condition)`);
+    throw new ConfigError(
+      'metrics',
+      metric,
+      `'${metric}' only with noisy samples of every condition: probe({ samplesPerCondition: n }) before geometry() (analyze: --samples-per-condition n; activation files: several rows per condition)`,
+    );
   }
   return rep.samples;
 }
 
-const classifierOption = (f: string, v: unknown) => { requireOneOf(f, v, CLASSIFIERS); };
-const dichotomyOption = (f: string, v: unknown) => { requireOneOf(f, v, ['targets', 'latents', 'all']); };
-const positiveInt = (min: number) => (f: string, v: unknown) => { requireNumber(f, v, { integer: true, min }); };
+const classifierOption = (f: string, v: unknown) => {
+  requireOneOf(f, v, CLASSIFIERS);
+};
+const dichotomyOption = (f: string, v: unknown) => {
+  requireOneOf(f, v, ['targets', 'latents', 'all']);
+};
+const positiveInt = (min: number) => (f: string, v: unknown) => {
+  requireNumber(f, v, { integer: true, min });
+};
 
 /** The `against` option of the comparison metrics: input and target (default), or one of them. */
 export const AGAINST = ['both', 'input', 'target'] as const;
-const againstOption = (f: string, v: unknown) => { requireOneOf(f, v, AGAINST); };
+const againstOption = (f: string, v: unknown) => {
+  requireOneOf(f, v, AGAINST);
+};
 const againstNeeds = (o: Options) => ({ inputs: (o.against ?? 'both') !== 'target' });
 
 /** A comparison metric's rows against the task's inputs and/or targets (option `against`). */
@@ -136,8 +151,18 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
       const K = { rows: P, cols: P, data: mean };
       const against = (o.against as (typeof AGAINST)[number]) ?? 'both';
       return [
-        ...(against === 'target' ? [] : [{ metric: 'kernel_alignment', against: 'input', value: kernelAlignment(K, gram(task.means)) }]),
-        ...(against === 'input' ? [] : [{ metric: 'kernel_alignment', against: 'target', value: kernelAlignment(K, gram(signedTargets(task.targets))) }]),
+        ...(against === 'target'
+          ? []
+          : [{ metric: 'kernel_alignment', against: 'input', value: kernelAlignment(K, gram(task.means)) }]),
+        ...(against === 'input'
+          ? []
+          : [
+              {
+                metric: 'kernel_alignment',
+                against: 'target',
+                value: kernelAlignment(K, gram(signedTargets(task.targets))),
+              },
+            ]),
       ];
     },
   },
@@ -149,15 +174,25 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   },
   /** RBF CKA (bandwidth `threshold` × median distance, default 1) against input and target features. */
   rbf_cka: {
-    options: { threshold: (f, v) => { requireNumber(f, v, { min: 0, exclusiveMin: true }); }, against: againstOption },
+    options: {
+      threshold: (f, v) => {
+        requireNumber(f, v, { min: 0, exclusiveMin: true });
+      },
+      against: againstOption,
+    },
     needs: againstNeeds,
-    perRun: (rep, o) => both(rep, (ref) => rbfCKA(rep.means, ref, { threshold: (o.threshold as number) ?? 1 }), 'rbf_cka', o),
+    perRun: (rep, o) =>
+      both(rep, (ref) => rbfCKA(rep.means, ref, { threshold: (o.threshold as number) ?? 1 }), 'rbf_cka', o),
   },
   /** RSA: the RDM of the hidden condition means compared with the input and target RDMs. */
   rsa: {
     options: {
-      rdm: (f, v) => { requireOneOf(f, v, RDM_METRICS); },
-      compare: (f, v) => { requireOneOf(f, v, RDM_COMPARISONS); },
+      rdm: (f, v) => {
+        requireOneOf(f, v, RDM_METRICS);
+      },
+      compare: (f, v) => {
+        requireOneOf(f, v, RDM_COMPARISONS);
+      },
       against: againstOption,
     },
     needs: againstNeeds,
@@ -171,23 +206,44 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   /** Parallelism score of each balanced target (or latent, or every balanced) dichotomy, on the condition means. */
   ps: {
     options: { dichotomies: dichotomyOption },
-    perRun: (rep, o) => taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
-      .map((d) => ({ metric: 'ps', dichotomy: d.name, value: parallelismScore(rep.means, d.positive).value })),
+    perRun: (rep, o) =>
+      taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets').map((d) => ({
+        metric: 'ps',
+        dichotomy: d.name,
+        value: parallelismScore(rep.means, d.positive).value,
+      })),
   },
   /** CCGP of each dichotomy, on the noisy samples when probed, else on the condition means (centroids). */
   ccgp: {
     pooled: true,
-    options: { dichotomies: dichotomyOption, classifier: classifierOption, scheme: (f, v) => { requireOneOf(f, v, CCGP_SCHEMES); } },
+    options: {
+      dichotomies: dichotomyOption,
+      classifier: classifierOption,
+      scheme: (f, v) => {
+        requireOneOf(f, v, CCGP_SCHEMES);
+      },
+    },
     perRun(rep, o, pool) {
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
       const scheme = (o.scheme as 'bernardi') ?? 'bernardi';
-      const data = rep.samples ?? { activity: rep.means, conditions: Int32Array.from({ length: rep.means.rows }, (_, i) => i) };
-      return Promise.all(taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
-        .filter((d) => d.positive.length >= 2)
-        .map(async (d) => {
-          const r = await pooled(pool, 'ccgp', data.activity, data.conditions, d.positive, { classifier, scheme });
-          return { metric: scheme === 'bernardi' ? 'ccgp' : 'ccgp_nearest', dichotomy: d.name, classifier, value: r.value, converged: r.fits.unconverged === 0 };
-        }));
+      const data = rep.samples ?? {
+        activity: rep.means,
+        conditions: Int32Array.from({ length: rep.means.rows }, (_, i) => i),
+      };
+      return Promise.all(
+        taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
+          .filter((d) => d.positive.length >= 2)
+          .map(async (d) => {
+            const r = await pooled(pool, 'ccgp', data.activity, data.conditions, d.positive, { classifier, scheme });
+            return {
+              metric: scheme === 'bernardi' ? 'ccgp' : 'ccgp_nearest',
+              dichotomy: d.name,
+              classifier,
+              value: r.value,
+              converged: r.fits.unconverged === 0,
+            };
+          }),
+      );
     },
   },
   /** Shattering dimensionality on the noisy samples (cross-validated over balanced dichotomies). */
@@ -198,7 +254,12 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
     async perRun(rep, o, pool) {
       const s = requireSamples(rep, 'sd');
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
-      const r = await shatteringDimensionalityParallel(s.activity, s.conditions, { classifier, folds: o.folds as number, maxDichotomies: o.maxDichotomies as number }, pool ?? null);
+      const r = await shatteringDimensionalityParallel(
+        s.activity,
+        s.conditions,
+        { classifier, folds: o.folds as number, maxDichotomies: o.maxDichotomies as number },
+        pool ?? null,
+      );
       return [{ metric: 'sd', classifier, value: r.value, converged: r.fits.unconverged === 0 }];
     },
   },
@@ -211,25 +272,58 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
       const s = requireSamples(rep, 'decodability');
       const classifier = (o.classifier as ClassifierName) ?? 'svm';
       const t = rep.run.task.targets;
-      return Promise.all(Array.from({ length: t.cols }, async (_, k) => {
-        const r = await pooled(pool, 'decodability', s.activity, s.conditions, Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]), { classifier, folds: o.folds as number });
-        return { metric: 'decodability', dichotomy: `target${k}`, classifier, value: r.value, converged: r.fits.unconverged === 0 };
-      }));
+      return Promise.all(
+        Array.from({ length: t.cols }, async (_, k) => {
+          const r = await pooled(
+            pool,
+            'decodability',
+            s.activity,
+            s.conditions,
+            Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]),
+            { classifier, folds: o.folds as number },
+          );
+          return {
+            metric: 'decodability',
+            dichotomy: `target${k}`,
+            classifier,
+            value: r.value,
+            converged: r.fits.unconverged === 0,
+          };
+        }),
+      );
     },
   },
   /** Participation ratio of the condition means (default) or of the noisy samples (`on: 'samples'`). */
   participation_ratio: {
-    options: { on: (f, v) => { requireOneOf(f, v, ['means', 'samples']); } },
+    options: {
+      on: (f, v) => {
+        requireOneOf(f, v, ['means', 'samples']);
+      },
+    },
     needs: (o) => ({ samples: o.on === 'samples' }),
-    perRun: (rep, o) => [{
-      metric: 'participation_ratio',
-      value: participationRatio(o.on === 'samples' ? requireSamples(rep, 'participation_ratio').activity : rep.means),
-    }],
+    perRun: (rep, o) => [
+      {
+        metric: 'participation_ratio',
+        value: participationRatio(o.on === 'samples' ? requireSamples(rep, 'participation_ratio').activity : rep.means),
+      },
+    ],
   },
   /** Fraction of active units (activity > threshold, default 0) over the condition means. */
   sparsity: {
-    options: { threshold: (f, v) => { requireNumber(f, v); }, absolute: (f, v) => { if (typeof v !== 'boolean') throw new ConfigError(f, v, 'true or false'); } },
-    perRun: (rep, o) => [{ metric: 'sparsity', value: sparsity(rep.means, { threshold: o.threshold as number, absolute: o.absolute as boolean }) }],
+    options: {
+      threshold: (f, v) => {
+        requireNumber(f, v);
+      },
+      absolute: (f, v) => {
+        if (typeof v !== 'boolean') throw new ConfigError(f, v, 'true or false');
+      },
+    },
+    perRun: (rep, o) => [
+      {
+        metric: 'sparsity',
+        value: sparsity(rep.means, { threshold: o.threshold as number, absolute: o.absolute as boolean }),
+      },
+    ],
   },
   /** Training-set loss and accuracy of the snapshot, as rows (none for ingested runs, which have neither). */
   training: {

@@ -42,11 +42,12 @@ interface ResolvedMetric {
 
 /** Validate the requests (names and every option) before any work; 'training' is always added. */
 function resolve(requests: MetricRequest[]): ResolvedMetric[] {
-  if (!Array.isArray(requests)) throw new ConfigError('metrics', requests, 'an array of metric names or { name, ...options }');
+  if (!Array.isArray(requests))
+    throw new ConfigError('metrics', requests, 'an array of metric names or { name, ...options }');
   const names = Object.keys(GEOMETRY_METRICS);
   const out: ResolvedMetric[] = [];
   for (const [i, r] of [...requests, 'training'].entries()) {
-    const { name, steps, ...opts } = typeof r === 'string' ? { name: r } as { name: string; steps?: unknown } : r;
+    const { name, steps, ...opts } = typeof r === 'string' ? ({ name: r } as { name: string; steps?: unknown }) : r;
     const metric = GEOMETRY_METRICS[name];
     if (!metric) throw new ConfigError(`metrics[${i}]`, name, names.map((n) => `'${n}'`).join(', '));
     if (name === 'training' && out.some((m) => m.name === 'training')) continue;
@@ -54,7 +55,12 @@ function resolve(requests: MetricRequest[]): ResolvedMetric[] {
     for (const [k, v] of Object.entries(opts)) {
       const check = metric.options[k];
       const known = Object.keys(metric.options);
-      if (!check) throw new ConfigError(`metrics[${i}].${k}`, v, known.length ? `the options ${[...known, 'steps'].join(', ')}` : `only 'steps' for '${name}'`);
+      if (!check)
+        throw new ConfigError(
+          `metrics[${i}].${k}`,
+          v,
+          known.length ? `the options ${[...known, 'steps'].join(', ')}` : `only 'steps' for '${name}'`,
+        );
       if (v !== undefined) check(`metrics[${i}].${k}`, v);
     }
     out.push({ name, metric, options: opts, finalOnly });
@@ -71,19 +77,37 @@ export function checkMetricNeeds(requests: MetricRequest[], has: { inputs: boole
   for (const [i, m] of resolve(requests).entries()) {
     const needs = m.metric.needs?.(m.options) ?? {};
     if (needs.inputs && !has.inputs) {
-      throw new ConfigError(`metrics[${i}]`, m.name, `metrics that do not compare with the task's inputs: the task has no input means (give them in the task file, or ask for { name: '${m.name}', against: 'target' })`);
+      throw new ConfigError(
+        `metrics[${i}]`,
+        m.name,
+        `metrics that do not compare with the task's inputs: the task has no input means (give them in the task file, or ask for { name: '${m.name}', against: 'target' })`,
+      );
     }
     if (needs.samples && !has.samples) {
-      throw new ConfigError(`metrics[${i}]`, m.name, `metrics that need no noisy samples: '${m.name}' cross-validates on samples of every condition (probe them with samplesPerCondition, or give several rows per condition)`);
+      throw new ConfigError(
+        `metrics[${i}]`,
+        m.name,
+        `metrics that need no noisy samples: '${m.name}' cross-validates on samples of every condition (probe them with samplesPerCondition, or give several rows per condition)`,
+      );
     }
   }
 }
 
 function row(rep: Representation, scope: MetricRow['scope'], v: MetricValue): MetricRow {
   return {
-    kind: 'metric', run_id: scope === 'run' ? rep.run_id : rep.ensemble_id, ensemble_id: rep.ensemble_id, scope,
-    step: rep.step, epoch: rep.epoch, loss: rep.loss, layer: rep.layer, metric: v.metric,
-    against: v.against ?? null, dichotomy: v.dichotomy ?? null, classifier: v.classifier ?? null, value: v.value,
+    kind: 'metric',
+    run_id: scope === 'run' ? rep.run_id : rep.ensemble_id,
+    ensemble_id: rep.ensemble_id,
+    scope,
+    step: rep.step,
+    epoch: rep.epoch,
+    loss: rep.loss,
+    layer: rep.layer,
+    metric: v.metric,
+    against: v.against ?? null,
+    dichotomy: v.dichotomy ?? null,
+    classifier: v.classifier ?? null,
+    value: v.value,
     converged: v.converged ?? null,
   };
 }
@@ -94,23 +118,30 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
   const withEnsemble = options.ensemble ?? true;
   const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
   const decoding = metrics.some((m) => m.metric.pooled);
-  return (source) => defer(() => {
-    // One pool per subscription, only when there is classifier work to spread.
-    const own = !options.pool && workers > 1 && decoding ? new WorkerPool(workers) : null;
-    const pool = decoding ? options.pool ?? own : null;
-    const pending = new Map<string, Representation[]>();
-    return source.pipe(
-      mapKindAsync('representation', (rep) => metricRows(rep, pool, pending)),
-      finalize(() => { void own?.close(); }),
-    );
-  });
+  return (source) =>
+    defer(() => {
+      // One pool per subscription, only when there is classifier work to spread.
+      const own = !options.pool && workers > 1 && decoding ? new WorkerPool(workers) : null;
+      const pool = decoding ? (options.pool ?? own) : null;
+      const pending = new Map<string, Representation[]>();
+      return source.pipe(
+        mapKindAsync('representation', (rep) => metricRows(rep, pool, pending)),
+        finalize(() => {
+          void own?.close();
+        }),
+      );
+    });
 
   /**
    * The rows of one representation: its per-run values (synchronous without a pool, a promise
    * with one) and, when it completes its ensemble's group, the ensemble values (synchronous, so
    * groups form in stream order whatever the pool's timing).
    */
-  function metricRows(rep: Representation, pool: WorkerPool | null, pending: Map<string, Representation[]>): StreamRecord[] | Promise<StreamRecord[]> {
+  function metricRows(
+    rep: Representation,
+    pool: WorkerPool | null,
+    pending: Map<string, Representation[]>,
+  ): StreamRecord[] | Promise<StreamRecord[]> {
     const active = metrics.filter((m) => !m.finalOnly || rep.final);
     const ensembleRows: MetricRow[] = [];
     if (withEnsemble && rep.ensemble_size > 1) {
@@ -121,21 +152,33 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
       if (group.length === rep.ensemble_size) {
         pending.delete(key);
         // The ensemble row's loss is the members' mean loss.
-        const mean = { ...rep, loss: group.some((r) => r.loss === null) ? null : group.reduce((s, r) => s + r.loss!, 0) / group.length };
+        const mean = {
+          ...rep,
+          loss: group.some((r) => r.loss === null) ? null : group.reduce((s, r) => s + r.loss!, 0) / group.length,
+        };
         for (const { metric, options: opts } of active) {
-          if (metric.perEnsemble) for (const v of metric.perEnsemble(group, opts)) ensembleRows.push(row(mean, 'ensemble', v));
+          if (metric.perEnsemble)
+            for (const v of metric.perEnsemble(group, opts)) ensembleRows.push(row(mean, 'ensemble', v));
         }
       }
     }
     // The samples go to every pooled job of this representation: share them instead of copying.
-    const shared = pool && rep.samples && active.some((m) => m.metric.pooled) ? { ...rep, samples: { ...rep.samples, activity: shareMatrix(rep.samples.activity) } } : rep;
+    const shared =
+      pool && rep.samples && active.some((m) => m.metric.pooled)
+        ? { ...rep, samples: { ...rep.samples, activity: shareMatrix(rep.samples.activity) } }
+        : rep;
     // For runs read from files, a metric that fails on one representation (a file with one row per
     // condition where samples are needed, say) is an error row, and the stream goes on; for trained
     // runs it is a bug or a bad configuration, and fails the pipeline as before.
     const errors: ErrorRow[] = [];
     const ingested = rep.run.source !== 'trained';
     const failed = (name: string, e: unknown): MetricValue[] => {
-      errors.push({ kind: 'error', path: rep.source_file ?? rep.run.source_path ?? rep.run_id, step: rep.step, error: `${name} (run ${rep.run_id}, layer ${rep.layer}): ${e instanceof Error ? e.message : String(e)}` });
+      errors.push({
+        kind: 'error',
+        path: rep.source_file ?? rep.run.source_path ?? rep.run_id,
+        step: rep.step,
+        error: `${name} (run ${rep.run_id}, layer ${rep.layer}): ${e instanceof Error ? e.message : String(e)}`,
+      });
       return [];
     };
     const values = active.map(({ name, metric, options: opts }) => {
@@ -148,8 +191,14 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
         return failed(name, e);
       }
     });
-    const assemble = (vs: MetricValue[][]): StreamRecord[] => [...vs.flatMap((v) => v.map((x) => row(rep, 'run', x))), ...ensembleRows, ...errors];
+    const assemble = (vs: MetricValue[][]): StreamRecord[] => [
+      ...vs.flatMap((v) => v.map((x) => row(rep, 'run', x))),
+      ...ensembleRows,
+      ...errors,
+    ];
     // Every metric of the representation at once (their fits share the pool), rows in request order.
-    return values.some((v) => v instanceof Promise) ? Promise.all(values).then(assemble) : assemble(values as MetricValue[][]);
+    return values.some((v) => v instanceof Promise)
+      ? Promise.all(values).then(assemble)
+      : assemble(values as MetricValue[][]);
   }
 }

@@ -48,11 +48,18 @@ function probeBatch(task: Task, perCondition: number, dataSeed: number): ReturnT
 }
 
 /** The representation of one snapshot at one hidden layer (default: the last; exported for direct use and tests). */
-export function representationOf(s: WeightSnapshot, options: Omit<ProbeOptions, 'layer'> & { layer?: number | 'last' } = {}): Representation {
-  const perCondition = requireNumber('samplesPerCondition', options.samplesPerCondition ?? 0, { integer: true, min: 0 });
+export function representationOf(
+  s: WeightSnapshot,
+  options: Omit<ProbeOptions, 'layer'> & { layer?: number | 'last' } = {},
+): Representation {
+  const perCondition = requireNumber('samplesPerCondition', options.samplesPerCondition ?? 0, {
+    integer: true,
+    min: 0,
+  });
   const depth = depthOf(s.params);
   const layer = options.layer === undefined || options.layer === 'last' ? depth : options.layer;
-  if (layer > depth) throw new ConfigError('layer', layer, `a hidden layer from 1 to the network's depth, ${depth} (run ${s.run_id})`);
+  if (layer > depth)
+    throw new ConfigError('layer', layer, `a hidden layer from 1 to the network's depth, ${depth} (run ${s.run_id})`);
   const act = activationOf(s.run);
   const task = s.run.task;
   const means = hiddenActivity(s.params, act, task.means, layer);
@@ -64,8 +71,19 @@ export function representationOf(s: WeightSnapshot, options: Omit<ProbeOptions, 
     samples = { activity, conditions: batch.conditions };
   }
   return {
-    kind: 'representation', run_id: s.run_id, ensemble_id: s.ensemble_id, step: s.step, epoch: s.epoch,
-    loss: s.loss, accuracy: s.accuracy, layer, means, samples, run: s.run, ensemble_size: s.ensemble_size, final: s.final,
+    kind: 'representation',
+    run_id: s.run_id,
+    ensemble_id: s.ensemble_id,
+    step: s.step,
+    epoch: s.epoch,
+    loss: s.loss,
+    accuracy: s.accuracy,
+    layer,
+    means,
+    samples,
+    run: s.run,
+    ensemble_size: s.ensemble_size,
+    final: s.final,
     ...(s.source_file === undefined ? {} : { source_file: s.source_file }),
   };
 }

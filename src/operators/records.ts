@@ -24,32 +24,63 @@ export function mapKindAsync<K extends StreamRecord['kind']>(
   kind: K,
   f: (record: Extract<StreamRecord, { kind: K }>) => StreamRecord[] | Promise<StreamRecord[]>,
 ): OperatorFunction<StreamRecord, StreamRecord> {
-  return (source) => new Observable<StreamRecord>((subscriber) => {
-    let tail: Promise<void> = Promise.resolve();
-    let queued = 0; // results not yet emitted, in order, on `tail`
-    let closed = false;
-    const emit = (records: StreamRecord[]) => { for (const r of records) subscriber.next(r); };
-    const enqueue = (result: Promise<StreamRecord[]>) => {
-      queued++;
-      tail = tail.then(() => result).then(
-        (records) => { queued--; if (!closed) emit(records); },
-        (e) => { queued--; if (!closed) { closed = true; subscriber.error(e); } },
-      );
-    };
-    const sub = source.subscribe({
-      next(r) {
-        let out: StreamRecord[] | Promise<StreamRecord[]>;
-        try {
-          out = r.kind === kind ? f(r as Extract<StreamRecord, { kind: K }>) : [r];
-        } catch (e) {
-          out = Promise.reject(e);
-        }
-        if (queued === 0 && Array.isArray(out)) emit(out);
-        else enqueue(Promise.resolve(out));
-      },
-      error(e) { tail = tail.then(() => { if (!closed) { closed = true; subscriber.error(e); } }); },
-      complete() { tail = tail.then(() => { if (!closed) { closed = true; subscriber.complete(); } }); },
+  return (source) =>
+    new Observable<StreamRecord>((subscriber) => {
+      let tail: Promise<void> = Promise.resolve();
+      let queued = 0; // results not yet emitted, in order, on `tail`
+      let closed = false;
+      const emit = (records: StreamRecord[]) => {
+        for (const r of records) subscriber.next(r);
+      };
+      const enqueue = (result: Promise<StreamRecord[]>) => {
+        queued++;
+        tail = tail
+          .then(() => result)
+          .then(
+            (records) => {
+              queued--;
+              if (!closed) emit(records);
+            },
+            (e) => {
+              queued--;
+              if (!closed) {
+                closed = true;
+                subscriber.error(e);
+              }
+            },
+          );
+      };
+      const sub = source.subscribe({
+        next(r) {
+          let out: StreamRecord[] | Promise<StreamRecord[]>;
+          try {
+            out = r.kind === kind ? f(r as Extract<StreamRecord, { kind: K }>) : [r];
+          } catch (e) {
+            out = Promise.reject(e);
+          }
+          if (queued === 0 && Array.isArray(out)) emit(out);
+          else enqueue(Promise.resolve(out));
+        },
+        error(e) {
+          tail = tail.then(() => {
+            if (!closed) {
+              closed = true;
+              subscriber.error(e);
+            }
+          });
+        },
+        complete() {
+          tail = tail.then(() => {
+            if (!closed) {
+              closed = true;
+              subscriber.complete();
+            }
+          });
+        },
+      });
+      return () => {
+        closed = true;
+        sub.unsubscribe();
+      };
     });
-    return () => { closed = true; sub.unsubscribe(); };
-  });
 }

@@ -63,7 +63,12 @@ function groupEnsembles(maxSize: number, together: boolean): OperatorFunction<St
             subscriber.next(r);
             return;
           }
-          if (r.source !== 'trained') throw new ConfigError('run.source', r.source, "'trained' (train() trains runs; ingested runs come with their snapshots)");
+          if (r.source !== 'trained')
+            throw new ConfigError(
+              'run.source',
+              r.source,
+              "'trained' (train() trains runs; ingested runs come with their snapshots)",
+            );
           // Validate here too, for streams not built by `sweep`.
           networkConfig(r.network as never);
           trainingConfig(r.training);
@@ -87,14 +92,24 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
     let cancelled = false;
     let iterator: AsyncGenerator<TrainEvent> | null = null;
     const started = performance.now();
-    const status = runs.map(() => ({ diverged: null as number | null, loss: null as number | null, accuracy: null as number | null, step: 0 }));
+    const status = runs.map(() => ({
+      diverged: null as number | null,
+      loss: null as number | null,
+      accuracy: null as number | null,
+      step: 0,
+    }));
     (async () => {
       let backend = 'unknown';
       let engine: string | null = null;
       let error: string | null = null;
       try {
         if (pool) {
-          iterator = pool.train(runs, { onSteps: options.onSteps, onBackend: (b) => { backend = b; } });
+          iterator = pool.train(runs, {
+            onSteps: options.onSteps,
+            onBackend: (b) => {
+              backend = b;
+            },
+          });
         } else {
           backend = await initBackend(options.backend);
           iterator = trainEnsemble(runs, { onSteps: options.onSteps, engine: options.engine });
@@ -114,8 +129,17 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
             const run = runs[m.index];
             Object.assign(status[m.index], { loss: m.loss, accuracy: m.accuracy, step: ev.step });
             const snapshot: WeightSnapshot = {
-              kind: 'snapshot', run_id: run.run_id, ensemble_id: run.ensemble_id, step: ev.step, epoch: ev.epoch,
-              loss: m.loss, accuracy: m.accuracy, params: m.params, run, ensemble_size: ev.members.length, final: ev.final,
+              kind: 'snapshot',
+              run_id: run.run_id,
+              ensemble_id: run.ensemble_id,
+              step: ev.step,
+              epoch: ev.epoch,
+              loss: m.loss,
+              accuracy: m.accuracy,
+              params: m.params,
+              run,
+              ensemble_size: ev.members.length,
+              final: ev.final,
             };
             subscriber.next(snapshot);
           }
@@ -128,10 +152,17 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
       runs.forEach((run, i) => {
         const s = status[i];
         const record: RunRecord = {
-          kind: 'run', run, backend, engine, wall_time_s: wall,
+          kind: 'run',
+          run,
+          backend,
+          engine,
+          wall_time_s: wall,
           status: s.diverged !== null ? 'diverged' : error ? 'failed' : 'completed',
-          diverged_step: s.diverged, error: s.diverged !== null ? null : error,
-          steps: s.diverged ?? s.step, final_loss: s.loss, final_accuracy: s.accuracy,
+          diverged_step: s.diverged,
+          error: s.diverged !== null ? null : error,
+          steps: s.diverged ?? s.step,
+          final_loss: s.loss,
+          final_accuracy: s.accuracy,
         };
         subscriber.next(record);
       });
@@ -151,12 +182,15 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
 export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord, StreamRecord> {
   const max = options.maxEnsemble ?? Infinity;
   const shared = options.pool ?? null;
-  const workers = shared ? shared.size : requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
+  const workers = shared
+    ? shared.size
+    : requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
   if (shared && workers > 1) {
-    return (source) => source.pipe(
-      groupEnsembles(max, options.ensemble ?? true),
-      mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, shared)) : of(item)), workers),
-    );
+    return (source) =>
+      source.pipe(
+        groupEnsembles(max, options.ensemble ?? true),
+        mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, shared)) : of(item)), workers),
+      );
   }
   if (workers === 1) {
     return (source) =>
@@ -171,7 +205,9 @@ export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord
       return source.pipe(
         groupEnsembles(max, options.ensemble ?? true),
         mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, pool)) : of(item)), workers),
-        finalize(() => { void pool.close(); }),
+        finalize(() => {
+          void pool.close();
+        }),
       );
     });
 }

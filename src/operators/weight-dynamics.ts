@@ -32,11 +32,19 @@ export interface WeightDynamicsOptions {
 }
 
 function checkField(f: FieldOptions): void {
-  if (f.runs !== undefined && f.runs !== 'first-replicate' && f.runs !== 'all' && !(Array.isArray(f.runs) && f.runs.every((r) => typeof r === 'string'))) {
+  if (
+    f.runs !== undefined &&
+    f.runs !== 'first-replicate' &&
+    f.runs !== 'all' &&
+    !(Array.isArray(f.runs) && f.runs.every((r) => typeof r === 'string'))
+  ) {
     throw new ConfigError('field.runs', f.runs, "'first-replicate', 'all' or an array of run ids");
   }
-  if (f.steps !== undefined && !['first', 'final', 'all'].includes(f.steps)) throw new ConfigError('field.steps', f.steps, "'first', 'final', 'all'");
-  (f.neurons ?? []).forEach((n, i) => requireNumber(`field.neurons[${i}]`, n, { integer: true, min: 0 }));
+  if (f.steps !== undefined && !['first', 'final', 'all'].includes(f.steps))
+    throw new ConfigError('field.steps', f.steps, "'first', 'final', 'all'");
+  (f.neurons ?? []).forEach((n, i) => {
+    requireNumber(`field.neurons[${i}]`, n, { integer: true, min: 0 });
+  });
   if (f.size !== undefined) requireNumber('field.size', f.size, { integer: true, min: 2, max: 201 });
   if (f.extent !== undefined) requireNumber('field.extent', f.extent, { min: 0, exclusiveMin: true });
 }
@@ -46,8 +54,11 @@ function neuronGeometry(s: WeightSnapshot, i: number, threshold = 0) {
   const { N, H, K, W, b1, J, layers } = s.params;
   // The axes pair a neuron's input weights with its own readout column: one hidden layer only.
   if (layers?.length) {
-    throw new ConfigError('weightDynamics', `run ${s.run_id} of depth ${layers.length + 1}`,
-      'networks with one hidden layer (the inter/intra-class axes use the readout of the layer whose input weights are analysed)');
+    throw new ConfigError(
+      'weightDynamics',
+      `run ${s.run_id} of depth ${layers.length + 1}`,
+      'networks with one hidden layer (the inter/intra-class axes use the readout of the layer whose input weights are analysed)',
+    );
   }
   const task = s.run.task;
   const Ji = Float64Array.from({ length: K }, (_, k) => J[k * H + i]);
@@ -62,10 +73,19 @@ export function neuronRows(s: WeightSnapshot, threshold = 0): NeuronRow[] {
     const { pr } = neuronGeometry(s, i, threshold);
     const two = pr.intraComponents.length <= 2;
     rows.push({
-      kind: 'neuron', run_id: s.run_id, step: s.step, epoch: s.epoch, layer: 1, neuron: i,
-      inter: pr.inter, intra: pr.intra,
-      intra_1: two ? pr.intraComponents[0] ?? null : null, intra_2: two ? pr.intraComponents[1] ?? null : null,
-      norm: pr.norm, active_conditions: pr.activeConditions, n_active: pr.activeConditions.length,
+      kind: 'neuron',
+      run_id: s.run_id,
+      step: s.step,
+      epoch: s.epoch,
+      layer: 1,
+      neuron: i,
+      inter: pr.inter,
+      intra: pr.intra,
+      intra_1: two ? (pr.intraComponents[0] ?? null) : null,
+      intra_2: two ? (pr.intraComponents[1] ?? null) : null,
+      norm: pr.norm,
+      active_conditions: pr.activeConditions,
+      n_active: pr.activeConditions.length,
     });
   }
   return rows;
@@ -75,7 +95,12 @@ export function neuronRows(s: WeightSnapshot, threshold = 0): NeuronRow[] {
 export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
   const { H, b1 } = s.params;
   const task = s.run.task;
-  if (task.sigma === null) throw new ConfigError('field', `run ${s.run_id} (task ${task.id})`, 'a task with a noise scale sigma: the field smooths the activation by the input noise');
+  if (task.sigma === null)
+    throw new ConfigError(
+      'field',
+      `run ${s.run_id} (task ${task.id})`,
+      'a task with a noise scale sigma: the field smooths the activation by the input noise',
+    );
   const act = activationOf(s.run);
   const sm = smoothing(act.f, act.df, { relu: act.name === 'relu' });
   const size = f.size ?? 21;
@@ -86,8 +111,20 @@ export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
     const extent = f.extent ?? Math.max(0.5, 1.5 * Math.max(Math.abs(pr.inter), Math.abs(pr.intraComponents[0] ?? 0)));
     const ticks = Array.from({ length: size }, (_, t) => -extent + (2 * extent * t) / (size - 1));
     const e = readoutError(Ji, task.targets);
-    for (const pt of expectedGradientField(axes, b1[i], e, task.means, task.sigma, sm, { inter: ticks, intra: ticks })) {
-      out.push({ kind: 'field', run_id: s.run_id, step: s.step, neuron: i, inter: pt.inter, intra: pt.intra, d_inter: pt.dInter, d_intra: pt.dIntra });
+    for (const pt of expectedGradientField(axes, b1[i], e, task.means, task.sigma, sm, {
+      inter: ticks,
+      intra: ticks,
+    })) {
+      out.push({
+        kind: 'field',
+        run_id: s.run_id,
+        step: s.step,
+        neuron: i,
+        inter: pt.inter,
+        intra: pt.intra,
+        d_inter: pt.dInter,
+        d_intra: pt.dIntra,
+      });
     }
   }
   return out;
@@ -104,7 +141,12 @@ export function weightDynamics(options: WeightDynamicsOptions = {}): OperatorFun
   const wantField = (s: WeightSnapshot) => {
     if (!f) return false;
     const runs = f.runs ?? 'first-replicate';
-    const runOk = runs === 'all' ? true : runs === 'first-replicate' ? s.run.coords.replicate === 0 || s.run.coords.replicate === undefined : runs.includes(s.run_id);
+    const runOk =
+      runs === 'all'
+        ? true
+        : runs === 'first-replicate'
+          ? s.run.coords.replicate === 0 || s.run.coords.replicate === undefined
+          : runs.includes(s.run_id);
     const steps = f.steps ?? 'first';
     const stepOk = steps === 'all' || (steps === 'first' ? s.step === 0 : s.final);
     return runOk && stepOk;

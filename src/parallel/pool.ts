@@ -25,7 +25,10 @@ function workerScript(): { source: URL | string; eval: boolean } {
   const ts = new URL('./worker.ts', import.meta.url).href;
   // Resolved here, so the worker finds tsx whatever its working directory.
   const tsx = import.meta.resolve('tsx/esm/api');
-  return { source: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`, eval: true };
+  return {
+    source: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`,
+    eval: true,
+  };
 }
 
 interface Job {
@@ -47,7 +50,11 @@ export class WorkerPool {
   private readonly jobs = new Map<number, Job>();
   private nextId = 0;
 
-  constructor(readonly size: number, private readonly backend?: string, private readonly engine?: string) {
+  constructor(
+    readonly size: number,
+    private readonly backend?: string,
+    private readonly engine?: string,
+  ) {
     for (let i = 0; i < size; i++) {
       const slot: Slot = { worker: null as unknown as Worker, busy: false, job: null };
       slot.worker = this.spawn(slot);
@@ -56,12 +63,18 @@ export class WorkerPool {
   }
 
   private spawn(slot: Slot): Worker {
-    const worker = new Worker(this.script.source, { eval: this.script.eval, workerData: { backend: this.backend, engine: this.engine } });
+    const worker = new Worker(this.script.source, {
+      eval: this.script.eval,
+      workerData: { backend: this.backend, engine: this.engine },
+    });
     worker.on('message', (m: Message) => this.jobs.get(m.id)?.push(m));
     // A crashed worker fails only the job it was running, and is replaced.
     worker.on('error', (e) => {
       if (slot.worker !== worker) return;
-      if (slot.job !== null) this.jobs.get(slot.job)?.push({ type: 'error', id: slot.job, message: `training worker crashed: ${e.message}` });
+      if (slot.job !== null)
+        this.jobs
+          .get(slot.job)
+          ?.push({ type: 'error', id: slot.job, message: `training worker crashed: ${e.message}` });
       slot.worker = this.spawn(slot);
     });
     worker.unref();
@@ -71,7 +84,10 @@ export class WorkerPool {
   private async acquire(): Promise<Slot> {
     for (;;) {
       const free = this.workers.find((w) => !w.busy);
-      if (free) { free.busy = true; return free; }
+      if (free) {
+        free.busy = true;
+        return free;
+      }
       await new Promise<void>((r) => this.waiting.push(r));
     }
   }
@@ -86,25 +102,45 @@ export class WorkerPool {
    * Train one ensemble on a free worker; yields its events as they arrive. `onBackend` reports
    * the worker's backend; `onSteps` progress.
    */
-  async *train(runs: RunSpec[], hooks: { onSteps?: (n: number) => void; onBackend?: (name: string) => void } = {}): AsyncGenerator<TrainEvent> {
+  async *train(
+    runs: RunSpec[],
+    hooks: { onSteps?: (n: number) => void; onBackend?: (name: string) => void } = {},
+  ): AsyncGenerator<TrainEvent> {
     const slot = await this.acquire();
     const id = this.nextId++;
     slot.job = id;
     const queue: Message[] = [];
     let wake: (() => void) | null = null;
-    this.jobs.set(id, { id, push: (m) => { queue.push(m); wake?.(); wake = null; } });
+    this.jobs.set(id, {
+      id,
+      push: (m) => {
+        queue.push(m);
+        wake?.();
+        wake = null;
+      },
+    });
     let finished = false;
     try {
       slot.worker.ref();
       post(slot.worker, { type: 'train', id, runs: runs.map(portableRun) });
       for (;;) {
-        if (!queue.length) await new Promise<void>((r) => { wake = r; });
+        if (!queue.length)
+          await new Promise<void>((r) => {
+            wake = r;
+          });
         const m = queue.shift()!;
         if (m.type === 'steps') hooks.onSteps?.(m.n);
         else if (m.type === 'backend') hooks.onBackend?.(m.backend);
-        else if (m.type === 'event') { yield m.event; post(slot.worker, { type: 'ack', id }); }
-        else if (m.type === 'error') { finished = true; throw fromPortableError(m); }
-        else { finished = true; return; }
+        else if (m.type === 'event') {
+          yield m.event;
+          post(slot.worker, { type: 'ack', id });
+        } else if (m.type === 'error') {
+          finished = true;
+          throw fromPortableError(m);
+        } else {
+          finished = true;
+          return;
+        }
       }
     } finally {
       this.jobs.delete(id);
@@ -123,7 +159,10 @@ export class WorkerPool {
    * One of the pooled metric functions (jobs.ts) on a free worker, its arguments copied
    * to it. Resolves with its result; an error (or a crashed worker) rejects only this call.
    */
-  async metric<K extends PooledMetric>(name: K, ...args: Parameters<(typeof POOLED_METRICS)[K]>): Promise<ReturnType<(typeof POOLED_METRICS)[K]>> {
+  async metric<K extends PooledMetric>(
+    name: K,
+    ...args: Parameters<(typeof POOLED_METRICS)[K]>
+  ): Promise<ReturnType<(typeof POOLED_METRICS)[K]>> {
     type R = ReturnType<(typeof POOLED_METRICS)[K]>;
     const slot = await this.acquire();
     const id = this.nextId++;

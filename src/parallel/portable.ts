@@ -18,6 +18,14 @@ export function reviveRun(run: PortableRun): RunSpec {
   const t = run.task;
   return {
     ...run,
-    task: makeTask({ family: t.family, params: t.params, means: { ...t.means, data: Float64Array.from(t.means.data) }, targets: t.targets, latents: t.latents, sigma: t.sigma as number, seed: t.seed }),
+    task: makeTask({
+      family: t.family,
+      params: t.params,
+      means: { ...t.means, data: Float64Array.from(t.means.data) },
+      targets: t.targets,
+      latents: t.latents,
+      sigma: t.sigma as number,
+      seed: t.seed,
+    }),
   };
 }

@@ -16,11 +16,18 @@ let ready: ReturnType<typeof initBackend> | null = null;
 const inFlight = new Map<number, { n: number; wake: (() => void) | null }>();
 
 port.on('message', async (msg: JobMessage | { type: 'close' }) => {
-  if (msg.type === 'close') { port.close(); return; }
+  if (msg.type === 'close') {
+    port.close();
+    return;
+  }
   const { id } = msg;
   if (msg.type === 'ack') {
     const f = inFlight.get(id);
-    if (f) { f.n--; f.wake?.(); f.wake = null; }
+    if (f) {
+      f.n--;
+      f.wake?.();
+      f.wake = null;
+    }
     return;
   }
   if (msg.type === 'metric') {
@@ -39,13 +46,26 @@ port.on('message', async (msg: JobMessage | { type: 'close' }) => {
     const engine = (workerData as { engine?: string }).engine;
     const flight = { n: 0, wake: null as (() => void) | null };
     inFlight.set(id, flight);
-    for await (const event of trainEnsemble(runs, { engine, onSteps: (n) => port.postMessage({ type: 'steps', id, n }) })) {
-      const transfer = event.type === 'checkpoint'
-        ? event.members.flatMap((m) => [m.params.W.buffer, m.params.b1.buffer, m.params.J.buffer, m.params.b2.buffer, ...(m.params.layers ?? []).flatMap((l) => [l.W.buffer, l.b.buffer])])
-        : [];
+    for await (const event of trainEnsemble(runs, {
+      engine,
+      onSteps: (n) => port.postMessage({ type: 'steps', id, n }),
+    })) {
+      const transfer =
+        event.type === 'checkpoint'
+          ? event.members.flatMap((m) => [
+              m.params.W.buffer,
+              m.params.b1.buffer,
+              m.params.J.buffer,
+              m.params.b2.buffer,
+              ...(m.params.layers ?? []).flatMap((l) => [l.W.buffer, l.b.buffer]),
+            ])
+          : [];
       port.postMessage({ type: 'event', id, event }, transfer as ArrayBuffer[]);
       flight.n++;
-      while (flight.n >= EVENTS_IN_FLIGHT) await new Promise<void>((r) => { flight.wake = r; });
+      while (flight.n >= EVENTS_IN_FLIGHT)
+        await new Promise<void>((r) => {
+          flight.wake = r;
+        });
     }
     port.postMessage({ type: 'done', id });
   } catch (e) {

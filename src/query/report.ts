@@ -19,7 +19,13 @@ function legend(ids: string[]): { title: string; label: (id: string) => string }
   const names = ids[0]?.includes('=') ? ids[0].split(',').map((kv) => kv.split('=')[0]) : [];
   return {
     title: names.join(', '),
-    label: (id) => (id.includes('=') ? id.split(',').map((kv) => kv.slice(kv.indexOf('=') + 1)).join(', ') : id),
+    label: (id) =>
+      id.includes('=')
+        ? id
+            .split(',')
+            .map((kv) => kv.slice(kv.indexOf('=') + 1))
+            .join(', ')
+        : id,
   };
 }
 
@@ -35,7 +41,8 @@ function byEnsemble(rows: Record<string, unknown>[], value: string): { series: S
   return { series: [...lines.values()], title: names.title };
 }
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const esc = (s: unknown) =>
+  String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN);
 
 function keyOf(r: Record<string, unknown>): string {
@@ -45,19 +52,28 @@ function keyOf(r: Record<string, unknown>): string {
 /** Build the report of a results folder; writes `<dir>/report.html` and returns its path. */
 export async function report(dir: string): Promise<string> {
   if (!existsSync(join(dir, 'metrics'))) {
-    throw new ConfigError('results-dir', dir, 'a geomstream results folder (with metrics/ and runs.parquet), e.g. results/tanh-vs-relu');
+    throw new ConfigError(
+      'results-dir',
+      dir,
+      'a geomstream results folder (with metrics/ and runs.parquet), e.g. results/tanh-vs-relu',
+    );
   }
   const q = (sql: string) => queryResults(dir, sql);
-  const status = (await q('SELECT status, backend, count(*)::INTEGER AS runs FROM runs GROUP BY ALL ORDER BY ALL')).rows;
-  const series = (await q(`
+  const status = (await q('SELECT status, backend, count(*)::INTEGER AS runs FROM runs GROUP BY ALL ORDER BY ALL'))
+    .rows;
+  const series = (
+    await q(`
     SELECT metric, against, dichotomy, classifier, layer, ensemble_id, step, avg(value) AS value, count(*)::INTEGER AS n
-    FROM metrics WHERE scope = 'run' GROUP BY ALL ORDER BY metric, against, dichotomy, classifier, layer, ensemble_id, step`)).rows;
-  const final = (await q(`
+    FROM metrics WHERE scope = 'run' GROUP BY ALL ORDER BY metric, against, dichotomy, classifier, layer, ensemble_id, step`)
+  ).rows;
+  const final = (
+    await q(`
     SELECT m.metric, m.against, m.dichotomy, m.classifier, m.layer, m.ensemble_id,
            avg(m.value) AS mean, stddev_samp(m.value) AS sd, count(*)::INTEGER AS n
     FROM metrics m JOIN runs r USING (run_id)
     WHERE m.scope = 'run' AND m.step = r.steps AND r.status = 'completed'
-    GROUP BY ALL ORDER BY ALL`)).rows;
+    GROUP BY ALL ORDER BY ALL`)
+  ).rows;
 
   const charts: string[] = [];
   const groups = new Map<string, Record<string, unknown>[]>();
@@ -69,19 +85,38 @@ export async function report(dir: string): Promise<string> {
     // Metrics computed only at the final step have no trajectory: they are in the table below.
     if (new Set(rows.map((r) => num(r.step))).size < 2) continue;
     const { series: lines, title } = byEnsemble(rows, 'value');
-    charts.push(lineChart(lines, { title: key, xLabel: 'step', yLabel: 'mean over seeds', logX: true, legendTitle: title }));
+    charts.push(
+      lineChart(lines, { title: key, xLabel: 'step', yLabel: 'mean over seeds', logX: true, legendTitle: title }),
+    );
   }
   if (existsSync(join(dir, 'neurons'))) {
-    const share = (await q(`
+    const share = (
+      await q(`
       SELECT ensemble_id, step, avg(abs(intra) / nullif(abs(inter) + abs(intra), 0)) AS share
-      FROM neurons n JOIN runs r USING (run_id) GROUP BY ALL ORDER BY ALL`)).rows;
+      FROM neurons n JOIN runs r USING (run_id) GROUP BY ALL ORDER BY ALL`)
+    ).rows;
     const { series: lines, title } = byEnsemble(share, 'share');
-    charts.push(lineChart(lines, { title: 'intra-class share (first layer)', xLabel: 'step', yLabel: '|intra| / (|inter| + |intra|)', logX: true, legendTitle: title }));
+    charts.push(
+      lineChart(lines, {
+        title: 'intra-class share (first layer)',
+        xLabel: 'step',
+        yLabel: '|intra| / (|inter| + |intra|)',
+        logX: true,
+        legendTitle: title,
+      }),
+    );
   }
 
-  const finalRows = final.map((r) => `<tr><td>${esc(keyOf(r))}${num(r.layer) > 1 ? ` · layer ${esc(r.layer)}` : ''}</td><td>${esc(r.ensemble_id)}</td>`
-    + `<td class="n">${num(r.mean).toFixed(4)}</td><td class="n">${Number.isFinite(num(r.sd)) ? num(r.sd).toFixed(4) : ''}</td><td class="n">${esc(r.n)}</td></tr>`).join('\n');
-  const statusRows = status.map((r) => `<tr><td>${esc(r.status)}</td><td>${esc(r.backend)}</td><td class="n">${esc(r.runs)}</td></tr>`).join('\n');
+  const finalRows = final
+    .map(
+      (r) =>
+        `<tr><td>${esc(keyOf(r))}${num(r.layer) > 1 ? ` · layer ${esc(r.layer)}` : ''}</td><td>${esc(r.ensemble_id)}</td>` +
+        `<td class="n">${num(r.mean).toFixed(4)}</td><td class="n">${Number.isFinite(num(r.sd)) ? num(r.sd).toFixed(4) : ''}</td><td class="n">${esc(r.n)}</td></tr>`,
+    )
+    .join('\n');
+  const statusRows = status
+    .map((r) => `<tr><td>${esc(r.status)}</td><td>${esc(r.backend)}</td><td class="n">${esc(r.runs)}</td></tr>`)
+    .join('\n');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>geomstream report: ${esc(dir)}</title>
 <style>body{font-family:sans-serif;margin:24px;max-width:1200px}table{border-collapse:collapse;font-size:13px}

@@ -13,21 +13,30 @@ function lit(s: string): string {
 }
 
 /** Run `sql` against a results folder's views; returns column names and rows (JS values). */
-export async function queryResults(dir: string, sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+export async function queryResults(
+  dir: string,
+  sql: string,
+): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
     // runs*.parquet: runs.parquet, or the runs.shard-i-of-n.parquet of a sharded pipeline.
-    const runFiles = readdirSync(dir).filter((f) => /^runs(\.shard-\d+-of-\d+)?\.parquet$/.test(f)).map((f) => join(dir, f));
+    const runFiles = readdirSync(dir)
+      .filter((f) => /^runs(\.shard-\d+-of-\d+)?\.parquet$/.test(f))
+      .map((f) => join(dir, f));
     const parts = join(dir, 'metrics', '*.parquet');
-    if (runFiles.length) await conn.run(`CREATE VIEW runs AS SELECT * FROM read_parquet([${runFiles.map(lit).join(', ')}], union_by_name = true)`);
+    if (runFiles.length)
+      await conn.run(
+        `CREATE VIEW runs AS SELECT * FROM read_parquet([${runFiles.map(lit).join(', ')}], union_by_name = true)`,
+      );
     if (existsSync(join(dir, 'metrics'))) {
       await conn.run(`CREATE VIEW metrics AS SELECT * FROM read_parquet(${lit(parts)})`);
       await conn.run(`CREATE VIEW final AS SELECT m.* FROM metrics m
         JOIN (SELECT run_id, max(step) AS step FROM metrics GROUP BY run_id) f USING (run_id, step)`);
     }
     for (const table of ['neurons', 'field']) {
-      if (existsSync(join(dir, table))) await conn.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet(${lit(join(dir, table, '*.parquet'))})`);
+      if (existsSync(join(dir, table)))
+        await conn.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet(${lit(join(dir, table, '*.parquet'))})`);
     }
     const reader = await conn.runAndReadAll(sql);
     return { columns: reader.columnNames(), rows: reader.getRowObjectsJS() as Record<string, unknown>[] };
@@ -48,7 +57,10 @@ function cell(v: unknown): string {
 export function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
   const cells = rows.map((r) => columns.map((c) => cell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const numeric = columns.map((c) => rows.every((r) => r[c] === null || typeof r[c] === 'number' || typeof r[c] === 'bigint'));
-  const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ');
+  const numeric = columns.map((c) =>
+    rows.every((r) => r[c] === null || typeof r[c] === 'number' || typeof r[c] === 'bigint'),
+  );
+  const line = (vals: string[]) =>
+    vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ');
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }

@@ -54,7 +54,9 @@ export class AtomicWriteStream {
     if (!this.stream) {
       await mkdir(dirname(this.path), { recursive: true });
       this.stream = createWriteStream(this.tmp);
-      this.stream.on('error', (e) => { this.failure = writeFailure(this.path, e); });
+      this.stream.on('error', (e) => {
+        this.failure = writeFailure(this.path, e);
+      });
     }
     return this.stream;
   }
@@ -66,7 +68,11 @@ export class AtomicWriteStream {
     if (!s.write(chunk)) {
       // An error instead of 'drain' (a full disk) must not leave the writer waiting forever.
       await new Promise<void>((resolve) => {
-        const done = () => { s.off('drain', done); s.off('error', done); resolve(); };
+        const done = () => {
+          s.off('drain', done);
+          s.off('error', done);
+          resolve();
+        };
         s.once('drain', done);
         s.once('error', done);
       });

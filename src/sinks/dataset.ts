@@ -94,7 +94,9 @@ export interface Manifest {
 const MANIFEST = /^manifest(?:\.shard-(\d+)-of-(\d+))?\.json$/;
 
 /** Every manifest in `dir` (none when the folder does not exist), with its shard. */
-export async function readManifests(dir: string): Promise<Array<{ name: string; shard: Shard | null; manifest: Manifest | null; problem: string | null }>> {
+export async function readManifests(
+  dir: string,
+): Promise<Array<{ name: string; shard: Shard | null; manifest: Manifest | null; problem: string | null }>> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -108,7 +110,12 @@ export async function readManifests(dir: string): Promise<Array<{ name: string; 
     if (!m) continue;
     const shard = m[1] === undefined ? null : { index: Number(m[1]), count: Number(m[2]) };
     try {
-      out.push({ name, shard, manifest: JSON.parse(await readFile(join(dir, name), 'utf8')) as Manifest, problem: null });
+      out.push({
+        name,
+        shard,
+        manifest: JSON.parse(await readFile(join(dir, name), 'utf8')) as Manifest,
+        problem: null,
+      });
     } catch (e) {
       out.push({ name, shard, manifest: null, problem: (e as Error).message });
     }
@@ -125,7 +132,8 @@ export async function listedFiles(dir: string, shard?: Shard): Promise<Set<strin
   const out = new Set<string>();
   for (const m of await readManifests(dir)) {
     if (shard && m.name !== `manifest${suffix}.json`) continue;
-    for (const f of m.manifest?.files ?? []) if (typeof f === 'string' && !f.startsWith('/') && !f.split('/').includes('..')) out.add(f);
+    for (const f of m.manifest?.files ?? [])
+      if (typeof f === 'string' && !f.startsWith('/') && !f.split('/').includes('..')) out.add(f);
   }
   return out;
 }
@@ -160,7 +168,11 @@ export interface PlannedWrite {
   streams: StreamFile[];
 }
 
-const exists = (path: string) => access(path, constants.F_OK).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path, constants.F_OK).then(
+    () => true,
+    () => false,
+  );
 const list = (xs: string[], n = 3) => xs.slice(0, n).join(', ') + (xs.length > n ? `, … (${xs.length} in all)` : '');
 
 /**
@@ -183,34 +195,72 @@ export async function planDataset(w: PlannedWrite): Promise<ResumeState> {
     const what = sharded
       ? `${dir} holds ${foreignLayout[0].shard ? `shards of ${foreignLayout[0].shard.count}` : 'an unsharded dataset'} (${list(foreignLayout.map((m) => m.name))}), not shards of ${shard!.count}`
       : `${dir} holds the shards of a --shard run (${list(foreignLayout.map((m) => m.name))})`;
-    throw new ConfigError('if-exists', ifExists, `a folder without another layout of this dataset: ${what}; run the same --shard i/${foreignLayout[0].shard?.count ?? 1} again to resume it, or use --if-exists overwrite without --shard to replace it, or another --out`);
+    throw new ConfigError(
+      'if-exists',
+      ifExists,
+      `a folder without another layout of this dataset: ${what}; run the same --shard i/${foreignLayout[0].shard?.count ?? 1} again to resume it, or use --if-exists overwrite without --shard to replace it, or another --out`,
+    );
   }
   // The other shards of this layout must be of the same configuration, whatever the mode: their union is the dataset.
   for (const o of others) {
     if (!sharded || !o.manifest) continue;
     const diff = differences(o.manifest.identity ?? {}, w.identity);
-    if (diff.length) throw new ConfigError('if-exists', ifExists, `shards of one configuration: ${dir}/${o.name} was written with ${diff.join('; ')}; write every shard with the same options, or use another --out`);
+    if (diff.length)
+      throw new ConfigError(
+        'if-exists',
+        ifExists,
+        `shards of one configuration: ${dir}/${o.name} was written with ${diff.join('; ')}; write every shard with the same options, or use another --out`,
+      );
   }
 
   if (ifExists === 'overwrite') return EMPTY_STATE;
   const leftovers = await ownFiles(dir, shard, false, new Set(w.ensembles.map((e) => e.id)));
   if (ifExists === 'error') {
-    if (mine || leftovers.length) throw new ConfigError('if-exists', 'error', `a folder without this dataset: ${dir} holds it already (${list(mine ? [mine.name] : leftovers)}); --if-exists resume to complete it, ${overwrite}`);
+    if (mine || leftovers.length)
+      throw new ConfigError(
+        'if-exists',
+        'error',
+        `a folder without this dataset: ${dir} holds it already (${list(mine ? [mine.name] : leftovers)}); --if-exists resume to complete it, ${overwrite}`,
+      );
     return EMPTY_STATE;
   }
   if (!mine) return EMPTY_STATE;
-  if (!mine.manifest) throw new ConfigError('if-exists', 'resume', `a dataset whose manifest can be read: ${dir}/${mine.name} cannot (${mine.problem}); ${overwrite}`);
+  if (!mine.manifest)
+    throw new ConfigError(
+      'if-exists',
+      'resume',
+      `a dataset whose manifest can be read: ${dir}/${mine.name} cannot (${mine.problem}); ${overwrite}`,
+    );
   const m = mine.manifest;
   if (!m.identity || !Array.isArray(m.ensembles)) {
-    throw new ConfigError('if-exists', 'resume', `a dataset written with resume information: ${dir} was written by an earlier geomstream (no ensembles in ${mine.name}); ${overwrite}`);
+    throw new ConfigError(
+      'if-exists',
+      'resume',
+      `a dataset written with resume information: ${dir} was written by an earlier geomstream (no ensembles in ${mine.name}); ${overwrite}`,
+    );
   }
   const diff = differences(m.identity, w.identity);
-  if (diff.length) throw new ConfigError('if-exists', 'resume', `a dataset of the same configuration: ${dir} was written with ${diff.join('; ')}; ${overwrite}`);
+  if (diff.length)
+    throw new ConfigError(
+      'if-exists',
+      'resume',
+      `a dataset of the same configuration: ${dir} was written with ${diff.join('; ')}; ${overwrite}`,
+    );
   const planned = new Map(w.ensembles.map((e) => [e.id, e.hash]));
   const absent = m.ensembles.filter((e) => !planned.has(e.id)).map((e) => e.id);
-  if (absent.length) throw new ConfigError('if-exists', 'resume', `a dataset of the same runs: ${dir} holds ensembles this run does not have (${list(absent)}); ${overwrite}`);
+  if (absent.length)
+    throw new ConfigError(
+      'if-exists',
+      'resume',
+      `a dataset of the same runs: ${dir} holds ensembles this run does not have (${list(absent)}); ${overwrite}`,
+    );
   const changed = m.ensembles.filter((e) => planned.get(e.id) !== e.hash).map((e) => e.id);
-  if (changed.length) throw new ConfigError('if-exists', 'resume', `a dataset of the same runs: the configuration of ensembles ${list(changed)} differs from what ${dir} holds; ${overwrite}`);
+  if (changed.length)
+    throw new ConfigError(
+      'if-exists',
+      'resume',
+      `a dataset of the same runs: the configuration of ensembles ${list(changed)} differs from what ${dir} holds; ${overwrite}`,
+    );
 
   // Keep the ensembles whose files are all there (their stream segments too), and whose runs are in runs.parquet.
   const warnings: string[] = [];
@@ -230,13 +280,16 @@ export async function planDataset(w: PlannedWrite): Promise<ResumeState> {
   const runsFile = join(dir, `runs${suffix}.parquet`);
   let runRows: RunRow[];
   try {
-    runRows = readTable(await readFile(runsFile), 'runs').toArray().map((r) => plainRow(r.toJSON() as Record<string, unknown>));
+    runRows = readTable(await readFile(runsFile), 'runs')
+      .toArray()
+      .map((r) => plainRow(r.toJSON() as Record<string, unknown>));
   } catch (e) {
     warnings.push(`${runsFile} cannot be read (${(e as Error).message}): every ensemble is trained again`);
     return none;
   }
   const withRuns = new Set(runRows.map((r) => r.ensemble_id));
-  for (const e of kept.filter((x) => !withRuns.has(x.id))) warnings.push(`ensemble ${e.id}: no rows in runs${suffix}.parquet, trained again`);
+  for (const e of kept.filter((x) => !withRuns.has(x.id)))
+    warnings.push(`ensemble ${e.id}: no rows in runs${suffix}.parquet, trained again`);
   const keep = new Set(kept.filter((x) => withRuns.has(x.id)).map((x) => x.id));
   const finals = await Promise.all(w.streams.map((s) => exists(join(dir, streamName(s, suffix)))));
   return {
@@ -258,7 +311,9 @@ function plainRow(r: Record<string, unknown>): RunRow {
 function differences(there: Record<string, unknown>, here: Record<string, unknown>): string[] {
   const keys = [...new Set([...Object.keys(there), ...Object.keys(here)])].sort();
   const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
-  return keys.filter((k) => JSON.stringify(there[k]) !== JSON.stringify(here[k])).map((k) => `${k} ${show(there[k])} (now ${show(here[k])})`);
+  return keys
+    .filter((k) => JSON.stringify(there[k]) !== JSON.stringify(here[k]))
+    .map((k) => `${k} ${show(there[k])} (now ${show(here[k])})`);
 }
 
 /** The final name of a stream file of a shard: metrics.shard-0-of-2.arrows. */
@@ -283,22 +338,39 @@ const orTemporary = (name: string) => `(?:${name}|\\.${name}\\.\\d+\\.\\d+\\.tmp
  * replaces). `ensembles`: the ids whose snapshot folders are this writer's; `listed`: files an
  * earlier writer recorded in its manifest (its snapshot files, say).
  */
-export async function ownFiles(dir: string, shard: Shard | undefined, all: boolean, ensembles: Set<string>, listed: Set<string> = new Set()): Promise<string[]> {
+export async function ownFiles(
+  dir: string,
+  shard: Shard | undefined,
+  all: boolean,
+  ensembles: Set<string>,
+  listed: Set<string> = new Set(),
+): Promise<string[]> {
   const { suffix, part } = shardNames(shard);
   const sfx = all ? '(?:\\.shard-\\d+-of-\\d+)?' : esc(suffix);
   const names = `(?:runs${sfx}\\.(?:parquet|ndjson)|manifest${sfx}\\.json|metrics${sfx}\\.(?:arrows|ndjson)|snapshots${sfx}\\.arrows${all ? '|report\\.html' : ''})`;
-  const top = new RegExp(`^(?:${orTemporary(names)}|\\.geomstream-write-test\\.\\d+\\.tmp|\\.\\.geomstream-write-test\\.\\d+\\.tmp\\.\\d+\\.\\d+\\.tmp)$`);
+  const top = new RegExp(
+    `^(?:${orTemporary(names)}|\\.geomstream-write-test\\.\\d+\\.tmp|\\.\\.geomstream-write-test\\.\\d+\\.tmp\\.\\d+\\.\\d+\\.tmp)$`,
+  );
   const prefix = all ? 'part(?:-s\\d+-of-\\d+)?' : esc(part);
   // Parts of a known ensemble (part-<12 hex>-<3 digits>) or numbered in order (part-<5 digits>); segments.
   const partFile = new RegExp(`^${orTemporary(`${prefix}-(?:[0-9a-f]{12}-\\d{3}|\\d{5})\\.parquet`)}$`);
-  const segmentFile = new RegExp(`^${orTemporary(`${prefix}-[0-9a-f]{12}\\.(?:metrics\\.arrows|metrics\\.ndjson|snapshots\\.arrows)`)}$`);
+  const segmentFile = new RegExp(
+    `^${orTemporary(`${prefix}-[0-9a-f]{12}\\.(?:metrics\\.arrows|metrics\\.ndjson|snapshots\\.arrows)`)}$`,
+  );
   const out = new Set<string>();
-  const read = async (d: string) => { try { return await readdir(join(dir, d)); } catch { return []; } };
+  const read = async (d: string) => {
+    try {
+      return await readdir(join(dir, d));
+    } catch {
+      return [];
+    }
+  };
   for (const n of await read('.')) if (top.test(n)) out.add(n);
   for (const folder of PARTS) for (const n of await read(folder)) if (partFile.test(n)) out.add(`${folder}/${n}`);
   for (const n of await read(SEGMENTS)) if (segmentFile.test(n)) out.add(`${SEGMENTS}/${n}`);
   for (const f of new Set([...ensembles].map(ensembleFolder))) {
-    for (const n of await read(`snapshots/${f}`)) if (new RegExp(`^${orTemporary('step-\\d{8}\\.safetensors')}$`).test(n)) out.add(`snapshots/${f}/${n}`);
+    for (const n of await read(`snapshots/${f}`))
+      if (new RegExp(`^${orTemporary('step-\\d{8}\\.safetensors')}$`).test(n)) out.add(`snapshots/${f}/${n}`);
   }
   for (const f of listed) if (await exists(join(dir, f))) out.add(f);
   return [...out];
@@ -310,7 +382,12 @@ export async function ownFiles(dir: string, shard: Shard | undefined, all: boole
  * with `all`, every shard's. Folders left empty by this are removed; files geomstream did not write
  * are never touched. Throws a ConfigError naming `field` if the folder cannot be written.
  */
-export async function prepareResultsDir(dir: string, field = 'out', shard?: Shard, options: { keep?: Set<string>; all?: boolean; ensembles?: Set<string>; listed?: Set<string> } = {}): Promise<void> {
+export async function prepareResultsDir(
+  dir: string,
+  field = 'out',
+  shard?: Shard,
+  options: { keep?: Set<string>; all?: boolean; ensembles?: Set<string>; listed?: Set<string> } = {},
+): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);

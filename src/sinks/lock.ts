@@ -9,19 +9,28 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 
-interface LockInfo { host: string; pid: number; started: string }
+interface LockInfo {
+  host: string;
+  pid: number;
+  started: string;
+}
 
 /** Lock files this process holds now (a second writer in the same process is refused like any other). */
 const heldHere = new Set<string>();
 
 /** The lock file of a dataset, or of one shard of it. */
 export function lockPath(dir: string, shard?: { index: number; count: number }): string {
-  return join(dir, shard && shard.count > 1 ? `.geomstream-shard-${shard.index}-of-${shard.count}.lock` : '.geomstream.lock');
+  return join(
+    dir,
+    shard && shard.count > 1 ? `.geomstream-shard-${shard.index}-of-${shard.count}.lock` : '.geomstream.lock',
+  );
 }
 
 /** Whether `name` is a lock file of a dataset (the whole, or a shard's). */
 export function isLockFile(name: string, which: 'any' | 'shard' = 'any'): boolean {
-  return (which === 'shard' ? /^\.geomstream-shard-\d+-of-\d+\.lock$/ : /^\.geomstream(-shard-\d+-of-\d+)?\.lock$/).test(name);
+  return (
+    which === 'shard' ? /^\.geomstream-shard-\d+-of-\d+\.lock$/ : /^\.geomstream(-shard-\d+-of-\d+)?\.lock$/
+  ).test(name);
 }
 
 /** A live lock of the dataset that excludes `mine`: the whole-dataset lock for a shard, any shard's for the whole. */
@@ -32,7 +41,9 @@ function conflicting(dir: string, mine: string): (LockInfo & { path: string }) |
     try {
       const info = JSON.parse(readFileSync(join(dir, n), 'utf8')) as LockInfo;
       if (info.host !== hostname() || alive(info.pid)) return { ...info, path: join(dir, n) };
-    } catch { /* gone, or being written */ }
+    } catch {
+      /* gone, or being written */
+    }
   }
   return null;
 }
@@ -61,7 +72,11 @@ export function lockHolder(dir: string, shard?: { index: number; count: number }
  * Take the lock of `dir` (creating the folder); returns the function that releases it. Throws a
  * ConfigError naming the other writer if one holds it; `onWarning` hears of a stale lock taken over.
  */
-export function lockResultsDir(dir: string, shard?: { index: number; count: number }, onWarning: (message: string) => void = () => undefined): () => void {
+export function lockResultsDir(
+  dir: string,
+  shard?: { index: number; count: number },
+  onWarning: (message: string) => void = () => undefined,
+): () => void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -77,7 +92,8 @@ export function lockResultsDir(dir: string, shard?: { index: number; count: numb
       closeSync(fd);
       created = true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('out', dir, `a folder that can be written (${(e as Error).message})`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new ConfigError('out', dir, `a folder that can be written (${(e as Error).message})`);
     }
     if (created) {
       heldHere.add(path);
@@ -87,7 +103,9 @@ export function lockResultsDir(dir: string, shard?: { index: number; count: numb
         try {
           const held = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
           if (held.pid === me.pid && held.host === me.host) rmSync(path, { force: true });
-        } catch { /* already gone */ }
+        } catch {
+          /* already gone */
+        }
       };
       // A process that exits (process.exit, the CLI's SIGTERM/SIGINT handler) leaves no lock behind.
       process.on('exit', release);
@@ -95,21 +113,33 @@ export function lockResultsDir(dir: string, shard?: { index: number; count: numb
       const other = conflicting(dir, path);
       if (other) {
         release();
-        throw new ConfigError('out', dir, `a folder no other geomstream is writing: ${dir} is being written by pid ${other.pid} on host ${other.host} (since ${other.started}, ${basename(other.path)}); wait for it, or choose another --out`);
+        throw new ConfigError(
+          'out',
+          dir,
+          `a folder no other geomstream is writing: ${dir} is being written by pid ${other.pid} on host ${other.host} (since ${other.started}, ${basename(other.path)}); wait for it, or choose another --out`,
+        );
       }
       return release;
     }
     let held: LockInfo | null = null;
-    try { held = JSON.parse(readFileSync(path, 'utf8')) as LockInfo; } catch { /* being written, or not ours */ }
+    try {
+      held = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+    } catch {
+      /* being written, or not ours */
+    }
     // Our own pid in a lock this process does not hold is a previous incarnation (a container restarted: PID 1 again).
     if (held && held.host === me.host && (!alive(held.pid) || (held.pid === me.pid && !heldHere.has(path)))) {
       onWarning(`${dir}: taking over the lock of pid ${held.pid} (started ${held.started}), which no longer runs`);
       rmSync(path, { force: true });
       continue;
     }
-    throw new ConfigError('out', dir, held
-      ? `a folder no other geomstream is writing: ${dir} is being written by pid ${held.pid} on host ${held.host} (since ${held.started}); wait for it, or choose another --out${held.host === me.host ? '' : ` (if that process is gone, delete ${path})`}`
-      : `a folder no other geomstream is writing: ${dir} has a lock file ${path} that cannot be read (if no geomstream is writing there, delete it)`);
+    throw new ConfigError(
+      'out',
+      dir,
+      held
+        ? `a folder no other geomstream is writing: ${dir} is being written by pid ${held.pid} on host ${held.host} (since ${held.started}); wait for it, or choose another --out${held.host === me.host ? '' : ` (if that process is gone, delete ${path})`}`
+        : `a folder no other geomstream is writing: ${dir} has a lock file ${path} that cannot be read (if no geomstream is writing there, delete it)`,
+    );
   }
   throw new ConfigError('out', dir, `a folder whose lock ${path} can be taken`);
 }

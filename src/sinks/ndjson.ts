@@ -13,7 +13,11 @@ export class NdjsonFile {
 
   async append(rows: Array<Record<string, unknown>>): Promise<void> {
     if (!rows.length) return;
-    await this.out.write(rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))).join('\n') + '\n');
+    await this.out.write(
+      `${rows
+        .map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)))
+        .join('\n')}\n`,
+    );
   }
 
   close(): Promise<void> {

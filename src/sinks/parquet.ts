@@ -16,13 +16,19 @@ export type ParquetCompression = 'zstd' | 'snappy' | 'none';
 
 /** Encode an Arrow table as Parquet bytes (zstd by default). */
 export function encodeParquet(table: Table, compression: ParquetCompression = 'zstd'): Uint8Array {
-  const codec = { zstd: pq.Compression.ZSTD, snappy: pq.Compression.SNAPPY, none: pq.Compression.UNCOMPRESSED }[compression];
+  const codec = { zstd: pq.Compression.ZSTD, snappy: pq.Compression.SNAPPY, none: pq.Compression.UNCOMPRESSED }[
+    compression
+  ];
   const props = new pq.WriterPropertiesBuilder().setCompression(codec).setDictionaryEnabled(true).build();
   const wasmTable = pq.Table.fromIPCStream(tableToIPC(table, 'stream'));
   return pq.writeParquet(wasmTable, props);
 }
 
 /** Write an Arrow table to a Parquet file, atomically. */
-export async function writeParquet(table: Table, path: string, compression: ParquetCompression = 'zstd'): Promise<void> {
+export async function writeParquet(
+  table: Table,
+  path: string,
+  compression: ParquetCompression = 'zstd',
+): Promise<void> {
   await writeFileAtomic(path, encodeParquet(table, compression));
 }

@@ -33,18 +33,41 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { createReadStream } from 'node:fs';
-import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordBatchReader, Table } from 'apache-arrow';
 import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
-import { metricsTable, neuronsTable, fieldTable, errorsTable, runRow, runsTableOf, snapshotsTable, METRIC_COLUMNS, NEURON_COLUMNS, FIELD_COLUMNS, ERROR_COLUMNS } from './tables.js';
+import {
+  metricsTable,
+  neuronsTable,
+  fieldTable,
+  errorsTable,
+  runRow,
+  runsTableOf,
+  snapshotsTable,
+  METRIC_COLUMNS,
+  NEURON_COLUMNS,
+  FIELD_COLUMNS,
+  ERROR_COLUMNS,
+} from './tables.js';
 import { writeParquet, type ParquetCompression } from './parquet.js';
 import { ArrowStreamFile } from './arrow-ipc.js';
 import { NdjsonFile } from './ndjson.js';
 import { AtomicWriteStream, writeFileAtomic } from './atomic.js';
 import { SnapshotFiles } from './snapshot-files.js';
-import { EMPTY_STATE, SEGMENTS, ensembleTag, segmentName, shardNames, streamName, type EnsembleEntry, type ResumeState, type RunRow, type Shard, type StreamFile } from './dataset.js';
+import {
+  EMPTY_STATE,
+  SEGMENTS,
+  ensembleTag,
+  segmentName,
+  shardNames,
+  streamName,
+  type EnsembleEntry,
+  type ResumeState,
+  type RunRow,
+  type Shard,
+  type StreamFile,
+} from './dataset.js';
 import type { Flow } from '../flow.js';
 
 export { checkDatasetName, prepareResultsDir, type Shard } from './dataset.js';
@@ -134,9 +157,19 @@ interface Group {
 /** Write a pipeline's records into a results folder; emits one `ResultsSummary` when the source completes. */
 export function writeResults(options: ResultsOptions): OperatorFunction<StreamRecord, ResultsSummary> {
   const formats = new Set<ResultFormat>(['parquet', ...(options.formats ?? [])]);
-  for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError('formats', f, FORMATS.map((x) => `'${x}'`).join(', '));
-  if (options.snapshots !== undefined && typeof options.snapshots !== 'boolean' && !(SNAPSHOT_FORMATS as readonly string[]).includes(options.snapshots)) {
-    throw new ConfigError('snapshots', options.snapshots, `true, false, ${SNAPSHOT_FORMATS.map((f) => `'${f}'`).join(', ')}`);
+  for (const f of formats)
+    if (!(FORMATS as readonly string[]).includes(f))
+      throw new ConfigError('formats', f, FORMATS.map((x) => `'${x}'`).join(', '));
+  if (
+    options.snapshots !== undefined &&
+    typeof options.snapshots !== 'boolean' &&
+    !(SNAPSHOT_FORMATS as readonly string[]).includes(options.snapshots)
+  ) {
+    throw new ConfigError(
+      'snapshots',
+      options.snapshots,
+      `true, false, ${SNAPSHOT_FORMATS.map((f) => `'${f}'`).join(', ')}`,
+    );
   }
   const partRows = requireNumber('partRows', options.partRows ?? 200_000, { integer: true, min: 1 });
   if (options.flushEvery !== undefined) requireNumber('flushEvery', options.flushEvery, { min: 1 });
@@ -172,9 +205,15 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       let failed = false;
       const enqueue = (job: () => Promise<void>) => {
         flow?.hold();
-        queue = queue.then(() => (failed ? undefined : job())).catch((e) => {
-          if (!failed) { failed = true; void cleanUp(e); }
-        }).finally(() => flow?.release());
+        queue = queue
+          .then(() => (failed ? undefined : job()))
+          .catch((e) => {
+            if (!failed) {
+              failed = true;
+              void cleanUp(e);
+            }
+          })
+          .finally(() => flow?.release());
       };
 
       const group = (key: string): Group => {
@@ -182,14 +221,25 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         if (!g) {
           const known = ensembleOf.get(key);
           g = {
-            id: key, tag: planned ? ensembleTag(key) : null, size: known?.size ?? Infinity, hash: known?.hash ?? '',
-            metrics: [], neurons: [], field: [], snaps: [], runs: [], chunks: { metrics: 0, neurons: 0, field: 0 }, files: [], metricRows: 0, segments: {},
+            id: key,
+            tag: planned ? ensembleTag(key) : null,
+            size: known?.size ?? Infinity,
+            hash: known?.hash ?? '',
+            metrics: [],
+            neurons: [],
+            field: [],
+            snaps: [],
+            runs: [],
+            chunks: { metrics: 0, neurons: 0, field: 0 },
+            files: [],
+            metricRows: 0,
+            segments: {},
           };
           groups.set(key, g);
         }
         return g;
       };
-      const keyOfRun = (runId: string) => (planned ? runOf.get(runId)?.id ?? runId : '');
+      const keyOfRun = (runId: string) => (planned ? (runOf.get(runId)?.id ?? runId) : '');
       const keyOf = (r: MetricRow | WeightSnapshot) => (planned ? r.ensemble_id : '');
 
       const summaryRuns = () => ({
@@ -200,62 +250,86 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       });
       const metricRows = () => metricRowsWritten;
       const summary = (): ResultsSummary => ({
-        dir, files: [...files].sort(), metricRows: metricRows(), backend, runs: summaryRuns(),
+        dir,
+        files: [...files].sort(),
+        metricRows: metricRows(),
+        backend,
+        runs: summaryRuns(),
         ensembles: { kept: resume.kept.length, written },
       });
 
       const writeManifest = (complete: boolean, error: string | null = null) =>
-        writeFileAtomic(join(dir, `manifest${suffix}.json`), JSON.stringify({
-          schema_version: SCHEMA_VERSION,
-          pipeline,
-          shard: shard ?? null,
-          complete,
-          error,
-          stopped: complete ? options.stopReason?.() ?? 'end of input' : null,
-          updated_at: new Date().toISOString(),
-          backend,
-          configuration: options.configuration ?? {},
-          identity: options.identity ?? null,
-          files: [...files].sort(),
-          runs: summaryRuns(),
-          metric_rows: metricRows(),
-          error_rows: errorRows,
-          ensembles_in_pipeline: options.ensemblesInPipeline ?? null,
-          expected_ensembles: planned ? [...new Set([...resume.kept.map((e) => e.id), ...planned.map((e) => e.id)])] : null,
-          ensembles: planned ? entries : null,
-          columns: {
-            metrics: Object.keys(METRIC_COLUMNS), neurons: Object.keys(NEURON_COLUMNS), field: Object.keys(FIELD_COLUMNS),
-            errors: Object.keys(ERROR_COLUMNS),
-            runs: runRows.length ? Object.keys(runRows[0]) : [],
-          },
-        }, null, 2) + '\n').then(() => { files.add(`manifest${suffix}.json`); });
+        writeFileAtomic(
+          join(dir, `manifest${suffix}.json`),
+          `${JSON.stringify(
+            {
+              schema_version: SCHEMA_VERSION,
+              pipeline,
+              shard: shard ?? null,
+              complete,
+              error,
+              stopped: complete ? (options.stopReason?.() ?? 'end of input') : null,
+              updated_at: new Date().toISOString(),
+              backend,
+              configuration: options.configuration ?? {},
+              identity: options.identity ?? null,
+              files: [...files].sort(),
+              runs: summaryRuns(),
+              metric_rows: metricRows(),
+              error_rows: errorRows,
+              ensembles_in_pipeline: options.ensemblesInPipeline ?? null,
+              expected_ensembles: planned
+                ? [...new Set([...resume.kept.map((e) => e.id), ...planned.map((e) => e.id)])]
+                : null,
+              ensembles: planned ? entries : null,
+              columns: {
+                metrics: Object.keys(METRIC_COLUMNS),
+                neurons: Object.keys(NEURON_COLUMNS),
+                field: Object.keys(FIELD_COLUMNS),
+                errors: Object.keys(ERROR_COLUMNS),
+                runs: runRows.length ? Object.keys(runRows[0]) : [],
+              },
+            },
+            null,
+            2,
+          )}\n`,
+        ).then(() => {
+          files.add(`manifest${suffix}.json`);
+        });
 
       const segment = (g: Group, s: StreamFile): ArrowStreamFile | NdjsonFile => {
         const name = segmentName(s, shard, g.id);
         if (!g.segments[s]) {
-          g.segments[s] = s.endsWith('.ndjson') ? new NdjsonFile(join(dir, name)) : new ArrowStreamFile(join(dir, name));
+          g.segments[s] = s.endsWith('.ndjson')
+            ? new NdjsonFile(join(dir, name))
+            : new ArrowStreamFile(join(dir, name));
           openSegments.add(g.segments[s]!);
         }
         return g.segments[s]!;
       };
       const partName = (folder: 'metrics' | 'neurons' | 'field', g: Group) =>
-        g.tag === null ? `${folder}/${part}-${String(counter++).padStart(5, '0')}.parquet` : `${folder}/${part}-${g.tag}-${String(g.chunks[folder]++).padStart(3, '0')}.parquet`;
+        g.tag === null
+          ? `${folder}/${part}-${String(counter++).padStart(5, '0')}.parquet`
+          : `${folder}/${part}-${g.tag}-${String(g.chunks[folder]++).padStart(3, '0')}.parquet`;
 
       /** Write a group's buffered rows: Parquet parts, and its stream segments. */
       const flush = (g: Group) => {
-        const write = (name: string, table: Table, after?: () => Promise<void>) => enqueue(async () => {
-          await writeParquet(table, join(dir, name), options.compression);
-          files.add(name);
-          g.files.push(name);
-          await after?.();
-        });
+        const write = (name: string, table: Table, after?: () => Promise<void>) =>
+          enqueue(async () => {
+            await writeParquet(table, join(dir, name), options.compression);
+            files.add(name);
+            g.files.push(name);
+            await after?.();
+          });
         if (g.metrics.length) {
           const rows = g.metrics;
           g.metrics = [];
           const table = metricsTable(rows);
           write(partName('metrics', g), table, async () => {
-            if (streams.includes('metrics.arrows')) await (segment(g, 'metrics.arrows') as ArrowStreamFile).append(table);
-            if (streams.includes('metrics.ndjson')) await (segment(g, 'metrics.ndjson') as NdjsonFile).append(rows.map(({ kind: _k, ...r }) => r));
+            if (streams.includes('metrics.arrows'))
+              await (segment(g, 'metrics.arrows') as ArrowStreamFile).append(table);
+            if (streams.includes('metrics.ndjson'))
+              await (segment(g, 'metrics.ndjson') as NdjsonFile).append(rows.map(({ kind: _k, ...r }) => r));
             g.metricRows += rows.length;
             metricRowsWritten += rows.length;
           });
@@ -266,7 +340,9 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         g.field = [];
         if (g.snaps.length && streams.includes('snapshots.arrows')) {
           const table = snapshotsTable(g.snaps);
-          enqueue(async () => { await (segment(g, 'snapshots.arrows') as ArrowStreamFile).append(table); });
+          enqueue(async () => {
+            await (segment(g, 'snapshots.arrows') as ArrowStreamFile).append(table);
+          });
         }
         g.snaps = [];
       };
@@ -284,14 +360,15 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       };
 
       let runsChanged = false; // runs.parquet is rewritten only when runs were added (a resume with nothing to do leaves it)
-      const writeRuns = () => enqueue(async () => {
-        if (runRows.length && runsChanged) {
-          runsChanged = false;
-          await writeParquet(runsTableOf(runRows), join(dir, `runs${suffix}.parquet`), options.compression);
-          files.add(`runs${suffix}.parquet`);
-        }
-        await writeManifest(false);
-      });
+      const writeRuns = () =>
+        enqueue(async () => {
+          if (runRows.length && runsChanged) {
+            runsChanged = false;
+            await writeParquet(runsTableOf(runRows), join(dir, `runs${suffix}.parquet`), options.compression);
+            files.add(`runs${suffix}.parquet`);
+          }
+          await writeManifest(false);
+        });
 
       /** A group is done: its rows, its segments closed, its runs in runs.parquet, then its entry in the manifest. */
       const finish = (g: Group) => {
@@ -321,7 +398,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         const rank = new Map((options.order ?? []).map((id, i) => [id, i]));
         const order = [...entries].sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity));
         for (const s of streams) {
-          const sources = order.map((e) => segmentName(s, shard, e.id)).filter((f) => files.has(f)).map((f) => join(dir, f));
+          const sources = order
+            .map((e) => segmentName(s, shard, e.id))
+            .filter((f) => files.has(f))
+            .map((f) => join(dir, f));
           if (!sources.length) continue;
           const final = join(dir, streamName(s, suffix));
           const out = s.endsWith('.ndjson') ? new AtomicWriteStream(final) : new ArrowStreamFile(final);
@@ -352,7 +432,8 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const cleanUp = async (e: unknown) => {
         for (const f of openSegments) await f.abort().catch(() => undefined);
         const message = e instanceof Error ? e.message : String(e);
-        for (const f of [...files]) if (f.startsWith(`${SEGMENTS}/`) && !entries.some((x) => x.files.includes(f))) files.delete(f);
+        for (const f of [...files])
+          if (f.startsWith(`${SEGMENTS}/`) && !entries.some((x) => x.files.includes(f))) files.delete(f);
         await writeManifest(false, message).catch(() => undefined);
         subscriber.error(e);
       };
@@ -371,7 +452,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const sub = source.subscribe({
         next(r) {
           if (failed) return;
-          if (runsDirty && r.kind !== 'run') { runsDirty = false; writeRuns(); }
+          if (runsDirty && r.kind !== 'run') {
+            runsDirty = false;
+            writeRuns();
+          }
           if (r.kind === 'metric' || r.kind === 'neuron' || r.kind === 'field') armTimer();
           if (r.kind === 'metric') {
             const g = group(keyOf(r));
@@ -379,7 +463,8 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
             if (g.metrics.length >= partRows) flush(g);
           } else if (r.kind === 'neuron' || r.kind === 'field') {
             const g = group(keyOfRun(r.run_id));
-            if (r.kind === 'neuron') g.neurons.push(r); else g.field.push(r);
+            if (r.kind === 'neuron') g.neurons.push(r);
+            else g.field.push(r);
             if (g.neurons.length + g.field.length >= partRows) flush(g);
           } else if (r.kind === 'error') {
             options.onError?.(r);
@@ -402,7 +487,13 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
             if (streams.includes('snapshots.arrows')) group(keyOf(r)).snaps.push(r);
             if (snapFiles) {
               const g = group(keyOf(r));
-              enqueue(async () => { const f = await snapFiles.add(r); if (f) { files.add(f); g.files.push(f); } });
+              enqueue(async () => {
+                const f = await snapFiles.add(r);
+                if (f) {
+                  files.add(f);
+                  g.files.push(f);
+                }
+              });
             }
           }
         },
@@ -413,7 +504,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           // trains them again); without, they are (an analysis keeps what it read).
           if (!planned) for (const g of groups.values()) flush(g);
           flushErrors();
-          enqueue(async () => { failed = true; await cleanUp(e); });
+          enqueue(async () => {
+            failed = true;
+            await cleanUp(e);
+          });
         },
         complete() {
           if (timer) clearTimeout(timer);
@@ -430,7 +524,10 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
           });
         },
       });
-      return () => { if (timer) clearTimeout(timer); sub.unsubscribe(); };
+      return () => {
+        if (timer) clearTimeout(timer);
+        sub.unsubscribe();
+      };
     });
 }
 

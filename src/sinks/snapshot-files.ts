@@ -18,7 +18,10 @@ import { ensembleFolder } from './dataset.js';
 const stack = (parts: Float32Array[], shape: number[]): Tensor => {
   const data = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { data.set(p, o); o += p.length; }
+  for (const p of parts) {
+    data.set(p, o);
+    o += p.length;
+  }
   return { dtype: 'F32', shape: [parts.length, ...shape], data };
 };
 
@@ -27,18 +30,40 @@ export function snapshotFile(members: WeightSnapshot[]): { path: string; bytes: 
   const first = members[0];
   const { N, H, K } = first.params;
   const tensors: Record<string, Tensor> = {
-    W: stack(members.map((m) => m.params.W), [H, N]),
-    b1: stack(members.map((m) => m.params.b1), [H]),
-    J: stack(members.map((m) => m.params.J), [K, H]),
-    b2: stack(members.map((m) => m.params.b2), [K]),
+    W: stack(
+      members.map((m) => m.params.W),
+      [H, N],
+    ),
+    b1: stack(
+      members.map((m) => m.params.b1),
+      [H],
+    ),
+    J: stack(
+      members.map((m) => m.params.J),
+      [K, H],
+    ),
+    b2: stack(
+      members.map((m) => m.params.b2),
+      [K],
+    ),
   };
   (first.params.layers ?? []).forEach((_l, i) => {
-    tensors[`W_${i + 2}`] = stack(members.map((m) => m.params.layers![i].W), [H, H]);
-    tensors[`b_${i + 2}`] = stack(members.map((m) => m.params.layers![i].b), [H]);
+    tensors[`W_${i + 2}`] = stack(
+      members.map((m) => m.params.layers![i].W),
+      [H, H],
+    );
+    tensors[`b_${i + 2}`] = stack(
+      members.map((m) => m.params.layers![i].b),
+      [H],
+    );
   });
   const metadata: Record<string, string> = {
-    step: String(first.step), run_ids: JSON.stringify(members.map((m) => m.run_id)), ensemble_id: first.ensemble_id,
-    epoch: String(first.epoch), activation: activationOf(first.run).label, task_id: first.run.task.id,
+    step: String(first.step),
+    run_ids: JSON.stringify(members.map((m) => m.run_id)),
+    ensemble_id: first.ensemble_id,
+    epoch: String(first.epoch),
+    activation: activationOf(first.run).label,
+    task_id: first.run.task.id,
     ...(first.run.data_seed === null ? {} : { data_seed: String(first.run.data_seed) }),
   };
   return {
@@ -51,14 +76,20 @@ export function snapshotFile(members: WeightSnapshot[]): { path: string; bytes: 
 export class SnapshotFiles {
   private readonly pending = new Map<string, WeightSnapshot[]>();
 
-  constructor(private readonly dir: string, private readonly folder = 'snapshots') {}
+  constructor(
+    private readonly dir: string,
+    private readonly folder = 'snapshots',
+  ) {}
 
   /** Add a snapshot; resolves with the file written (relative to the results folder) once its ensemble's step is complete, else null. */
   async add(s: WeightSnapshot): Promise<string | null> {
     const key = `${s.ensemble_id}\u0000${s.step}`;
     const group = this.pending.get(key) ?? [];
     group.push(s);
-    if (group.length < s.ensemble_size) { this.pending.set(key, group); return null; }
+    if (group.length < s.ensemble_size) {
+      this.pending.set(key, group);
+      return null;
+    }
     this.pending.delete(key);
     const { path, bytes } = snapshotFile(group);
     const rel = join(this.folder, path);

@@ -26,7 +26,15 @@ import { readTable } from '../formats/tables.js';
 import type { Tensor } from '../formats/tensor.js';
 import { externalTask } from './task-file.js';
 import { IngestedRuns, errorRow } from './ingested-runs.js';
-import { readyFiles, stepFromName, watchOptions, withTeardown, type FoundFile, type StopInfo, type WatchOptions } from './watch.js';
+import {
+  readyFiles,
+  stepFromName,
+  watchOptions,
+  withTeardown,
+  type FoundFile,
+  type StopInfo,
+  type WatchOptions,
+} from './watch.js';
 
 export interface ActivationsOptions extends WatchOptions {
   /** An activation file, or a folder of them. */
@@ -46,7 +54,13 @@ export interface ActivationsOptions extends WatchOptions {
 export const ACTIVATION_FILE = /\.(parquet|arrow|arrows|feather|npz|npy)$/i;
 
 /** One group of rows: the activity of one run at one step and layer. */
-interface Group { run_id: string; step: number; layer: number; rows: number[][]; conditions: number[] }
+interface Group {
+  run_id: string;
+  step: number;
+  layer: number;
+  rows: number[][];
+  conditions: number[];
+}
 
 const intColumn = (t: Table, name: string): Array<number | null> | null => {
   const col = t.getChild(name);
@@ -67,19 +81,33 @@ const unitValue = (v: unknown, row: number): number => {
 /** The groups of an Arrow table (see the module comment). */
 function tableGroups(t: Table, name: string, fileStep: number): Group[] {
   const cond = intColumn(t, 'condition');
-  if (!cond) throw new ConfigError('condition', `columns ${t.schema.fields.map((f) => f.name).join(', ')}`, "an integer column 'condition'");
+  if (!cond)
+    throw new ConfigError(
+      'condition',
+      `columns ${t.schema.fields.map((f) => f.name).join(', ')}`,
+      "an integer column 'condition'",
+    );
   const steps = intColumn(t, 'step');
   const layers = intColumn(t, 'layer');
   const runCol = t.getChild('run_id');
   const activityCol = t.getChild('activity');
-  const unitNames = activityCol ? [] : t.schema.fields.map((f) => f.name).filter((n) => !['condition', 'step', 'layer', 'run_id'].includes(n));
-  if (!activityCol && !unitNames.length) throw new ConfigError('activity', 'no activity columns', "a list<float> column 'activity' or one numeric column per unit");
+  const unitNames = activityCol
+    ? []
+    : t.schema.fields.map((f) => f.name).filter((n) => !['condition', 'step', 'layer', 'run_id'].includes(n));
+  if (!activityCol && !unitNames.length)
+    throw new ConfigError(
+      'activity',
+      'no activity columns',
+      "a list<float> column 'activity' or one numeric column per unit",
+    );
   const units = unitNames.map((n) => t.getChild(n)!);
   const groups = new Map<string, Group>();
   for (let i = 0; i < t.numRows; i++) {
     const c = cond[i];
     if (c === null) throw new ConfigError(`condition[${i}]`, null, 'an integer condition index');
-    const row = activityCol ? Array.from((activityCol.get(i) ?? []) as ArrayLike<number>, Number) : units.map((u) => unitValue(u.get(i), i));
+    const row = activityCol
+      ? Array.from((activityCol.get(i) ?? []) as ArrayLike<number>, Number)
+      : units.map((u) => unitValue(u.get(i), i));
     const run_id = runCol ? String(runCol.get(i)) : name;
     const step = steps?.[i] ?? fileStep;
     const layer = layers?.[i] ?? 1;
@@ -99,14 +127,26 @@ const scalarOf = (t: Tensor | undefined, field: string): number | null => {
 };
 
 /** The groups of a .npy or .npz file. */
-function arrayGroups(path: string, bytes: Uint8Array, name: string, fileStep: number, conditions: ArrayLike<number> | undefined): Group[] {
+function arrayGroups(
+  path: string,
+  bytes: Uint8Array,
+  name: string,
+  fileStep: number,
+  conditions: ArrayLike<number> | undefined,
+): Group[] {
   let activity: Tensor;
   let cond: ArrayLike<number> | undefined = conditions;
-  let step = fileStep, layer = 1;
+  let step = fileStep,
+    layer = 1;
   if (extname(path).toLowerCase() === '.npz') {
     const entries = readNpz(bytes);
     const a = entries.get('activity');
-    if (!a) throw new ConfigError('activity', `entries ${[...entries.keys()].join(', ')}`, "an array 'activity' [n, H] (and 'conditions' [n])");
+    if (!a)
+      throw new ConfigError(
+        'activity',
+        `entries ${[...entries.keys()].join(', ')}`,
+        "an array 'activity' [n, H] (and 'conditions' [n])",
+      );
     activity = a;
     const c = entries.get('conditions');
     if (c) cond = c.data;
@@ -115,8 +155,14 @@ function arrayGroups(path: string, bytes: Uint8Array, name: string, fileStep: nu
   } else {
     activity = readNpy(bytes);
   }
-  if (activity.shape.length !== 2) throw new ConfigError('activity.shape', `[${activity.shape.join(', ')}]`, '[n, H]: one row per sample');
-  if (!cond) throw new ConfigError('conditions', null, "each row's condition: a 'conditions' array in the .npz, or the conditions option for a .npy");
+  if (activity.shape.length !== 2)
+    throw new ConfigError('activity.shape', `[${activity.shape.join(', ')}]`, '[n, H]: one row per sample');
+  if (!cond)
+    throw new ConfigError(
+      'conditions',
+      null,
+      "each row's condition: a 'conditions' array in the .npz, or the conditions option for a .npy",
+    );
   const [n, H] = activity.shape;
   if (cond.length !== n) throw new ConfigError('conditions', `${cond.length} values`, `one per activity row: ${n}`);
   const rows = Array.from({ length: n }, (_, i) => Array.from(activity.data.subarray(i * H, (i + 1) * H), Number));
@@ -131,47 +177,94 @@ function representation(g: Group, task: Task, run: IngestedRunSpec, file?: strin
   const sums = new Float64Array(P * H);
   g.rows.forEach((row, i) => {
     const c = g.conditions[i];
-    if (!Number.isInteger(c) || c < 0 || c >= P) throw new ConfigError(`condition (row ${i})`, c, `an integer in [0, ${P - 1}] (the task has P = ${P} conditions)`);
-    if (row.length !== H) throw new ConfigError(`activity (row ${i})`, `${row.length} units`, `${H} units, as in the first row`);
+    if (!Number.isInteger(c) || c < 0 || c >= P)
+      throw new ConfigError(
+        `condition (row ${i})`,
+        c,
+        `an integer in [0, ${P - 1}] (the task has P = ${P} conditions)`,
+      );
+    if (row.length !== H)
+      throw new ConfigError(`activity (row ${i})`, `${row.length} units`, `${H} units, as in the first row`);
     for (let j = 0; j < H; j++) {
       if (!Number.isFinite(row[j])) throw new ConfigError(`activity (row ${i}, unit ${j})`, row[j], 'a finite number');
       sums[c * H + j] += row[j];
     }
     counts[c]++;
   });
-  const missing = counts.findIndex((n) => n === 0);
-  if (missing >= 0) throw new ConfigError('condition', `no row of condition ${missing}`, `rows of every condition 0..${P - 1} (run ${g.run_id}, step ${g.step})`);
+  const missing = counts.indexOf(0);
+  if (missing >= 0)
+    throw new ConfigError(
+      'condition',
+      `no row of condition ${missing}`,
+      `rows of every condition 0..${P - 1} (run ${g.run_id}, step ${g.step})`,
+    );
   for (let c = 0; c < P; c++) for (let j = 0; j < H; j++) sums[c * H + j] /= counts[c];
   const means: Matrix = { rows: P, cols: H, data: sums };
   const samples = counts.some((n) => n > 1)
-    ? { activity: { rows: g.rows.length, cols: H, data: Float64Array.from(g.rows.flat()) }, conditions: Int32Array.from(g.conditions) }
+    ? {
+        activity: { rows: g.rows.length, cols: H, data: Float64Array.from(g.rows.flat()) },
+        conditions: Int32Array.from(g.conditions),
+      }
     : null;
   return {
-    kind: 'representation', run_id: g.run_id, ensemble_id: g.run_id, step: g.step, epoch: null, loss: null, accuracy: null,
-    layer: g.layer, means, samples, run, ensemble_size: 1, final: false, source_file: file,
+    kind: 'representation',
+    run_id: g.run_id,
+    ensemble_id: g.run_id,
+    step: g.step,
+    epoch: null,
+    loss: null,
+    accuracy: null,
+    layer: g.layer,
+    means,
+    samples,
+    run,
+    ensemble_size: 1,
+    final: false,
+    source_file: file,
   };
 }
 
 /** The run of activations read from `path`: no network, no training. */
 const activationRun = (run_id: string, task: Task, source_path: string): IngestedRunSpec => ({
-  kind: 'run-spec', run_id, ensemble_id: run_id, coords: {}, task, source: 'activations', source_path,
-  seed: null, data_seed: null, training: null, network: null,
+  kind: 'run-spec',
+  run_id,
+  ensemble_id: run_id,
+  coords: {},
+  task,
+  source: 'activations',
+  source_path,
+  seed: null,
+  data_seed: null,
+  training: null,
+  network: null,
 });
 
 /**
  * Read one activation file through every check the source makes: its Representations, or a
  * ConfigError. For checking a folder's first file up front.
  */
-export function readActivationFile(path: string, bytes: Uint8Array, task: Task, name: string, conditions?: ArrayLike<number>): Representation[] {
+export function readActivationFile(
+  path: string,
+  bytes: Uint8Array,
+  task: Task,
+  name: string,
+  conditions?: ArrayLike<number>,
+): Representation[] {
   const fileStep = stepFromName(path) ?? 0;
   const ext = extname(path).toLowerCase();
-  const groups = ext === '.npy' || ext === '.npz' ? arrayGroups(path, bytes, name, fileStep, conditions) : tableGroups(readTable(bytes), name, fileStep);
+  const groups =
+    ext === '.npy' || ext === '.npz'
+      ? arrayGroups(path, bytes, name, fileStep, conditions)
+      : tableGroups(readTable(bytes), name, fileStep);
   return groups.map((g) => representation(g, task, activationRun(g.run_id, task, path), path));
 }
 
 /** Files in step order (from their names), then by path. */
 function activationOrder<F extends FoundFile>(files: F[]): F[] {
-  return files.map((f) => ({ f, s: stepFromName(f.path) ?? Infinity })).sort((a, b) => a.s - b.s || a.f.path.localeCompare(b.f.path)).map((x) => x.f);
+  return files
+    .map((f) => ({ f, s: stepFromName(f.path) ?? Infinity }))
+    .sort((a, b) => a.s - b.s || a.f.path.localeCompare(b.f.path))
+    .map((x) => x.f);
 }
 
 /**
@@ -180,9 +273,14 @@ function activationOrder<F extends FoundFile>(files: F[]): F[] {
  * cannot be used becomes one `ErrorRow`; the stream goes on. Options are checked when this is
  * called, before anything is read.
  */
-export function fromActivations(options: ActivationsOptions, stop: StopInfo = { reason: '' }): Observable<StreamRecord> {
+export function fromActivations(
+  options: ActivationsOptions,
+  stop: StopInfo = { reason: '' },
+): Observable<StreamRecord> {
   const watch = watchOptions(options);
-  const task = options.task ?? (options.targets ? externalTask({ targets: options.targets, inputs: options.inputs ?? null }) : null);
+  const task =
+    options.task ??
+    (options.targets ? externalTask({ targets: options.targets, inputs: options.inputs ?? null }) : null);
   if (!task) throw new ConfigError('task', null, 'a task (a task file) or targets (P × K, 0/1) for the conditions');
   const base = options.name ?? basename(options.path).replace(ACTIVATION_FILE, '');
   return new Observable<StreamRecord>((subscriber) => {
@@ -194,7 +292,10 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
     (async () => {
       for await (const f of readyFiles(options.path, (n) => ACTIVATION_FILE.test(n), watched, activationOrder, stop)) {
         if (cancelled) return;
-        if (f.error !== undefined) { subscriber.next(errorRow(f.path, stepFromName(f.path), f.error)); continue; }
+        if (f.error !== undefined) {
+          subscriber.next(errorRow(f.path, stepFromName(f.path), f.error));
+          continue;
+        }
         const fileStep = stepFromName(f.path) ?? 0;
         const name = f.group === null ? base : `${base}/${f.group}`;
         try {
@@ -202,17 +303,28 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
           const read = readActivationFile(f.path, f.bytes, task, name, options.conditions);
           const key = (r: Representation) => `${r.run_id}\u0000${r.step}\u0000${r.layer}`;
           const again = read.find((r) => seen.has(key(r)));
-          if (again) throw new ConfigError('step', again.step, `one set of rows per run, step and layer: run ${again.run_id} step ${again.step} layer ${again.layer} was already read`);
+          if (again)
+            throw new ConfigError(
+              'step',
+              again.step,
+              `one set of rows per run, step and layer: run ${again.run_id} step ${again.step} layer ${again.layer} was already read`,
+            );
           const reps = read.map((r) => ({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) }));
           for (const r of reps) {
             seen.add(key(r));
             options.onFile?.({ path: f.path, step: r.step, mtimeMs: f.mtimeMs });
           }
           for (const r of reps) {
-            if (watch.watch) { subscriber.next(r); continue; }
+            if (watch.watch) {
+              subscriber.next(r);
+              continue;
+            }
             // Without watch, hold each run's latest step back until a later one (or the end) shows whether it is final.
             const h = held.get(r.run_id) ?? [];
-            if (h.length && h[0].step < r.step) { for (const x of h) subscriber.next(x); h.length = 0; }
+            if (h.length && h[0].step < r.step) {
+              for (const x of h) subscriber.next(x);
+              h.length = 0;
+            }
             h.push(r);
             held.set(r.run_id, h);
           }
@@ -223,11 +335,15 @@ export function fromActivations(options: ActivationsOptions, stop: StopInfo = { 
       if (cancelled) return;
       // Stopped by a signal before the end: the last files read are not the runs' last steps.
       const ended = stop.reason !== 'signal';
-      for (const h of held.values()) for (const r of h) subscriber.next({ ...r, final: ended && r.step === runs.last(r.run_id) });
+      for (const h of held.values())
+        for (const r of h) subscriber.next({ ...r, final: ended && r.step === runs.last(r.run_id) });
       for (const r of runs.records()) subscriber.next(r);
       subscriber.complete();
     })().catch((e) => subscriber.error(e));
-    return () => { cancelled = true; teardown(); };
+    return () => {
+      cancelled = true;
+      teardown();
+    };
   });
 }
 
@@ -247,9 +363,13 @@ export interface ArrowStreamOptions {
  * groups are emitted as Representations as soon as it arrives (none is `final`: the stream could
  * go on); a batch that cannot be used is an ErrorRow; at the end of the stream, one RunRecord per run.
  */
-export function fromArrowStream(readable: Readable | AsyncIterable<Uint8Array>, options: ArrowStreamOptions): Observable<StreamRecord> {
+export function fromArrowStream(
+  readable: Readable | AsyncIterable<Uint8Array>,
+  options: ArrowStreamOptions,
+): Observable<StreamRecord> {
   const task = options.task;
-  if (!task || typeof task.P !== 'number') throw new ConfigError('task', task, 'a Task (from a task file or externalTask)');
+  if (!task || typeof task.P !== 'number')
+    throw new ConfigError('task', task, 'a Task (from a task file or externalTask)');
   const name = options.name ?? 'stream';
   return new Observable<StreamRecord>((subscriber) => {
     let cancelled = false;
@@ -268,23 +388,38 @@ export function fromArrowStream(readable: Readable | AsyncIterable<Uint8Array>, 
             const groups = tableGroups(new Table(batch), name, index - 1);
             const reps = groups.map((g) => {
               const key = `${g.run_id}\u0000${g.step}\u0000${g.layer}`;
-              if (seen.has(key)) throw new ConfigError('step', g.step, `one batch per run, step and layer: run ${g.run_id} step ${g.step} layer ${g.layer} came already (without a step column, a batch's step is its index)`);
+              if (seen.has(key))
+                throw new ConfigError(
+                  'step',
+                  g.step,
+                  `one batch per run, step and layer: run ${g.run_id} step ${g.step} layer ${g.layer} came already (without a step column, a batch's step is its index)`,
+                );
               return representation(g, task, activationRun(g.run_id, task, 'arrow stream'));
             });
             for (const g of groups) seen.add(`${g.run_id}\u0000${g.step}\u0000${g.layer}`);
-            for (const r of reps) subscriber.next({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) });
+            for (const r of reps)
+              subscriber.next({ ...r, run: runs.at(r.run_id, r.step, () => r.run as IngestedRunSpec) });
           } catch (e) {
             subscriber.next(errorRow(label, null, e));
           }
         }
       } catch (e) {
         // A broken or truncated stream ends the source; what came before it is kept.
-        subscriber.next(errorRow(`arrow stream batch ${index}`, null, new ConfigError('stream', 'Arrow IPC', `a readable Arrow IPC stream (${(e as Error).message})`)));
+        subscriber.next(
+          errorRow(
+            `arrow stream batch ${index}`,
+            null,
+            new ConfigError('stream', 'Arrow IPC', `a readable Arrow IPC stream (${(e as Error).message})`),
+          ),
+        );
       }
       if (cancelled) return;
       for (const r of runs.records()) subscriber.next(r);
       subscriber.complete();
     })().catch((e) => subscriber.error(e));
-    return () => { cancelled = true; void reader?.return?.(); };
+    return () => {
+      cancelled = true;
+      void reader?.return?.();
+    };
   });
 }

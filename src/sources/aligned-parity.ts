@@ -33,8 +33,15 @@ export function parityFeatures(d: number): { subsets: number[][]; h: Float64Arra
   const subsets: number[][] = [];
   for (let size = 1; size <= d; size++) {
     const rec = (start: number, acc: number[]) => {
-      if (acc.length === size) { subsets.push(acc.slice()); return; }
-      for (let i = start; i < d; i++) { acc.push(i); rec(i + 1, acc); acc.pop(); }
+      if (acc.length === size) {
+        subsets.push(acc.slice());
+        return;
+      }
+      for (let i = start; i < d; i++) {
+        acc.push(i);
+        rec(i + 1, acc);
+        acc.pop();
+      }
     };
     rec(0, []);
   }
@@ -76,7 +83,11 @@ export function validateAlignedParity(o: AlignedParityOptions): Required<Aligned
   const k = requireNumber('k', o.k, { integer: true, min: 1, max: P - 1 });
   const c = requireNumber('alignment', o.alignment, { min: 0, max: 1 });
   if (k === P - 1 && c !== 1) {
-    throw new ConfigError('alignment', c, `1 only, when k = P − 1 = ${P - 1} (every parity is a target, so the input kernel always aligns fully)`);
+    throw new ConfigError(
+      'alignment',
+      c,
+      `1 only, when k = P − 1 = ${P - 1} (every parity is a target, so the input kernel always aligns fully)`,
+    );
   }
   const N = requireNumber('N', o.N ?? 100, { integer: true, min: P - 1 });
   const sigma = requireNumber('sigma', o.sigma ?? 1, { min: 0 });

@@ -30,8 +30,17 @@ export class IngestedRuns {
   records(): RunRecord[] {
     const wall = (performance.now() - this.started) / 1000;
     return [...this.runs.values()].map(({ spec, last }) => ({
-      kind: 'run', run: spec, status: 'completed', diverged_step: null, error: null, steps: last,
-      final_loss: null, final_accuracy: null, backend: null, engine: null, wall_time_s: wall,
+      kind: 'run',
+      run: spec,
+      status: 'completed',
+      diverged_step: null,
+      error: null,
+      steps: last,
+      final_loss: null,
+      final_accuracy: null,
+      backend: null,
+      engine: null,
+      wall_time_s: wall,
     }));
   }
 }

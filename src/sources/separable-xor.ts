@@ -35,7 +35,10 @@ export function separableXor(options: SeparableXorOptions = {}): Task {
   const m = [0, 1, 2].map((blk) => {
     const v = new Float64Array(N);
     let norm = 0;
-    for (let j = 0; j < third; j++) { v[blk * third + j] = Math.abs(rng.normal()); norm += v[blk * third + j] ** 2; }
+    for (let j = 0; j < third; j++) {
+      v[blk * third + j] = Math.abs(rng.normal());
+      norm += v[blk * third + j] ** 2;
+    }
     const s = Math.sqrt(third) / Math.sqrt(norm);
     for (let j = 0; j < third; j++) v[blk * third + j] *= s;
     return v;

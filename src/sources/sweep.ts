@@ -36,10 +36,13 @@ export interface SweepOptions<G extends Record<string, readonly Scalar[]>> {
 }
 
 /** Every combination of the grid's lists, in order (last key fastest). */
-export function gridPoints<G extends Record<string, readonly Scalar[]>>(grid: G): Array<{ [K in keyof G]: G[K][number] }> {
+export function gridPoints<G extends Record<string, readonly Scalar[]>>(
+  grid: G,
+): Array<{ [K in keyof G]: G[K][number] }> {
   const keys = Object.keys(grid);
   for (const k of keys) {
-    if (!Array.isArray(grid[k]) || grid[k].length === 0) throw new ConfigError(`grid.${k}`, grid[k], 'a non-empty array of values');
+    if (!Array.isArray(grid[k]) || grid[k].length === 0)
+      throw new ConfigError(`grid.${k}`, grid[k], 'a non-empty array of values');
   }
   let points: Record<string, Scalar>[] = [{}];
   for (const k of keys) points = points.flatMap((p) => grid[k].map((v) => ({ ...p, [k]: v })));
@@ -47,7 +50,9 @@ export function gridPoints<G extends Record<string, readonly Scalar[]>>(grid: G)
 }
 
 function coordText(point: Record<string, Scalar>): string {
-  return Object.entries(point).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(point)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 /**
@@ -56,9 +61,10 @@ function coordText(point: Record<string, Scalar>): string {
  */
 export function sweepRuns<G extends Record<string, readonly Scalar[]>>(o: SweepOptions<G>): RunSpec[] {
   const base = requireNumber('seed', o.seed ?? 0, { integer: true, min: 0 });
-  const replicates = typeof o.seeds === 'number' || o.seeds === undefined
-    ? Array.from({ length: requireNumber('seeds', o.seeds ?? 1, { integer: true, min: 1 }) }, (_, i) => i)
-    : o.seeds.map((s, i) => requireNumber(`seeds[${i}]`, s, { integer: true, min: 0 }));
+  const replicates =
+    typeof o.seeds === 'number' || o.seeds === undefined
+      ? Array.from({ length: requireNumber('seeds', o.seeds ?? 1, { integer: true, min: 1 }) }, (_, i) => i)
+      : o.seeds.map((s, i) => requireNumber(`seeds[${i}]`, s, { integer: true, min: 0 }));
   const runs: RunSpec[] = [];
   for (const point of gridPoints(o.grid)) {
     const seeds: PointSeeds = { task: deriveSeed(base, point, 'task'), data: deriveSeed(base, point, 'data') };

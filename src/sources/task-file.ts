@@ -31,13 +31,18 @@ export const TASK_FILE_FAMILIES = Object.keys(FAMILIES);
  */
 export function taskFromSpec(spec: unknown, field = 'task'): Task {
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
-    throw new ConfigError(field, spec, `an object { family, ...parameters } with family one of ${TASK_FILE_FAMILIES.map((f) => `'${f}'`).join(', ')}`);
+    throw new ConfigError(
+      field,
+      spec,
+      `an object { family, ...parameters } with family one of ${TASK_FILE_FAMILIES.map((f) => `'${f}'`).join(', ')}`,
+    );
   }
   const { family, ...params } = spec as Record<string, unknown>;
   const fam = typeof family === 'string' ? FAMILIES[family] : undefined;
   if (!fam) throw new ConfigError(`${field}.family`, family, TASK_FILE_FAMILIES.map((f) => `'${f}'`).join(', '));
   for (const k of Object.keys(params)) {
-    if (!fam.keys.includes(k)) throw new ConfigError(`${field}.${k}`, params[k], `the parameters of '${family}': ${fam.keys.join(', ')}`);
+    if (!fam.keys.includes(k))
+      throw new ConfigError(`${field}.${k}`, params[k], `the parameters of '${family}': ${fam.keys.join(', ')}`);
   }
   return fam.build(params as never);
 }
@@ -76,26 +81,53 @@ export function externalTask(o: ExternalTaskOptions): Task {
   const targets = toMatrix(o.targets);
   const P = targets.rows;
   for (let i = 0; i < targets.data.length; i++) {
-    if (targets.data[i] !== 0 && targets.data[i] !== 1) throw new ConfigError(`targets[${Math.floor(i / targets.cols)}][${i % targets.cols}]`, targets.data[i], '0 or 1');
+    if (targets.data[i] !== 0 && targets.data[i] !== 1)
+      throw new ConfigError(`targets[${Math.floor(i / targets.cols)}][${i % targets.cols}]`, targets.data[i], '0 or 1');
   }
   const inputs = o.inputs == null ? { rows: P, cols: 0, data: new Float64Array(0) } : toMatrix(o.inputs);
-  if (inputs.rows !== P) throw new ConfigError('inputs', `${inputs.rows} rows`, `one row per condition: ${P} (the targets' rows)`);
+  if (inputs.rows !== P)
+    throw new ConfigError('inputs', `${inputs.rows} rows`, `one row per condition: ${P} (the targets' rows)`);
   const latents = o.latents == null ? null : toMatrix(o.latents);
-  if (latents && latents.rows !== P) throw new ConfigError('latents', `${latents.rows} rows`, `one row per condition: ${P}`);
+  if (latents && latents.rows !== P)
+    throw new ConfigError('latents', `${latents.rows} rows`, `one row per condition: ${P}`);
   const seed = o.seed ?? 0;
-  const params: Record<string, Scalar> = { P, K: targets.cols, N: inputs.cols, hash: hashNumbers(targets.data, inputs.data, latents?.data ?? []) };
+  const params: Record<string, Scalar> = {
+    P,
+    K: targets.cols,
+    N: inputs.cols,
+    hash: hashNumbers(targets.data, inputs.data, latents?.data ?? []),
+  };
   const noSampler = (): never => {
-    throw new ConfigError('task.sample', 'external', 'a task with a sampler (a family from a task file): an external task has no noise model; give noisy samples with the activations');
+    throw new ConfigError(
+      'task.sample',
+      'external',
+      'a task with a sampler (a family from a task file): an external task has no noise model; give noisy samples with the activations',
+    );
   };
   return {
-    id: `external${canonicalJson({ ...params, seed })}`, family: 'external', params, P, N: inputs.cols, K: targets.cols,
-    sigma: null, means: inputs, targets, latents, seed, sample: noSampler, sampleBalanced: noSampler,
+    id: `external${canonicalJson({ ...params, seed })}`,
+    family: 'external',
+    params,
+    P,
+    N: inputs.cols,
+    K: targets.cols,
+    sigma: null,
+    means: inputs,
+    targets,
+    latents,
+    seed,
+    sample: noSampler,
+    sampleBalanced: noSampler,
   };
 }
 
 const asMatrix = (t: Tensor, name: string, rows?: number): Matrix => {
   if (t.shape.length !== 2 || (rows !== undefined && t.shape[0] !== rows)) {
-    throw new ConfigError(name, `shape [${t.shape.join(', ')}]`, rows === undefined ? 'a 2-d tensor' : `shape [${rows}, n]`);
+    throw new ConfigError(
+      name,
+      `shape [${t.shape.join(', ')}]`,
+      rows === undefined ? 'a 2-d tensor' : `shape [${rows}, n]`,
+    );
   }
   return { rows: t.shape[0], cols: t.shape[1], data: Float64Array.from(t.data) };
 };
@@ -127,20 +159,37 @@ export function readTaskFile(path: string, field = 'task'): Task {
   if (ext === '.safetensors') ({ tensors, metadata } = readSafetensors(bytes));
   else if (ext === '.npz') tensors = readNpz(bytes);
   else throw new ConfigError(field, path, 'a .json, .safetensors or .npz task file');
-  const embedded = metadata.task ?? (tensors.get('task')?.dtype === 'U8' ? new TextDecoder().decode(Uint8Array.from(tensors.get('task')!.data)) : undefined);
+  const embedded =
+    metadata.task ??
+    (tensors.get('task')?.dtype === 'U8'
+      ? new TextDecoder().decode(Uint8Array.from(tensors.get('task')!.data))
+      : undefined);
   if (embedded !== undefined) {
     let spec: unknown;
     try {
       spec = JSON.parse(embedded);
     } catch (e) {
-      throw new ConfigError(`${field}.task`, embedded.slice(0, 80), `the task JSON written by geomstream task (${(e as Error).message})`);
+      throw new ConfigError(
+        `${field}.task`,
+        embedded.slice(0, 80),
+        `the task JSON written by geomstream task (${(e as Error).message})`,
+      );
     }
     return taskFromSpec(spec, `${field} (${path})`);
   }
   const targets = tensors.get('targets');
-  if (!targets) throw new ConfigError(`${field}.targets`, path, `a tensor 'targets' [P, K] in the file (it has ${[...tensors.keys()].join(', ') || 'none'})`);
+  if (!targets)
+    throw new ConfigError(
+      `${field}.targets`,
+      path,
+      `a tensor 'targets' [P, K] in the file (it has ${[...tensors.keys()].join(', ') || 'none'})`,
+    );
   const t = asMatrix(targets, 'targets');
   const means = tensors.get('means');
   const latents = tensors.get('latents');
-  return externalTask({ targets: t, inputs: means ? asMatrix(means, 'means', t.rows) : null, latents: latents ? asMatrix(latents, 'latents', t.rows) : null });
+  return externalTask({
+    targets: t,
+    inputs: means ? asMatrix(means, 'means', t.rows) : null,
+    latents: latents ? asMatrix(latents, 'latents', t.rows) : null,
+  });
 }

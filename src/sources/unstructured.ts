@@ -48,11 +48,16 @@ export function unstructured(options: UnstructuredOptions = {}): Task {
     K = P - 1;
     targets = new Float64Array(P * K);
     // Sylvester Hadamard entry (p, q) = (−1)^popcount(p & q); column 0 is constant and dropped.
-    for (let p = 0; p < P; p++) for (let q = 1; q < P; q++) {
-      let b = p & q, pc = 0;
-      while (b) { pc += b & 1; b >>= 1; }
-      targets[p * K + q - 1] = pc % 2;
-    }
+    for (let p = 0; p < P; p++)
+      for (let q = 1; q < P; q++) {
+        let b = p & q,
+          pc = 0;
+        while (b) {
+          pc += b & 1;
+          b >>= 1;
+        }
+        targets[p * K + q - 1] = pc % 2;
+      }
     label = 'hadamard';
   } else {
     let positive: number[];
@@ -61,9 +66,17 @@ export function unstructured(options: UnstructuredOptions = {}): Task {
       positive = Array.from(rng.permutation(P).subarray(0, P / 2)).sort((a, b) => a - b);
     } else if (spec && Array.isArray((spec as { positive?: unknown }).positive)) {
       positive = (spec as { positive: number[] }).positive;
-      const ok = positive.length > 0 && positive.length < P && new Set(positive).size === positive.length
-        && positive.every((c) => Number.isInteger(c) && c >= 0 && c < P);
-      if (!ok) throw new ConfigError('targets.positive', positive, `distinct condition indices in [0, ${P - 1}], at least one and fewer than P`);
+      const ok =
+        positive.length > 0 &&
+        positive.length < P &&
+        new Set(positive).size === positive.length &&
+        positive.every((c) => Number.isInteger(c) && c >= 0 && c < P);
+      if (!ok)
+        throw new ConfigError(
+          'targets.positive',
+          positive,
+          `distinct condition indices in [0, ${P - 1}], at least one and fewer than P`,
+        );
     } else {
       throw new ConfigError('targets', spec, "{ positive: number[] }, 'random-dichotomy' or 'hadamard'");
     }

@@ -42,11 +42,14 @@ export interface FoundFile {
 }
 
 /** Validate the watch options (before anything is read). */
-export function watchOptions(o: WatchOptions): Required<Omit<WatchOptions, 'signal' | 'idleExit' | 'onFile'>> & Pick<WatchOptions, 'signal' | 'idleExit'> {
+export function watchOptions(
+  o: WatchOptions,
+): Required<Omit<WatchOptions, 'signal' | 'idleExit' | 'onFile'>> & Pick<WatchOptions, 'signal' | 'idleExit'> {
   if (o.watch !== undefined && typeof o.watch !== 'boolean') throw new ConfigError('watch', o.watch, 'true or false');
   if (!o.watch) {
     for (const k of ['idleExit', 'settle', 'poll'] as const) {
-      if (o[k] !== undefined) throw new ConfigError(k, o[k], `no value without watch (${k} applies to a watched folder)`);
+      if (o[k] !== undefined)
+        throw new ConfigError(k, o[k], `no value without watch (${k} applies to a watched folder)`);
     }
   }
   return {
@@ -62,7 +65,12 @@ export function watchOptions(o: WatchOptions): Required<Omit<WatchOptions, 'sign
  * The candidate files of `path`: the file itself, or the files of the folder and of its direct
  * subfolders (each subfolder a group: one run or ensemble), whose names `accept` takes.
  */
-export function listFiles(path: string, accept: (name: string) => boolean, field = 'path', skip: (path: string) => boolean = () => false): FoundFile[] {
+export function listFiles(
+  path: string,
+  accept: (name: string) => boolean,
+  field = 'path',
+  skip: (path: string) => boolean = () => false,
+): FoundFile[] {
   let st: Stats;
   try {
     st = statSync(path);
@@ -77,15 +85,27 @@ export function listFiles(path: string, accept: (name: string) => boolean, field
     // Files already taken are not looked at again (a watched folder of 10^4 checkpoints is listed every poll).
     if (skip(p)) continue;
     let s: Stats;
-    try { s = statSync(p); } catch { continue; } // deleted meanwhile
+    try {
+      s = statSync(p);
+    } catch {
+      continue;
+    } // deleted meanwhile
     if (s.isFile() && accept(name)) out.push({ path: p, group: null });
     else if (s.isDirectory()) {
       let inner: string[] = [];
-      try { inner = readdirSync(p).sort(); } catch { continue; }
+      try {
+        inner = readdirSync(p).sort();
+      } catch {
+        continue;
+      }
       for (const f of inner) {
         const q = join(p, f);
         if (TEMPORARY.test(f) || !accept(f) || skip(q)) continue;
-        try { if (statSync(q).isFile()) out.push({ path: q, group: name }); } catch { /* deleted meanwhile */ }
+        try {
+          if (statSync(q).isFile()) out.push({ path: q, group: name });
+        } catch {
+          /* deleted meanwhile */
+        }
       }
     }
   }
@@ -119,7 +139,8 @@ export function readHead(path: string, n: number): Uint8Array {
   }
 }
 
-const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(Math.max(0, from), Math.max(0, to)));
+const ascii = (b: Uint8Array, from: number, to: number) =>
+  String.fromCharCode(...b.subarray(Math.max(0, from), Math.max(0, to)));
 
 /**
  * Whether a file's bytes look complete for its format, from its size and trailer (not a decode of
@@ -138,14 +159,26 @@ export function looksComplete(name: string, bytes: Uint8Array): boolean {
   }
   if (lower.endsWith('.npz')) {
     // End of central directory record, 22 bytes, at the very end (numpy writes no zip comment).
-    return n >= 22 && bytes[n - 22] === 0x50 && bytes[n - 21] === 0x4b && bytes[n - 20] === 0x05 && bytes[n - 19] === 0x06;
+    return (
+      n >= 22 && bytes[n - 22] === 0x50 && bytes[n - 21] === 0x4b && bytes[n - 20] === 0x05 && bytes[n - 19] === 0x06
+    );
   }
   if (lower.endsWith('.parquet')) return n >= 12 && ascii(bytes, 0, 4) === 'PAR1' && ascii(bytes, n - 4, n) === 'PAR1';
-  if (lower.endsWith('.arrow') || lower.endsWith('.feather')) return n >= 12 && ascii(bytes, 0, 6) === 'ARROW1' && ascii(bytes, n - 6, n) === 'ARROW1';
+  if (lower.endsWith('.arrow') || lower.endsWith('.feather'))
+    return n >= 12 && ascii(bytes, 0, 6) === 'ARROW1' && ascii(bytes, n - 6, n) === 'ARROW1';
   if (lower.endsWith('.arrows')) {
     // The end-of-stream marker: continuation 0xFFFFFFFF then a zero length.
-    return n >= 8 && bytes[n - 8] === 0xff && bytes[n - 7] === 0xff && bytes[n - 6] === 0xff && bytes[n - 5] === 0xff &&
-      bytes[n - 4] === 0 && bytes[n - 3] === 0 && bytes[n - 2] === 0 && bytes[n - 1] === 0;
+    return (
+      n >= 8 &&
+      bytes[n - 8] === 0xff &&
+      bytes[n - 7] === 0xff &&
+      bytes[n - 6] === 0xff &&
+      bytes[n - 5] === 0xff &&
+      bytes[n - 4] === 0 &&
+      bytes[n - 3] === 0 &&
+      bytes[n - 2] === 0 &&
+      bytes[n - 1] === 0
+    );
   }
   if (lower.endsWith('.npy')) {
     try {
@@ -159,7 +192,10 @@ export function looksComplete(name: string, bytes: Uint8Array): boolean {
 }
 
 /** A file as the watcher hands it over: its bytes, or the error reading it. */
-export type ReadyFile = FoundFile & { mtimeMs: number } & ({ bytes: Uint8Array; error?: undefined } | { bytes?: undefined; error: string });
+export type ReadyFile = FoundFile & { mtimeMs: number } & (
+    | { bytes: Uint8Array; error?: undefined }
+    | { bytes?: undefined; error: string }
+  );
 
 function readWhole(path: string): { bytes: Uint8Array } | { error: string } {
   try {
@@ -174,7 +210,10 @@ function readWhole(path: string): { bytes: Uint8Array } | { error: string } {
  * give, and the header when all of it is there (null while it is still being written, or when the
  * length is over the cap). Throws for a malformed header.
  */
-export function safetensorsHeadOf(path: string): { headerLength: bigint; header: ReturnType<typeof safetensorsHeader> } {
+export function safetensorsHeadOf(path: string): {
+  headerLength: bigint;
+  header: ReturnType<typeof safetensorsHeader>;
+} {
   const head = readHead(path, 8);
   if (head.length < 8) return { headerLength: -1n, header: null };
   const headerLength = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
@@ -205,13 +244,24 @@ const groupOf = (root: string, file: string): string | null => {
   return rel.length > 1 ? rel[0] : null;
 };
 
-const mtimeOf = (path: string) => { try { return statSync(path).mtimeMs; } catch { return NaN; } };
+const mtimeOf = (path: string) => {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return NaN;
+  }
+};
 
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
-  signal?.addEventListener('abort', done, { once: true });
-});
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * The options with a signal that also fires when the subscriber goes away (so an abandoned source
@@ -222,11 +272,19 @@ export function withTeardown<O extends WatchOptions>(o: O): { options: O; teardo
   const stop = () => controller.abort();
   if (o.signal?.aborted) stop();
   o.signal?.addEventListener('abort', stop, { once: true });
-  return { options: { ...o, signal: controller.signal }, teardown: () => { o.signal?.removeEventListener('abort', stop); stop(); } };
+  return {
+    options: { ...o, signal: controller.signal },
+    teardown: () => {
+      o.signal?.removeEventListener('abort', stop);
+      stop();
+    },
+  };
 }
 
 /** How a file source ended (the manifest's `stopped`). */
-export interface StopInfo { reason: string }
+export interface StopInfo {
+  reason: string;
+}
 
 /**
  * The files of `path` as they become ready, each once. Without `watch`: every file there, in the
@@ -234,12 +292,20 @@ export interface StopInfo { reason: string }
  * `order` within each look, until the signal aborts or `idleExit` seconds pass without a new file.
  * `stop.reason` says which.
  */
-export async function* readyFiles(path: string, accept: (name: string) => boolean, o: WatchOptions,
-  order: <F extends FoundFile>(files: F[]) => F[], stop: StopInfo = { reason: '' }): AsyncGenerator<ReadyFile> {
+export async function* readyFiles(
+  path: string,
+  accept: (name: string) => boolean,
+  o: WatchOptions,
+  order: <F extends FoundFile>(files: F[]) => F[],
+  stop: StopInfo = { reason: '' },
+): AsyncGenerator<ReadyFile> {
   const opts = watchOptions(o);
   if (!opts.watch) {
     for (const f of order(listFiles(path, accept))) {
-      if (opts.signal?.aborted) { stop.reason = 'signal'; return; }
+      if (opts.signal?.aborted) {
+        stop.reason = 'signal';
+        return;
+      }
       yield { ...f, mtimeMs: mtimeOf(f.path), ...readWhole(f.path) } as ReadyFile;
     }
     stop.reason = 'end of input';
@@ -252,11 +318,20 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
   const leftovers = function* (): Generator<ReadyFile> {
     for (const [p, info] of pending) {
       const declared = stillBeingWritten(p, info.size)?.declared;
-      yield { path: p, group: groupOf(path, p), mtimeMs: info.mtime, error: `incomplete when the watch stopped (${info.size} bytes${declared ? ` of the ${declared} its header declares` : ''})` };
+      yield {
+        path: p,
+        group: groupOf(path, p),
+        mtimeMs: info.mtime,
+        error: `incomplete when the watch stopped (${info.size} bytes${declared ? ` of the ${declared} its header declares` : ''})`,
+      };
     }
   };
   for (;;) {
-    if (opts.signal?.aborted) { stop.reason = 'signal'; yield* leftovers(); return; }
+    if (opts.signal?.aborted) {
+      stop.reason = 'signal';
+      yield* leftovers();
+      return;
+    }
     const now = performance.now();
     let changed = false;
     const ready: ReadyFile[] = [];
@@ -267,10 +342,18 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
     for (const p of pending.keys()) if (!listed.has(p)) pending.delete(p);
     for (const f of found) {
       let st: Stats;
-      try { st = statSync(f.path); } catch { pending.delete(f.path); continue; }
+      try {
+        st = statSync(f.path);
+      } catch {
+        pending.delete(f.path);
+        continue;
+      }
       const seen = pending.get(f.path);
       const stable = seen && seen.size === st.size && seen.mtime === st.mtimeMs;
-      if (!stable) { pending.set(f.path, { size: st.size, mtime: st.mtimeMs, since: now }); changed = true; }
+      if (!stable) {
+        pending.set(f.path, { size: st.size, mtime: st.mtimeMs, since: now });
+        changed = true;
+      }
       // A safetensors file shorter than its header declares is still being written: it waits
       // however long its writer pauses (and is an error row only if the watch stops first), and
       // only its header is read meanwhile.
@@ -281,7 +364,11 @@ export async function* readyFiles(path: string, accept: (name: string) => boolea
       const read = readWhole(f.path);
       if ('error' in read) {
         // Gone between the listing and the read: an error row only if it had settled (else it was a temporary).
-        if (settled) { taken.add(f.path); pending.delete(f.path); ready.push({ ...f, mtimeMs: st.mtimeMs, ...read }); }
+        if (settled) {
+          taken.add(f.path);
+          pending.delete(f.path);
+          ready.push({ ...f, mtimeMs: st.mtimeMs, ...read });
+        }
         continue;
       }
       if (looksComplete(f.path, read.bytes) || settled) {

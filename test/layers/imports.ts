@@ -21,11 +21,15 @@ export function importGraph({ types = true }: { types?: boolean } = {}): Map<str
   for (const f of files(SRC)) {
     const text = readFileSync(f, 'utf8');
     const specs = [...text.matchAll(/^\s*(import|export)\s+(type\s)?[^'";]*?from\s+'([^']+)'/gm)]
-      .filter((m) => types || !m[2]).map((m) => m[3])
+      .filter((m) => types || !m[2])
+      .map((m) => m[3])
       .concat([...text.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1]))
       // require('…') through createRequire, and dynamic import('…') with a literal: loaded at run time too.
       .concat([...text.matchAll(/\b(?:require|import)\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]));
-    graph.set(relative(SRC, f), specs.map((s) => (s.startsWith('.') ? relative(SRC, resolve(dirname(f), s)).replace(/\.js$/, '.ts') : s)));
+    graph.set(
+      relative(SRC, f),
+      specs.map((s) => (s.startsWith('.') ? relative(SRC, resolve(dirname(f), s)).replace(/\.js$/, '.ts') : s)),
+    );
   }
   return graph;
 }
@@ -46,20 +50,32 @@ export function reach(graph: Map<string, string[]>, start: string): Set<string> 
 /** The cycles of the graph, each as a path of files (Tarjan's strongly connected components of size > 1). */
 export function cycles(graph: Map<string, string[]>): string[][] {
   let index = 0;
-  const idx = new Map<string, number>(), low = new Map<string, number>(), on = new Set<string>(), stack: string[] = [];
+  const idx = new Map<string, number>(),
+    low = new Map<string, number>(),
+    on = new Set<string>(),
+    stack: string[] = [];
   const out: string[][] = [];
   const visit = (v: string) => {
-    idx.set(v, index); low.set(v, index); index++;
-    stack.push(v); on.add(v);
+    idx.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    on.add(v);
     for (const w of graph.get(v) ?? []) {
       if (!graph.has(w)) continue;
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
-      else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
     }
     if (low.get(v) === idx.get(v)) {
       const comp: string[] = [];
       let w: string;
-      do { w = stack.pop()!; on.delete(w); comp.push(w); } while (w !== v);
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        comp.push(w);
+      } while (w !== v);
       if (comp.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(comp);
     }
   };

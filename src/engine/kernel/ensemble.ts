@@ -21,14 +21,22 @@ import { ConfigError } from '../../errors.js';
 export function kernelActivation(act: Activation): KernelActivation | null {
   const p = act.params;
   switch (act.name) {
-    case 'tanh': return { form: 'tanh' };
-    case 'relu': return { form: 'clip', shift: 0, lo: 0, hi: Infinity };
-    case 'bounded-relu': return { form: 'clip', shift: 0, lo: 0, hi: p.u };
-    case 'shifted-relu': return { form: 'clip', shift: p.s, lo: 0, hi: Infinity };
-    case 'hard-tanh': return { form: 'clip', shift: 0, lo: -1, hi: 1 };
-    case 'identity': return { form: 'clip', shift: 0, lo: -Infinity, hi: Infinity };
-    case 'leaky-relu': return { form: 'leaky', slope: p.slope };
-    default: return null;
+    case 'tanh':
+      return { form: 'tanh' };
+    case 'relu':
+      return { form: 'clip', shift: 0, lo: 0, hi: Infinity };
+    case 'bounded-relu':
+      return { form: 'clip', shift: 0, lo: 0, hi: p.u };
+    case 'shifted-relu':
+      return { form: 'clip', shift: p.s, lo: 0, hi: Infinity };
+    case 'hard-tanh':
+      return { form: 'clip', shift: 0, lo: -1, hi: 1 };
+    case 'identity':
+      return { form: 'clip', shift: 0, lo: -Infinity, hi: Infinity };
+    case 'leaky-relu':
+      return { form: 'leaky', slope: p.slope };
+    default:
+      return null;
   }
 }
 
@@ -64,7 +72,10 @@ export class KernelEnsemble {
   private readonly G: Float32Array;
 
   private constructor(shape: KernelShape, instance: WebAssembly.Instance, mem: WebAssembly.Memory) {
-    this.S = shape.S; this.N = shape.N; this.H = shape.H; this.K = shape.K;
+    this.S = shape.S;
+    this.N = shape.N;
+    this.H = shape.H;
+    this.K = shape.K;
     this.lay = kernelLayout(shape);
     this.fwd = instance.exports.forward as (rows: number) => void;
     this.bwd = instance.exports.backward as (rows: number) => void;
@@ -84,13 +95,33 @@ export class KernelEnsemble {
    * An ensemble of these networks (same N, H, K; one hidden layer) in a kernel compiled for
    * `activation` and minibatches of up to `rows` rows. Rejects what the kernel cannot train.
    */
-  static async create(params: NetworkParams[], activation: Activation, readout: Readout, rows: number): Promise<KernelEnsemble> {
+  static async create(
+    params: NetworkParams[],
+    activation: Activation,
+    readout: Readout,
+    rows: number,
+  ): Promise<KernelEnsemble> {
     const act = kernelActivation(activation);
-    if (!act) throw new ConfigError('activation', activation.label, 'an activation with a kernel form (others train on the tfjs engine)');
+    if (!act)
+      throw new ConfigError(
+        'activation',
+        activation.label,
+        'an activation with a kernel form (others train on the tfjs engine)',
+      );
     const { N, H, K } = params[0];
     for (const p of params) {
-      if (p.N !== N || p.H !== H || p.K !== K) throw new ConfigError('params (N, H, K)', [p.N, p.H, p.K], `the same shape for every network of an ensemble: ${[N, H, K].join(', ')}`);
-      if (p.layers?.length) throw new ConfigError('params.layers (hidden layers beyond the first)', p.layers.length, '0 on the kernel engine (deeper networks train on the tfjs engine)');
+      if (p.N !== N || p.H !== H || p.K !== K)
+        throw new ConfigError(
+          'params (N, H, K)',
+          [p.N, p.H, p.K],
+          `the same shape for every network of an ensemble: ${[N, H, K].join(', ')}`,
+        );
+      if (p.layers?.length)
+        throw new ConfigError(
+          'params.layers (hidden layers beyond the first)',
+          p.layers.length,
+          '0 on the kernel engine (deeper networks train on the tfjs engine)',
+        );
     }
     const shape: KernelShape = { S: params.length, N, H, K, rows, trainReadout: readout === 'trained' };
     const lay = kernelLayout(shape);
@@ -137,7 +168,9 @@ export class KernelEnsemble {
       for (let s = 0; s < S; s++) {
         let sum = 0;
         for (let k = 0; k < K; k++) {
-          const at = (i * S + s) * K + k, l = L[at], t = y[i * K + k];
+          const at = (i * S + s) * K + k,
+            l = L[at],
+            t = y[i * K + k];
           sum += bceWithLogits(l, t);
           G[at] = scale * (1 / (1 + Math.exp(-l)) - t);
         }
@@ -179,12 +212,14 @@ export class KernelEnsemble {
    */
   evaluate(x: Float32Array, y: Float32Array, n: number): { loss: Float64Array; accuracy: Float64Array } {
     const { S, K, L } = this;
-    const loss = new Float64Array(S), accuracy = new Float64Array(S);
+    const loss = new Float64Array(S),
+      accuracy = new Float64Array(S);
     this.forEachChunk(x, n, (start, size) => {
       for (let i = 0; i < size; i++) {
         for (let s = 0; s < S; s++) {
           for (let k = 0; k < K; k++) {
-            const l = L[(i * S + s) * K + k], t = y[(start + i) * K + k];
+            const l = L[(i * S + s) * K + k],
+              t = y[(start + i) * K + k];
             loss[s] += bceWithLogits(l, t);
             accuracy[s] += (l > 0 ? 1 : 0) === t ? 1 : 0;
           }
@@ -203,7 +238,10 @@ export class KernelEnsemble {
     const { S, N, H, K } = this;
     const { Hp, Ms: M } = this.lay;
     return Array.from({ length: S }, (_, s) => {
-      const W = new Float32Array(H * N), b1 = new Float32Array(H), J = new Float32Array(K * H), b2 = new Float32Array(K);
+      const W = new Float32Array(H * N),
+        b1 = new Float32Array(H),
+        J = new Float32Array(K * H),
+        b2 = new Float32Array(K);
       for (let i = 0; i < H; i++) {
         const col = s * Hp + i;
         for (let j = 0; j < N; j++) W[i * N + j] = this.W[j * M + col];

@@ -48,26 +48,52 @@ export type KernelActivation =
   | { form: 'leaky'; slope: number };
 
 export interface KernelLayout {
-  Np: number; Hp: number; M: number; R: number;
+  Np: number;
+  Hp: number;
+  M: number;
+  R: number;
   /** Row stride (floats) of W and Hb: ≥ M, and an odd number of 64-byte lines (see kernelLayout). */
   Ms: number;
   /** Byte offsets of the regions. */
-  W: number; b1: number; Jt: number; b2: number; X: number; Hb: number; L: number; G: number; dJt: number;
+  W: number;
+  b1: number;
+  Jt: number;
+  b2: number;
+  X: number;
+  Hb: number;
+  L: number;
+  G: number;
+  dJt: number;
   bytes: number;
 }
 
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
 
 export function kernelLayout(shape: KernelShape): KernelLayout {
-  const Np = up(shape.N, 4), Hp = up(shape.H, 4), M = up(shape.S * Hp, 8), R = up(shape.rows, 4);
+  const Np = up(shape.N, 4),
+    Hp = up(shape.H, 4),
+    M = up(shape.S * Hp, 8),
+    R = up(shape.rows, 4);
   // The matmuls walk W and Hb down their columns; with a row stride of a power-of-two number of
   // cache lines (1280 floats = 80 lines) those rows share a few L1 sets and evict each other
   // (measured: a 4 × 8 block's 100 rows of W did not stay in L1). An odd number of lines spreads them.
   const Ms = M % 32 === 16 ? M : up(M, 32) + 16;
   const SK = shape.S * shape.K;
   let at = 0;
-  const take = (floats: number) => { const o = at; at += up(floats, 4) * 4; return o; };
-  const W = take(Np * Ms), b1 = take(M), Jt = take(SK * Hp), b2 = take(SK), X = take(R * Np), Hb = take(R * Ms), L = take(R * SK), G = take(R * SK), dJt = take(SK * Hp);
+  const take = (floats: number) => {
+    const o = at;
+    at += up(floats, 4) * 4;
+    return o;
+  };
+  const W = take(Np * Ms),
+    b1 = take(M),
+    Jt = take(SK * Hp),
+    b2 = take(SK),
+    X = take(R * Np),
+    Hb = take(R * Ms),
+    L = take(R * SK),
+    G = take(R * SK),
+    dJt = take(SK * Hp);
   return { Np, Hp, M, Ms, R, W, b1, Jt, b2, X, Hb, L, G, dJt, bytes: at };
 }
 
@@ -76,8 +102,10 @@ export function kernelLayout(shape: KernelShape): KernelLayout {
  * rational fitted here by iteratively reweighted least squares on the relative error. Max
  * error evaluated in float32 over [−9, 9]: 3.5e-7 absolute and relative (test/kernel.test.ts).
  */
-const TANH_P = [0.9999999794840084, 0.13381076361304725, 0.0034956481684593837, 2.0610061909132234e-05, 1.3356002026565506e-08];
-const TANH_Q = [1.0, 0.46714391974810393, 0.02587721113826287, 0.0003285732651518579, 7.777110574321011e-07];
+const TANH_P = [
+  0.9999999794840084, 0.13381076361304725, 0.0034956481684593837, 2.0610061909132234e-5, 1.3356002026565506e-8,
+];
+const TANH_Q = [1.0, 0.46714391974810393, 0.02587721113826287, 0.0003285732651518579, 7.777110574321011e-7];
 
 const f32 = (v: number) => {
   if (v === Infinity) return 'inf';
@@ -139,10 +167,16 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
   const { S, K, trainReadout } = shape;
   const lay = kernelLayout(shape);
   const { Np, Hp, M, Ms } = lay;
-  const rowX = Np * 4, rowH = Ms * 4, colsEnd = M * 4;
+  const rowX = Np * 4,
+    rowH = Ms * 4,
+    colsEnd = M * 4;
   const acc = (r: number, c: number) => `$a${r}${c}`;
-  const accLocals = range(4).flatMap((r) => range(2).map((c) => `(local ${acc(r, c)} v128)`)).join(' ');
-  const zeroAcc = range(4).flatMap((r) => range(2).map((c) => `(local.set ${acc(r, c)} (v128.const i32x4 0 0 0 0))`)).join('\n');
+  const accLocals = range(4)
+    .flatMap((r) => range(2).map((c) => `(local ${acc(r, c)} v128)`))
+    .join(' ');
+  const zeroAcc = range(4)
+    .flatMap((r) => range(2).map((c) => `(local.set ${acc(r, c)} (v128.const i32x4 0 0 0 0))`))
+    .join('\n');
 
   // x·W for a 4-row × 8-column block: for each k, two loads of W's row, four splats of x. Not
   // unrolled: TurboFan hoists the loads of an unrolled body and spills the accumulators (measured:
@@ -150,25 +184,46 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
   const fwdInner = `
           (local.set $w0 (v128.load (local.get $pw)))
           (local.set $w1 (v128.load offset=16 (local.get $pw)))
-          ${range(4).map((r) => `(local.set $x (v128.load32_splat offset=${r * rowX} (local.get $px)))
+          ${range(4)
+            .map(
+              (r) => `(local.set $x (v128.load32_splat offset=${r * rowX} (local.get $px)))
           (local.set ${acc(r, 0)} (f32x4.add (local.get ${acc(r, 0)}) (f32x4.mul (local.get $x) (local.get $w0))))
-          (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x) (local.get $w1))))`).join('\n          ')}`;
-  const fwdStore = range(4).flatMap((r) => range(2).map((c) => `
+          (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x) (local.get $w1))))`,
+            )
+            .join('\n          ')}`;
+  const fwdStore = range(4)
+    .flatMap((r) =>
+      range(2).map(
+        (c) => `
         (local.set $v (f32x4.add (local.get ${acc(r, c)}) (local.get $bias${c})))
         ${activate(act)}
-        (v128.store offset=${r * rowH + c * 16} (local.get $ph) (local.get $v))`)).join('');
+        (v128.store offset=${r * rowH + c * 16} (local.get $ph) (local.get $v))`,
+      ),
+    )
+    .join('');
 
   // xᵀ·dz for a 4-(input)row × 8-column block of W: for each minibatch row, two loads of dz, four splats of x.
   const bwdInner = `
           (local.set $w0 (v128.load (local.get $pz)))
           (local.set $w1 (v128.load offset=16 (local.get $pz)))
-          ${range(4).map((r) => `(local.set $x (v128.load32_splat offset=${r * 4} (local.get $px)))
+          ${range(4)
+            .map(
+              (r) => `(local.set $x (v128.load32_splat offset=${r * 4} (local.get $px)))
           (local.set ${acc(r, 0)} (f32x4.add (local.get ${acc(r, 0)}) (f32x4.mul (local.get $x) (local.get $w0))))
-          (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x) (local.get $w1))))`).join('\n          ')}`;
-  const bwdStore = range(4).flatMap((r) => range(2).map((c) => `
-        (v128.store offset=${r * rowH + c * 16} (local.get $pd) (f32x4.add (v128.load offset=${r * rowH + c * 16} (local.get $pd)) (local.get ${acc(r, c)})))`)).join('');
+          (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x) (local.get $w1))))`,
+            )
+            .join('\n          ')}`;
+  const bwdStore = range(4)
+    .flatMap((r) =>
+      range(2).map(
+        (c) => `
+        (v128.store offset=${r * rowH + c * 16} (local.get $pd) (f32x4.add (v128.load offset=${r * rowH + c * 16} (local.get $pd)) (local.get ${acc(r, c)})))`,
+      ),
+    )
+    .join('');
 
-  const hsum = (e: string) => `(f32.add (f32.add (f32x4.extract_lane 0 ${e}) (f32x4.extract_lane 1 ${e})) (f32.add (f32x4.extract_lane 2 ${e}) (f32x4.extract_lane 3 ${e})))`;
+  const hsum = (e: string) =>
+    `(f32.add (f32.add (f32x4.extract_lane 0 ${e}) (f32x4.extract_lane 1 ${e})) (f32.add (f32x4.extract_lane 2 ${e}) (f32x4.extract_lane 3 ${e})))`;
 
   return `(module
   (import "env" "memory" (memory 1))
@@ -221,7 +276,9 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
   (func (export "backward") (param $rows i32)
     (local $j i32) (local $i i32) (local $k i32) (local $px i32) (local $pz i32) (local $pd i32) (local $ph i32) (local $pj i32) (local $pg i32) (local $o i32) (local $s i32) (local $h i32)
     ${accLocals} (local $w0 v128) (local $w1 v128) (local $x v128) (local $v v128) (local $t v128) (local $u v128) (local $g f32)
-    ${trainReadout ? `;; dJt[s, o, :] = Σ_i G[i, s, o]·Hb[i, s·Hp:] (before Hb is overwritten)
+    ${
+      trainReadout
+        ? `;; dJt[s, o, :] = Σ_i G[i, s, o]·Hb[i, s·Hp:] (before Hb is overwritten)
     (local.set $s (i32.const 0))
     (loop $js
       (local.set $o (i32.const 0))
@@ -239,7 +296,9 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
           (v128.store (i32.add (local.get $pj) (local.get $h)) (local.get $v))
           (br_if $jh (i32.lt_u (local.tee $h (i32.add (local.get $h) (i32.const 16))) (i32.const ${Hp * 4}))))
         (br_if $jo (i32.lt_u (local.tee $o (i32.add (local.get $o) (i32.const 1))) (i32.const ${K}))))
-      (br_if $js (i32.lt_u (local.tee $s (i32.add (local.get $s) (i32.const 1))) (i32.const ${S}))))` : ''}
+      (br_if $js (i32.lt_u (local.tee $s (i32.add (local.get $s) (i32.const 1))) (i32.const ${S}))))`
+        : ''
+    }
     ;; Hb ← ∂L/∂z = (G·Jt) ⊙ f′, per row and network; the padding tail beyond S·Hp ← 0
     (local.set $i (i32.const 0))
     (loop $di
@@ -251,15 +310,24 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
         (local.set $h (i32.const 0))
         (loop $dh
           (local.set $u (v128.const i32x4 0 0 0 0))
-          ${range(K).map((o) => `(local.set $u (f32x4.add (local.get $u) (f32x4.mul (v128.load32_splat offset=${o * 4} (local.get $pg)) (v128.load offset=${o * Hp * 4} (i32.add (local.get $pj) (local.get $h))))))`).join('\n          ')}
+          ${range(K)
+            .map(
+              (o) =>
+                `(local.set $u (f32x4.add (local.get $u) (f32x4.mul (v128.load32_splat offset=${o * 4} (local.get $pg)) (v128.load offset=${o * Hp * 4} (i32.add (local.get $pj) (local.get $h))))))`,
+            )
+            .join('\n          ')}
           (local.set $v (v128.load (i32.add (local.get $ph) (local.get $h))))
           (v128.store (i32.add (local.get $ph) (local.get $h)) (f32x4.mul (local.get $u) ${derivative(act)}))
           (br_if $dh (i32.lt_u (local.tee $h (i32.add (local.get $h) (i32.const 16))) (i32.const ${Hp * 4}))))
         (br_if $ds (i32.lt_u (local.tee $s (i32.add (local.get $s) (i32.const 1))) (i32.const ${S}))))
-      ${M > S * Hp ? `(local.set $h (i32.const ${S * Hp * 4}))
+      ${
+        M > S * Hp
+          ? `(local.set $h (i32.const ${S * Hp * 4}))
       (loop $dt
         (v128.store (i32.add (i32.add (i32.const ${lay.Hb}) (i32.mul (local.get $i) (i32.const ${rowH}))) (local.get $h)) (v128.const i32x4 0 0 0 0))
-        (br_if $dt (i32.lt_u (local.tee $h (i32.add (local.get $h) (i32.const 16))) (i32.const ${colsEnd}))))` : ''}
+        (br_if $dt (i32.lt_u (local.tee $h (i32.add (local.get $h) (i32.const 16))) (i32.const ${colsEnd}))))`
+          : ''
+      }
       (br_if $di (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $rows))))
     ;; W += Xᵀ·Hb in 4 × 8 blocks, and b1 += Σ_i Hb[i, :]
     (local.set $j (i32.const 0))
@@ -291,11 +359,15 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
       (v128.store (local.get $pd) (f32x4.add (v128.load (local.get $pd)) (local.get $w0)))
       (v128.store offset=16 (local.get $pd) (f32x4.add (v128.load offset=16 (local.get $pd)) (local.get $w1)))
       (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 32))) (i32.const ${colsEnd}))))
-    ${trainReadout ? `;; Jt += dJt
+    ${
+      trainReadout
+        ? `;; Jt += dJt
     (local.set $h (i32.const 0))
     (loop $ju
       (v128.store (i32.add (i32.const ${lay.Jt}) (local.get $h)) (f32x4.add (v128.load (i32.add (i32.const ${lay.Jt}) (local.get $h))) (v128.load (i32.add (i32.const ${lay.dJt}) (local.get $h)))))
-      (br_if $ju (i32.lt_u (local.tee $h (i32.add (local.get $h) (i32.const 16))) (i32.const ${S * K * Hp * 4}))))` : ''}
+      (br_if $ju (i32.lt_u (local.tee $h (i32.add (local.get $h) (i32.const 16))) (i32.const ${S * K * Hp * 4}))))`
+        : ''
+    }
     ;; b2 += Σ_i G[i, :]
     (local.set $k (i32.const 0))
     (loop $bk
