@@ -1,4 +1,4 @@
-// The part of the WebAssembly JS API geomstream uses (engine/kernel, kernels/dense): Node has it, but this version of @types/node
+// The part of the WebAssembly JS API geomstream uses (engine/kernel, kernels/): Node has it, but this version of @types/node
 // does not declare it, and the DOM library (which does) would bring browser globals with it.
 declare namespace WebAssembly {
   interface Module {

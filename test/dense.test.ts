@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DenseRows, affine, choleskySolve } from '../src/kernels/dense.js';
+import { DenseRows } from '../src/kernels/dense-rows.js';
+import { affine } from '../src/kernels/affine.js';
+import { choleskySolve } from '../src/kernels/cholesky.js';
 import { Rng } from '../src/random.js';
 
 /** The plain float64 loops the kernels replace. */

@@ -6,7 +6,7 @@
  */
 import type { Matrix, NetworkParams } from '../types.js';
 import type { Activation } from '../activations.js';
-import { affine } from '../kernels/dense.js';
+import { affine } from '../kernels/affine.js';
 import { ConfigError } from '../errors.js';
 
 /** f(X Wᵀ + b) for the rows of X (n × inputs), W outputs × inputs: returns n × outputs. */

@@ -1,4 +1,4 @@
-;; geomstream's f64x2 dense kernels (src/kernels/dense.ts loads the binary built from this file
+;; geomstream's f64x2 dense kernels (src/kernels/module.ts loads the binary built from this file
 ;; by `npm run build:wasm`).
 (module
   (import "env" "memory" (memory 1))

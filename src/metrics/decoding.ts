@@ -8,15 +8,9 @@ import type { MatrixLike } from '../types.js';
 import { Rng } from '../random.js';
 import { requireFinite, toMatrix } from './matrix.js';
 import { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
-import {
-  accuracyOf,
-  addOuterProducts,
-  fitClassifier,
-  requireClassifier,
-  type ClassifierName,
-  type Fit,
-  type LinearModel,
-} from './classifiers.js';
+import { fitClassifier, requireClassifier, type ClassifierName } from './classifiers.js';
+import { accuracyOf, type Fit, type LinearModel } from './linear-model.js';
+import { addOuterProducts } from '../kernels/outer-products.js';
 import { ConfigError } from '../errors.js';
 
 interface Labelled {

@@ -30,19 +30,10 @@ export {
   type FitCount,
 } from './decoding.js';
 export { participationRatio, sparsity, type SparsityOptions } from './spectrum.js';
-export {
-  fitLinearSvm,
-  fitRidge,
-  fitClassifier,
-  accuracyOf,
-  CLASSIFIERS,
-  type ClassifierName,
-  type LinearModel,
-  type Fit,
-  type TrainingSet,
-  type SvmOptions,
-  type RidgeOptions,
-} from './classifiers.js';
+export { fitClassifier, CLASSIFIERS, type ClassifierName } from './classifiers.js';
+export { fitLinearSvm, type SvmOptions } from './svm.js';
+export { fitRidge, type RidgeOptions } from './ridge.js';
+export { accuracyOf, type LinearModel, type Fit, type TrainingSet } from './linear-model.js';
 export { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
 export { minCostAssignment } from './assignment.js';
 export {

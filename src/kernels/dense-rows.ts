@@ -1,67 +1,14 @@
 /**
- * `DenseRows`: a compact float64 copy of chosen rows of a data matrix, with the two passes the
- * classifiers make over it most — margins (z_i·v for every row) and Gram updates (S += s·Σ z zᵀ
- * over a subset of rows), z_i = (x_i, 1) — in WebAssembly SIMD (f64x2).
+ * `DenseRows`: a compact float64 copy of chosen rows of a data matrix, with the passes the
+ * classifiers make over it most — margins (z_i·v for every row), Gram updates (S += s·Σ z zᵀ over
+ * a subset of rows), weighted sums Σ c_i z_i and the SVM's dual coordinate-descent pass, z_i =
+ * (x_i, 1) — in the f64x2 kernels (kernels/module.ts).
  *
- * (also `weightedSum`, Σ c_i z_i.) Why: these loops, and the Cholesky solve of each Newton step (`choleskySolve`, also here), are
- * most of a linear SVM fit, and plain JavaScript ran them at ~1 GFLOP/s; the f64x2 kernels run the
- * margins ~6× and the Gram updates ~8× faster (measured on 4000 × 128).
- * The module is built from dense.wat at build time (scripts/build-wasm.mjs) and compiled
- * synchronously on first use, so importing the metrics needs no assembler and no top-level await. The arithmetic is
- * the same float64 sums in another order (pairs of lanes), so results agree to rounding.
+ * Why: these loops, with the Cholesky solve of each Newton step, are most of a linear SVM fit, and
+ * they run several times faster in f64x2 than in plain JavaScript. The arithmetic is the same
+ * float64 sums in another order (pairs of lanes), so results agree to rounding.
  */
-import { readFileSync } from 'node:fs';
-
-let compiled: WebAssembly.Module | null = null;
-
-/** The compiled kernels, built from dense.wat (`npm run build:wasm`, run by `prepare`). */
-function kernels(): WebAssembly.Module {
-  if (compiled) return compiled;
-  const url = new URL('./dense.wasm', import.meta.url);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(url);
-  } catch (e) {
-    throw new Error(
-      `geomstream: ${url.pathname} is missing; build it with \`npm run build:wasm\` (${(e as Error).message})`,
-    );
-  }
-  return (compiled = new WebAssembly.Module(bytes));
-}
-
-const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
-
-/**
- * Module instances with their memories, reused: allocating a fresh WebAssembly memory for every
- * fit (a few MB, zero-filled, page-faulted in) cost more than the fit's arithmetic.
- */
-interface Slot {
-  memory: WebAssembly.Memory;
-  fns: {
-    dots: (...a: number[]) => void;
-    outer: (...a: number[]) => void;
-    cholsolve: (...a: number[]) => void;
-    affine: (...a: number[]) => void;
-    tdots: (...a: number[]) => void;
-    dualpass: (...a: number[]) => number;
-  };
-}
-const free: Slot[] = [];
-
-function acquire(bytes: number): Slot {
-  const slot =
-    free.pop() ??
-    (() => {
-      const memory = new WebAssembly.Memory({ initial: 1 });
-      return {
-        memory,
-        fns: new WebAssembly.Instance(kernels(), { env: { memory } }).exports as unknown as Slot['fns'],
-      };
-    })();
-  const have = slot.memory.buffer.byteLength;
-  if (have < bytes) slot.memory.grow(Math.ceil((bytes - have) / 65536));
-  return slot;
-}
+import { acquire, align16, release, type Slot } from './module.js';
 
 /** Rows of a row-major data matrix, compact in WebAssembly memory, with their Gram matrix S. */
 export class DenseRows {
@@ -190,57 +137,7 @@ export class DenseRows {
 
   /** Return the memory for reuse; the views must not be used afterwards. */
   dispose(): void {
-    if (this.slot) free.push(this.slot);
+    if (this.slot) release(this.slot);
     this.slot = null;
-  }
-}
-
-/**
- * Solve A z = r for a symmetric positive definite n × n matrix A (row-major) by Cholesky
- * factorisation (A = L Lᵀ, pivots clamped at 1e-300), in the f64x2 kernel. A is not modified.
- */
-export function choleskySolve(A: Float64Array, r: Float64Array, n: number): Float64Array {
-  const a = 0,
-    rr = align16(8 * n * n),
-    z = rr + align16(8 * n);
-  const slot = acquire(z + align16(8 * n));
-  try {
-    const buf = slot.memory.buffer;
-    new Float64Array(buf, a, n * n).set(A.subarray(0, n * n));
-    new Float64Array(buf, rr, n).set(r.subarray(0, n));
-    slot.fns.cholsolve(a, n, rr, z);
-    return new Float64Array(buf, z, n).slice();
-  } finally {
-    free.push(slot);
-  }
-}
-
-/**
- * X Wᵀ + b in float64: X n × k, W m × k (row-major, any numeric array, e.g. a network's float32
- * weights), b of length m; returns n × m. The probe's forward pass (engine/forward.ts).
- */
-export function affine(
-  X: Float64Array,
-  n: number,
-  k: number,
-  W: ArrayLike<number>,
-  m: number,
-  b: ArrayLike<number>,
-): Float64Array {
-  if (n === 0 || m === 0) return new Float64Array(n * m);
-  const x = 0,
-    w = align16(8 * n * k),
-    bb = w + align16(8 * m * k),
-    out = bb + align16(8 * m);
-  const slot = acquire(out + align16(8 * n * m));
-  try {
-    const buf = slot.memory.buffer;
-    new Float64Array(buf, x, n * k).set(X.subarray(0, n * k));
-    new Float64Array(buf, w, m * k).set(W as ArrayLike<number>);
-    new Float64Array(buf, bb, m).set(b as ArrayLike<number>);
-    slot.fns.affine(x, n, k, w, m, bb, out);
-    return new Float64Array(buf, out, n * m).slice();
-  } finally {
-    free.push(slot);
   }
 }
