@@ -22,7 +22,7 @@ import { readSafetensors, writeSafetensors } from '../src/formats/safetensors.js
 import { readNpy } from '../src/formats/npy.js';
 import { representationOf } from '../src/operators/probe.js';
 import { linearCKA, parallelismScore, ccgp } from '../src/metrics/index.js';
-import { signedTargets } from '../src/operators/geometry-metrics.js';
+import { signedTargets } from '../src/sources/task-dichotomies.js';
 import { queryResults } from '../src/query/index.js';
 import type { ErrorRow, MetricRow, StreamRecord, WeightSnapshot } from '../src/types.js';
 import type { Tensor } from '../src/formats/tensor.js';

@@ -19,7 +19,7 @@ import {
   SCHEMA_VERSION,
 } from '../src/index.js';
 import { queryResults } from '../src/query/index.js';
-import { signedTargets } from '../src/operators/geometry-metrics.js';
+import { signedTargets } from '../src/sources/task-dichotomies.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 
 const out = mkdtempSync(join(tmpdir(), 'geomstream-test-'));

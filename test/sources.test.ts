@@ -5,7 +5,7 @@ import { separableXor } from '../src/sources/separable-xor.js';
 import { unstructured } from '../src/sources/unstructured.js';
 import { sweep, sweepRuns, gridPoints } from '../src/sources/sweep.js';
 import { linearCKA } from '../src/metrics/cka.js';
-import { signedTargets } from '../src/operators/geometry-metrics.js';
+import { signedTargets } from '../src/sources/task-dichotomies.js';
 import { ConfigError } from '../src/errors.js';
 import type { Matrix } from '../src/types.js';
 

@@ -27,7 +27,7 @@ import { rdm, compareRdms, RDM_COMPARISONS, RDM_METRICS, type RdmComparison, typ
 import { parallelismScore } from '../metrics/parallelism.js';
 import { CCGP_SCHEMES } from '../metrics/decoding.js';
 import { participationRatio, sparsity } from '../metrics/spectrum.js';
-import { balancedDichotomies } from '../metrics/dichotomy.js';
+import { signedTargets, taskDichotomies } from '../sources/task-dichotomies.js';
 import { CLASSIFIERS, type ClassifierName } from '../metrics/classifiers.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import { pooled } from '../parallel/metrics.js';
@@ -64,33 +64,6 @@ export interface GeometryMetric {
   perRun?(rep: Representation, options: Options, pool?: WorkerPool | null): MetricValue[] | Promise<MetricValue[]>;
   /** Values for the networks of one ensemble at one step (e.g. on the seed-averaged kernel). */
   perEnsemble?(reps: Representation[], options: Options): MetricValue[];
-}
-
-/** ±1 coding of the targets, P × K: the feature matrix whose linear kernel is the target kernel Ky. */
-export function signedTargets(targets: Matrix): Matrix {
-  return { rows: targets.rows, cols: targets.cols, data: Float64Array.from(targets.data, (v) => 2 * v - 1) };
-}
-
-/** The named dichotomies of a task: each balanced target ('target0', …), latent variable ('latent0', …), or all. */
-export function taskDichotomies(
-  rep: Representation,
-  which: 'targets' | 'latents' | 'all',
-): Array<{ name: string; positive: number[] }> {
-  const task = rep.run.task;
-  const P = task.P;
-  const fromColumns = (m: Matrix | null, prefix: string) => {
-    if (!m) return [];
-    const out: Array<{ name: string; positive: number[] }> = [];
-    for (let c = 0; c < m.cols; c++) {
-      const positive = Array.from({ length: P }, (_, p) => p).filter((p) => m.data[p * m.cols + c] > 0.5);
-      // Only balanced dichotomies have a PS/CCGP in the sense of docs/science.md §3.
-      if (positive.length * 2 === P) out.push({ name: `${prefix}${c}`, positive });
-    }
-    return out;
-  };
-  if (which === 'targets') return fromColumns(task.targets, 'target');
-  if (which === 'latents') return fromColumns(task.latents, 'latent');
-  return P % 2 ? [] : balancedDichotomies(P).map((positive) => ({ name: positive.join('+'), positive }));
 }
 
 function requireSamples(rep: Representation, metric: string): { activity: Matrix; conditions: Int32Array } {
@@ -207,7 +180,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
   ps: {
     options: { dichotomies: dichotomyOption },
     perRun: (rep, o) =>
-      taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets').map((d) => ({
+      taskDichotomies(rep.run.task, (o.dichotomies as 'targets') ?? 'targets').map((d) => ({
         metric: 'ps',
         dichotomy: d.name,
         value: parallelismScore(rep.means, d.positive).value,
@@ -231,7 +204,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
         conditions: Int32Array.from({ length: rep.means.rows }, (_, i) => i),
       };
       return Promise.all(
-        taskDichotomies(rep, (o.dichotomies as 'targets') ?? 'targets')
+        taskDichotomies(rep.run.task, (o.dichotomies as 'targets') ?? 'targets')
           .filter((d) => d.positive.length >= 2)
           .map(async (d) => {
             const r = await pooled(pool, 'ccgp', data.activity, data.conditions, d.positive, { classifier, scheme });
