@@ -23,6 +23,7 @@ import { readNpy } from '../src/formats/npy.js';
 import { representationOf } from '../src/operators/probe.js';
 import { linearCKA, parallelismScore, ccgp } from '../src/metrics/index.js';
 import { signedTargets } from '../src/sources/task-dichotomies.js';
+import type { MetricRequest } from '../src/operators/geometry.js';
 import { queryResults } from '../src/query/index.js';
 import type { ErrorRow, MetricRow, StreamRecord, WeightSnapshot } from '../src/types.js';
 import type { Tensor } from '../src/formats/tensor.js';
@@ -230,7 +231,7 @@ describe('fromCheckpoints', () => {
 
   it("round trip: run --snapshots safetensors, then analyze, gives the run's own metric rows", async () => {
     const t = alignedParity({ d: 2, k: 2, alignment: 0.4, N: 12, sigma: 0.5, seed: 9 });
-    const metrics = ['kernel_alignment', 'ps', 'ccgp', { name: 'sd', steps: 'final' as const }];
+    const metrics: MetricRequest[] = ['kernel_alignment', 'ps', 'ccgp', { name: 'sd', steps: 'final' }];
     const pipeline = definePipeline({
       name: 'roundtrip',
       seed: 2,

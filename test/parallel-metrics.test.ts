@@ -11,6 +11,7 @@ import { geometry } from '../src/operators/geometry.js';
 import { sweepRuns } from '../src/sources/sweep.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';
 import { initBackend } from '../src/engine/backend.js';
+import type { MetricRequest } from '../src/operators/geometry.js';
 import { ConfigError } from '../src/errors.js';
 
 /** 8 conditions × 40 noisy samples in 12 dimensions. */
@@ -75,7 +76,7 @@ describe('geometry({ workers })', () => {
         training: { lr: 0.2, batch: 40, samples: 400, epochs: 2, checkpoints: { steps: [5] } },
       }),
     });
-    const metrics = [
+    const metrics: MetricRequest[] = [
       'kernel_alignment',
       'ps',
       { name: 'ccgp', classifier: 'svm' },

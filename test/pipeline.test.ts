@@ -19,6 +19,7 @@ import {
   SCHEMA_VERSION,
 } from '../src/index.js';
 import { queryResults } from '../src/query/index.js';
+import { GEOMETRY_METRICS, type MetricRequest } from '../src/operators/geometry-metrics.js';
 import { signedTargets } from '../src/sources/task-dichotomies.js';
 import { tinyPipeline } from './tiny-pipeline.js';
 
@@ -452,14 +453,30 @@ describe('geometry hosts the full metric set', () => {
       [true, true],
     ]);
   });
+  it('types each metric request by its name, and the table of metrics is fixed', () => {
+    const fine: MetricRequest[] = [
+      'ps',
+      { name: 'ccgp', classifier: 'ridge', scheme: 'nearest-pair' },
+      { name: 'sd', folds: 3 },
+    ];
+    expect(fine).toHaveLength(3);
+    // @ts-expect-error an unknown classifier does not compile
+    const badClassifier: MetricRequest = { name: 'ccgp', classifier: 'knn' };
+    // @ts-expect-error nor an option another metric has
+    const badOption: MetricRequest = { name: 'ps', folds: 3 };
+    // @ts-expect-error nor a misspelt name
+    const badName: MetricRequest = 'kernal_alignment';
+    expect([badClassifier, badOption, badName]).toHaveLength(3);
+    expect(Object.isFrozen(GEOMETRY_METRICS)).toBe(true);
+  });
   it('rejects unknown metrics and bad options before work, and says when samples are needed', async () => {
-    expect(() => geometry({ metrics: ['cka2'] })).toThrow(
+    expect(() => geometry({ metrics: ['cka2' as never] })).toThrow(
       /metrics\[0\]: received "cka2"; accepted: 'kernel_alignment'/,
     );
-    expect(() => geometry({ metrics: [{ name: 'ccgp', classifier: 'knn' }] })).toThrow(
+    expect(() => geometry({ metrics: [{ name: 'ccgp', classifier: 'knn' as never }] })).toThrow(
       /metrics\[0\].classifier: received "knn"; accepted: 'svm' \| 'ridge'/,
     );
-    expect(() => geometry({ metrics: [{ name: 'ps', folds: 3 }] })).toThrow(
+    expect(() => geometry({ metrics: [{ name: 'ps', folds: 3 } as never] })).toThrow(
       /metrics\[0\].folds: received 3; accepted: the options dichotomies, steps/,
     );
     expect(() => geometry({ metrics: [{ name: 'sd', steps: 'last' as never }] })).toThrow(

@@ -46,7 +46,8 @@ export function parseMetricList(text: string): MetricRequest[] {
     .filter(Boolean)
     .map((item) => {
       const [name, ...opts] = item.split(':');
-      if (!opts.length) return name;
+      // Typed by what geometry() validates: the names and options are checked there, before any work.
+      if (!opts.length) return name as MetricRequest;
       const req: Record<string, unknown> & { name: string } = { name };
       for (const o of opts) {
         const eq = o.indexOf('=');
@@ -54,7 +55,7 @@ export function parseMetricList(text: string): MetricRequest[] {
           throw new ConfigError('metrics', item, "name or name:option=value (e.g. 'kernel_alignment:against=target')");
         req[o.slice(0, eq)] = optionValue(o.slice(eq + 1));
       }
-      return req as MetricRequest;
+      return req as unknown as MetricRequest;
     });
 }
 

@@ -11,6 +11,8 @@ import { fitLinearSvm } from './svm.js';
 
 export const CLASSIFIERS = ['svm', 'ridge'] as const;
 export type ClassifierName = (typeof CLASSIFIERS)[number];
+/** The classifier the decoding metrics fit unless told otherwise. */
+export const DEFAULT_CLASSIFIER: ClassifierName = 'svm';
 
 /** Fit the named classifier. `seed` and `init` (a warm start) are the SVM's; the ridge classifier is solved in closed form and needs neither. */
 export function fitClassifier(name: ClassifierName, t: TrainingSet, seed = 0, init?: LinearModel): Fit {

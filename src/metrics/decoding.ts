@@ -8,7 +8,7 @@ import type { MatrixLike } from '../types.js';
 import { Rng } from '../random.js';
 import { requireFinite, toMatrix } from './matrix.js';
 import { balancedDichotomies, countBalancedDichotomies, splitConditions } from './dichotomy.js';
-import { fitClassifier, requireClassifier, type ClassifierName } from './classifiers.js';
+import { DEFAULT_CLASSIFIER, fitClassifier, requireClassifier, type ClassifierName } from './classifiers.js';
 import { accuracyOf, type Fit, type LinearModel } from './linear-model.js';
 import { addOuterProducts } from '../kernels/outer-products.js';
 import { ConfigError } from '../errors.js';
@@ -161,6 +161,8 @@ function count(c: FitCount, f: Fit): void {
 
 export const CCGP_SCHEMES = ['bernardi', 'nearest-pair'] as const;
 export type CcgpScheme = (typeof CCGP_SCHEMES)[number];
+/** The CCGP scheme unless told otherwise. */
+export const DEFAULT_CCGP_SCHEME: CcgpScheme = 'bernardi';
 
 export interface CcgpOptions {
   /**
@@ -206,10 +208,10 @@ export function ccgp(
   const { positive: pos, negative: neg } = splitConditions(d.P, positive);
   if (pos.length < 2)
     throw new ConfigError('positive', positive, 'at least 2 conditions per side (CCGP needs conditions to hold out)');
-  const scheme = options.scheme ?? 'bernardi';
+  const scheme = options.scheme ?? DEFAULT_CCGP_SCHEME;
   if (!CCGP_SCHEMES.includes(scheme))
     throw new ConfigError('options.scheme', scheme, CCGP_SCHEMES.map((m) => `'${m}'`).join(', '));
-  const classifier = requireClassifier(options.classifier ?? 'svm');
+  const classifier = requireClassifier(options.classifier ?? DEFAULT_CLASSIFIER);
   const seed = options.seed ?? 0;
   const posSet = new Set(pos);
   const accuracies: number[] = [];
@@ -291,7 +293,7 @@ export interface ShatteringResult {
 }
 
 function cvOptions(o: CrossValidationOptions, d: Labelled) {
-  const classifier = requireClassifier(o.classifier ?? 'svm');
+  const classifier = requireClassifier(o.classifier ?? DEFAULT_CLASSIFIER);
   const folds = o.folds ?? 5;
   if (!Number.isInteger(folds) || folds < 2) throw new ConfigError('options.folds', folds, 'an integer >= 2');
   const fewest = Math.min(...d.byCondition.map((r) => r.length));

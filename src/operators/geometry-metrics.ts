@@ -20,51 +20,26 @@
  * last checkpoint of each run, for the expensive decoding metrics.
  */
 import type { Matrix, Representation } from '../types.js';
-import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { linearCKA, kernelAlignment, debiasedCKA, rbfCKA } from '../metrics/cka.js';
 import { gram } from '../metrics/matrix.js';
-import { rdm, compareRdms, RDM_COMPARISONS, RDM_METRICS, type RdmComparison, type RdmMetric } from '../metrics/rdm.js';
+import { rdm, compareRdms, RDM_COMPARISONS, RDM_METRICS } from '../metrics/rdm.js';
 import { parallelismScore } from '../metrics/parallelism.js';
-import { CCGP_SCHEMES } from '../metrics/decoding.js';
+import { CCGP_SCHEMES, DEFAULT_CCGP_SCHEME } from '../metrics/decoding.js';
 import { participationRatio, sparsity } from '../metrics/spectrum.js';
 import { signedTargets, taskDichotomies } from '../sources/task-dichotomies.js';
-import { CLASSIFIERS, type ClassifierName } from '../metrics/classifiers.js';
-import type { WorkerPool } from '../parallel/pool.js';
+import { CLASSIFIERS, DEFAULT_CLASSIFIER } from '../metrics/classifiers.js';
 import { pooled } from '../parallel/metrics.js';
+import {
+  defineMetric,
+  finiteNumber,
+  flag,
+  integerAtLeast,
+  oneOf,
+  type MetricValue,
+  type RequestFor,
+} from './metric-definition.js';
 import { shatteringDimensionalityParallel } from '../parallel/metrics.js';
-
-/** One computed number with its coordinates, before the operator adds run, step and scope. */
-export interface MetricValue {
-  metric: string;
-  against?: string | null;
-  dichotomy?: string | null;
-  classifier?: string | null;
-  value: number;
-  /** For values from classifier fits: did every fit converge (MetricRow.converged). */
-  converged?: boolean | null;
-}
-
-type Options = Record<string, unknown>;
-
-/** A metric the geometry operator hosts. */
-export interface GeometryMetric {
-  /** Option names and their validation (throws a ConfigError naming the field); `steps` is common to all. */
-  options: Record<string, (field: string, v: unknown) => void>;
-  /** True for the decoding metrics, whose classifier fits run on the operator's worker pool when it has one. */
-  pooled?: boolean;
-  /**
-   * What the metric needs besides the condition means, with the given options: the task's input
-   * means (`inputs`), noisy samples (`samples`). Checked before any work (`checkMetricNeeds`).
-   */
-  needs?(options: Options): { inputs?: boolean; samples?: boolean };
-  /**
-   * Values for one network's representation. With a worker pool, the decoding metrics run their
-   * classifier fits on it and return a promise.
-   */
-  perRun?(rep: Representation, options: Options, pool?: WorkerPool | null): MetricValue[] | Promise<MetricValue[]>;
-  /** Values for the networks of one ensemble at one step (e.g. on the seed-averaged kernel). */
-  perEnsemble?(reps: Representation[], options: Options): MetricValue[];
-}
 
 function requireSamples(rep: Representation, metric: string): { activity: Matrix; conditions: Int32Array } {
   if (!rep.samples) {
@@ -77,40 +52,34 @@ function requireSamples(rep: Representation, metric: string): { activity: Matrix
   return rep.samples;
 }
 
-const classifierOption = (f: string, v: unknown) => {
-  requireOneOf(f, v, CLASSIFIERS);
-};
-const dichotomyOption = (f: string, v: unknown) => {
-  requireOneOf(f, v, ['targets', 'latents', 'all']);
-};
-const positiveInt = (min: number) => (f: string, v: unknown) => {
-  requireNumber(f, v, { integer: true, min });
-};
-
-/** The `against` option of the comparison metrics: input and target (default), or one of them. */
+const classifier = oneOf(CLASSIFIERS, DEFAULT_CLASSIFIER);
+const dichotomies = oneOf(['targets', 'latents', 'all'], 'targets');
 export const AGAINST = ['both', 'input', 'target'] as const;
-const againstOption = (f: string, v: unknown) => {
-  requireOneOf(f, v, AGAINST);
-};
-const againstNeeds = (o: Options) => ({ inputs: (o.against ?? 'both') !== 'target' });
+const against = oneOf(AGAINST, 'both');
+const againstNeeds = (o: { against: (typeof AGAINST)[number] }) => ({ inputs: o.against !== 'target' });
 
-/** A comparison metric's rows against the task's inputs and/or targets (option `against`). */
-const both = (rep: Representation, f: (ref: Matrix) => number, metric: string, o: Options): MetricValue[] => {
-  const against = (o.against as (typeof AGAINST)[number]) ?? 'both';
+/** The metric's value against the task's input means and its ±1 targets, as `against` asks. */
+const both = (
+  rep: Representation,
+  f: (ref: Matrix) => number,
+  metric: string,
+  o: { against: (typeof AGAINST)[number] },
+): MetricValue[] => {
+  const against = o.against;
   return [
     ...(against === 'target' ? [] : [{ metric, against: 'input', value: f(rep.run.task.means) }]),
     ...(against === 'input' ? [] : [{ metric, against: 'target', value: f(signedTargets(rep.run.task.targets)) }]),
   ];
 };
 
-export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
+export const GEOMETRY_METRICS = Object.freeze({
   /**
    * Kernel alignment (linear CKA) of the hidden representation of the condition means with the
    * input kernel Kx = M Mᵀ and the target kernel Ky = (2Y − 1)(2Y − 1)ᵀ; per network, and for the
    * ensemble on the seed-averaged hidden kernel.
    */
-  kernel_alignment: {
-    options: { against: againstOption },
+  kernel_alignment: defineMetric({
+    options: { against },
     needs: againstNeeds,
     perRun: (rep, o) => both(rep, (ref) => linearCKA(rep.means, ref), 'kernel_alignment', o),
     perEnsemble(reps, o) {
@@ -122,12 +91,11 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
         for (let i = 0; i < mean.length; i++) mean[i] += k.data[i] / reps.length;
       }
       const K = { rows: P, cols: P, data: mean };
-      const against = (o.against as (typeof AGAINST)[number]) ?? 'both';
       return [
-        ...(against === 'target'
+        ...(o.against === 'target'
           ? []
           : [{ metric: 'kernel_alignment', against: 'input', value: kernelAlignment(K, gram(task.means)) }]),
-        ...(against === 'input'
+        ...(o.against === 'input'
           ? []
           : [
               {
@@ -138,73 +106,50 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
             ]),
       ];
     },
-  },
+  }),
   /** Debiased linear CKA (Song et al.'s unbiased HSIC) against input and target features. */
-  debiased_cka: {
-    options: { against: againstOption },
+  debiased_cka: defineMetric({
+    options: { against },
     needs: againstNeeds,
     perRun: (rep, o) => both(rep, (ref) => debiasedCKA(rep.means, ref), 'debiased_cka', o),
-  },
+  }),
   /** RBF CKA (bandwidth `threshold` × median distance, default 1) against input and target features. */
-  rbf_cka: {
-    options: {
-      threshold: (f, v) => {
-        requireNumber(f, v, { min: 0, exclusiveMin: true });
-      },
-      against: againstOption,
-    },
+  rbf_cka: defineMetric({
+    options: { threshold: finiteNumber({ min: 0, exclusiveMin: true }), against },
     needs: againstNeeds,
-    perRun: (rep, o) =>
-      both(rep, (ref) => rbfCKA(rep.means, ref, { threshold: (o.threshold as number) ?? 1 }), 'rbf_cka', o),
-  },
+    perRun: (rep, o) => both(rep, (ref) => rbfCKA(rep.means, ref, { threshold: o.threshold }), 'rbf_cka', o),
+  }),
   /** RSA: the RDM of the hidden condition means compared with the input and target RDMs. */
-  rsa: {
-    options: {
-      rdm: (f, v) => {
-        requireOneOf(f, v, RDM_METRICS);
-      },
-      compare: (f, v) => {
-        requireOneOf(f, v, RDM_COMPARISONS);
-      },
-      against: againstOption,
-    },
+  rsa: defineMetric({
+    options: { rdm: oneOf(RDM_METRICS), compare: oneOf(RDM_COMPARISONS), against },
     needs: againstNeeds,
     perRun(rep, o) {
-      const metric = (o.rdm as RdmMetric) ?? 'euclidean';
-      const method = (o.compare as RdmComparison) ?? 'spearman';
-      const hidden = rdm(rep.means, metric);
-      return both(rep, (ref) => compareRdms(hidden, rdm(ref, metric), method), 'rsa', o);
+      const hidden = rdm(rep.means, o.rdm);
+      return both(rep, (ref) => compareRdms(hidden, rdm(ref, o.rdm), o.compare), 'rsa', o);
     },
-  },
+  }),
   /** Parallelism score of each balanced target (or latent, or every balanced) dichotomy, on the condition means. */
-  ps: {
-    options: { dichotomies: dichotomyOption },
+  ps: defineMetric({
+    options: { dichotomies },
     perRun: (rep, o) =>
-      taskDichotomies(rep.run.task, (o.dichotomies as 'targets') ?? 'targets').map((d) => ({
+      taskDichotomies(rep.run.task, o.dichotomies).map((d) => ({
         metric: 'ps',
         dichotomy: d.name,
         value: parallelismScore(rep.means, d.positive).value,
       })),
-  },
+  }),
   /** CCGP of each dichotomy, on the noisy samples when probed, else on the condition means (centroids). */
-  ccgp: {
+  ccgp: defineMetric({
     pooled: true,
-    options: {
-      dichotomies: dichotomyOption,
-      classifier: classifierOption,
-      scheme: (f, v) => {
-        requireOneOf(f, v, CCGP_SCHEMES);
-      },
-    },
+    options: { dichotomies, classifier, scheme: oneOf(CCGP_SCHEMES, DEFAULT_CCGP_SCHEME) },
     perRun(rep, o, pool) {
-      const classifier = (o.classifier as ClassifierName) ?? 'svm';
-      const scheme = (o.scheme as 'bernardi') ?? 'bernardi';
+      const { classifier, scheme } = o;
       const data = rep.samples ?? {
         activity: rep.means,
         conditions: Int32Array.from({ length: rep.means.rows }, (_, i) => i),
       };
       return Promise.all(
-        taskDichotomies(rep.run.task, (o.dichotomies as 'targets') ?? 'targets')
+        taskDichotomies(rep.run.task, o.dichotomies)
           .filter((d) => d.positive.length >= 2)
           .map(async (d) => {
             const r = await pooled(pool, 'ccgp', data.activity, data.conditions, d.positive, { classifier, scheme });
@@ -218,32 +163,32 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
           }),
       );
     },
-  },
+  }),
   /** Shattering dimensionality on the noisy samples (cross-validated over balanced dichotomies). */
-  sd: {
+  sd: defineMetric({
     pooled: true,
-    options: { classifier: classifierOption, folds: positiveInt(2), maxDichotomies: positiveInt(1) },
+    options: { classifier, folds: integerAtLeast(2), maxDichotomies: integerAtLeast(1) },
     needs: () => ({ samples: true }),
     async perRun(rep, o, pool) {
       const s = requireSamples(rep, 'sd');
-      const classifier = (o.classifier as ClassifierName) ?? 'svm';
+      const { classifier, folds, maxDichotomies } = o;
       const r = await shatteringDimensionalityParallel(
         s.activity,
         s.conditions,
-        { classifier, folds: o.folds as number, maxDichotomies: o.maxDichotomies as number },
+        { classifier, folds, maxDichotomies },
         pool ?? null,
       );
       return [{ metric: 'sd', classifier, value: r.value, converged: r.fits.unconverged === 0 }];
     },
-  },
+  }),
   /** Cross-validated linear decodability of each target from the noisy samples. */
-  decodability: {
+  decodability: defineMetric({
     pooled: true,
-    options: { classifier: classifierOption, folds: positiveInt(2) },
+    options: { classifier, folds: integerAtLeast(2) },
     needs: () => ({ samples: true }),
     perRun(rep, o, pool) {
       const s = requireSamples(rep, 'decodability');
-      const classifier = (o.classifier as ClassifierName) ?? 'svm';
+      const { classifier } = o;
       const t = rep.run.task.targets;
       return Promise.all(
         Array.from({ length: t.cols }, async (_, k) => {
@@ -253,7 +198,7 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
             s.activity,
             s.conditions,
             Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]),
-            { classifier, folds: o.folds as number },
+            { classifier, folds: o.folds },
           );
           return {
             metric: 'decodability',
@@ -265,14 +210,10 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
         }),
       );
     },
-  },
+  }),
   /** Participation ratio of the condition means (default) or of the noisy samples (`on: 'samples'`). */
-  participation_ratio: {
-    options: {
-      on: (f, v) => {
-        requireOneOf(f, v, ['means', 'samples']);
-      },
-    },
+  participation_ratio: defineMetric({
+    options: { on: oneOf(['means', 'samples'], 'means') },
     needs: (o) => ({ samples: o.on === 'samples' }),
     perRun: (rep, o) => [
       {
@@ -280,30 +221,31 @@ export const GEOMETRY_METRICS: Record<string, GeometryMetric> = {
         value: participationRatio(o.on === 'samples' ? requireSamples(rep, 'participation_ratio').activity : rep.means),
       },
     ],
-  },
+  }),
   /** Fraction of active units (activity > threshold, default 0) over the condition means. */
-  sparsity: {
-    options: {
-      threshold: (f, v) => {
-        requireNumber(f, v);
-      },
-      absolute: (f, v) => {
-        if (typeof v !== 'boolean') throw new ConfigError(f, v, 'true or false');
-      },
-    },
+  sparsity: defineMetric({
+    options: { threshold: finiteNumber(), absolute: flag() },
     perRun: (rep, o) => [
-      {
-        metric: 'sparsity',
-        value: sparsity(rep.means, { threshold: o.threshold as number, absolute: o.absolute as boolean }),
-      },
+      { metric: 'sparsity', value: sparsity(rep.means, { threshold: o.threshold, absolute: o.absolute }) },
     ],
-  },
+  }),
   /** Training-set loss and accuracy of the snapshot, as rows (none for ingested runs, which have neither). */
-  training: {
+  training: defineMetric({
     options: {},
     perRun: (rep) => [
       ...(rep.loss === null ? [] : [{ metric: 'loss', against: 'target', value: rep.loss }]),
       ...(rep.accuracy === null ? [] : [{ metric: 'accuracy', against: 'target', value: rep.accuracy }]),
     ],
-  },
-};
+  }),
+});
+
+/** The name of a metric the geometry operator hosts. */
+export type MetricName = keyof typeof GEOMETRY_METRICS;
+
+/**
+ * A request for one metric: its name, or `{ name, steps?, ...its options }` — a union on `name`,
+ * so TypeScript checks each metric's options (`{ name: 'ccgp', classifier: 'knn' }` does not compile).
+ */
+export type MetricRequest = {
+  [K in MetricName]: RequestFor<K, (typeof GEOMETRY_METRICS)[K]['options']>;
+}[MetricName];

@@ -10,13 +10,10 @@ import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { shareMatrix } from '../parallel/metrics.js';
 import { mapKindAsync } from './records.js';
-import { GEOMETRY_METRICS, type GeometryMetric, type MetricValue } from './geometry-metrics.js';
+import { GEOMETRY_METRICS, type MetricName, type MetricRequest } from './geometry-metrics.js';
+import type { GeometryMetric, MetricValue } from './metric-definition.js';
 
-/**
- * A metric by name, or with options, e.g. `{ name: 'sd', classifier: 'ridge', steps: 'final' }`.
- * See `GEOMETRY_METRICS` for the names and their options.
- */
-export type MetricRequest = string | ({ name: string; steps?: 'all' | 'final' } & Record<string, unknown>);
+export type { MetricRequest } from './geometry-metrics.js';
 
 export interface GeometryOptions {
   /** Metrics to compute (default ['kernel_alignment']); 'training' (loss and accuracy rows) is always added. */
@@ -34,36 +31,49 @@ export interface GeometryOptions {
 }
 
 interface ResolvedMetric {
-  name: string;
+  name: MetricName;
   metric: GeometryMetric;
+  /** Every option of the metric, given or its default. */
   options: Record<string, unknown>;
   finalOnly: boolean;
 }
 
-/** Validate the requests (names and every option) before any work; 'training' is always added. */
-function resolve(requests: MetricRequest[]): ResolvedMetric[] {
+/**
+ * Validate the requests (names and every option) before any work, and fill in each option's
+ * default; 'training' is always added. Requests are typed, but the CLI and JavaScript callers
+ * pass anything: every check runs here too.
+ */
+function resolve(requests: readonly MetricRequest[]): ResolvedMetric[] {
   if (!Array.isArray(requests))
     throw new ConfigError('metrics', requests, 'an array of metric names or { name, ...options }');
   const names = Object.keys(GEOMETRY_METRICS);
   const out: ResolvedMetric[] = [];
   for (const [i, r] of [...requests, 'training'].entries()) {
-    const { name, steps, ...opts } = typeof r === 'string' ? ({ name: r } as { name: string; steps?: unknown }) : r;
-    const metric = GEOMETRY_METRICS[name];
-    if (!metric) throw new ConfigError(`metrics[${i}]`, name, names.map((n) => `'${n}'`).join(', '));
+    const { name, steps, ...given } = (typeof r === 'string' ? { name: r } : r) as {
+      name: string;
+      steps?: unknown;
+    } & Record<string, unknown>;
+    if (!Object.hasOwn(GEOMETRY_METRICS, name))
+      throw new ConfigError(`metrics[${i}]`, name, names.map((n) => `'${n}'`).join(', '));
+    const metric = GEOMETRY_METRICS[name as MetricName] as unknown as GeometryMetric;
     if (name === 'training' && out.some((m) => m.name === 'training')) continue;
     const finalOnly = requireOneOf(`metrics[${i}].steps`, steps ?? 'all', ['all', 'final']) === 'final';
-    for (const [k, v] of Object.entries(opts)) {
-      const check = metric.options[k];
-      const known = Object.keys(metric.options);
-      if (!check)
+    const known = Object.keys(metric.options);
+    for (const [k, v] of Object.entries(given)) {
+      if (!Object.hasOwn(metric.options, k))
         throw new ConfigError(
           `metrics[${i}].${k}`,
           v,
           known.length ? `the options ${[...known, 'steps'].join(', ')}` : `only 'steps' for '${name}'`,
         );
-      if (v !== undefined) check(`metrics[${i}].${k}`, v);
     }
-    out.push({ name, metric, options: opts, finalOnly });
+    const options = Object.fromEntries(
+      known.map((k) => {
+        const o = metric.options[k];
+        return [k, given[k] === undefined ? o.default : o.check(`metrics[${i}].${k}`, given[k])];
+      }),
+    );
+    out.push({ name: name as MetricName, metric, options, finalOnly });
   }
   return out;
 }
