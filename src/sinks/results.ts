@@ -37,19 +37,7 @@ import { join } from 'node:path';
 import { RecordBatchReader, Table } from 'apache-arrow';
 import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
-import {
-  metricsTable,
-  neuronsTable,
-  fieldTable,
-  errorsTable,
-  runRow,
-  runsTableOf,
-  snapshotsTable,
-  METRIC_COLUMNS,
-  NEURON_COLUMNS,
-  FIELD_COLUMNS,
-  ERROR_COLUMNS,
-} from './tables.js';
+import { metricsTable, neuronsTable, fieldTable, errorsTable, runRow, runsTableOf, snapshotsTable } from './tables.js';
 import { writeParquet, type ParquetCompression } from './parquet.js';
 import { ArrowStreamFile } from './arrow-ipc.js';
 import { NdjsonFile } from './ndjson.js';
@@ -69,10 +57,12 @@ import {
   type StreamFile,
 } from './dataset.js';
 import type { Flow } from '../flow.js';
+import { manifestText } from './manifest.js';
+import { WriteQueue } from './write-queue.js';
 
 export { checkDatasetName, prepareResultsDir, type Shard } from './dataset.js';
 
-export const SCHEMA_VERSION = 2;
+export { SCHEMA_VERSION } from './manifest.js';
 export const FORMATS = ['parquet', 'arrow', 'ndjson'] as const;
 export type ResultFormat = (typeof FORMATS)[number];
 export const SNAPSHOT_FORMATS = ['arrow', 'safetensors'] as const;
@@ -201,20 +191,8 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const openSegments = new Set<ArrowStreamFile | NdjsonFile | AtomicWriteStream>(); // files being written: removed on failure, whatever their state
 
       // All writes go through one queue, in order; the flow hears of each.
-      let queue: Promise<void> = Promise.resolve();
-      let failed = false;
-      const enqueue = (job: () => Promise<void>) => {
-        flow?.hold();
-        queue = queue
-          .then(() => (failed ? undefined : job()))
-          .catch((e) => {
-            if (!failed) {
-              failed = true;
-              void cleanUp(e);
-            }
-          })
-          .finally(() => flow?.release());
-      };
+      const queue = new WriteQueue((e) => cleanUp(e), flow);
+      const enqueue = (job: () => Promise<void>) => queue.push(job);
 
       const group = (key: string): Group => {
         let g = groups.get(key);
@@ -261,38 +239,26 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const writeManifest = (complete: boolean, error: string | null = null) =>
         writeFileAtomic(
           join(dir, `manifest${suffix}.json`),
-          `${JSON.stringify(
-            {
-              schema_version: SCHEMA_VERSION,
-              pipeline,
-              shard: shard ?? null,
-              complete,
-              error,
-              stopped: complete ? (options.stopReason?.() ?? 'end of input') : null,
-              updated_at: new Date().toISOString(),
-              backend,
-              configuration: options.configuration ?? {},
-              identity: options.identity ?? null,
-              files: [...files].sort(),
-              runs: summaryRuns(),
-              metric_rows: metricRows(),
-              error_rows: errorRows,
-              ensembles_in_pipeline: options.ensemblesInPipeline ?? null,
-              expected_ensembles: planned
-                ? [...new Set([...resume.kept.map((e) => e.id), ...planned.map((e) => e.id)])]
-                : null,
-              ensembles: planned ? entries : null,
-              columns: {
-                metrics: Object.keys(METRIC_COLUMNS),
-                neurons: Object.keys(NEURON_COLUMNS),
-                field: Object.keys(FIELD_COLUMNS),
-                errors: Object.keys(ERROR_COLUMNS),
-                runs: runRows.length ? Object.keys(runRows[0]) : [],
-              },
-            },
-            null,
-            2,
-          )}\n`,
+          manifestText({
+            pipeline,
+            shard: shard ?? null,
+            complete,
+            error,
+            stopped: complete ? (options.stopReason?.() ?? 'end of input') : null,
+            backend,
+            configuration: options.configuration ?? {},
+            identity: options.identity ?? null,
+            files: [...files],
+            runs: summaryRuns(),
+            metricRows: metricRows(),
+            errorRows,
+            ensemblesInPipeline: options.ensemblesInPipeline ?? null,
+            expectedEnsembles: planned
+              ? [...new Set([...resume.kept.map((e) => e.id), ...planned.map((e) => e.id)])]
+              : null,
+            ensembles: planned ? entries : null,
+            runColumns: runRows.length ? Object.keys(runRows[0]) : [],
+          }),
         ).then(() => {
           files.add(`manifest${suffix}.json`);
         });
@@ -451,7 +417,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       };
       const sub = source.subscribe({
         next(r) {
-          if (failed) return;
+          if (queue.failed) return;
           if (runsDirty && r.kind !== 'run') {
             runsDirty = false;
             writeRuns();
@@ -499,13 +465,13 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         },
         error(e) {
           if (timer) clearTimeout(timer);
-          if (failed) return;
+          if (queue.failed) return;
           // Rows of unfinished ensembles are not written when ensembles are known (a resumed run
           // trains them again); without, they are (an analysis keeps what it read).
           if (!planned) for (const g of groups.values()) flush(g);
           flushErrors();
           enqueue(async () => {
-            failed = true;
+            queue.failed = true;
             await cleanUp(e);
           });
         },
