@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/engine/backend.js';
-import { initialParams } from '../src/engine/ensemble.js';
+import { initialParams } from '../src/engine/init.js';
 import { KernelEnsemble, kernelActivation } from '../src/engine/kernel/ensemble.js';
 import { kernelLayout } from '../src/engine/kernel/wat.js';
 import { trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend.js';
-import { Ensemble, initialParams } from '../src/engine/ensemble.js';
+import { Ensemble } from '../src/engine/ensemble.js';
+import { initialParams } from '../src/engine/init.js';
 import { trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';
 import { resolveActivation, type ActivationSpec } from '../src/activations.js';
 import { evaluate } from '../src/engine/forward.js';

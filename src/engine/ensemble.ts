@@ -16,40 +16,11 @@
  * For tanh, sigmoid and relu the first layer's activation runs inside the matmul (fusedForm).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NetworkConfig, NetworkParams, Readout } from '../types.js';
-import { Rng } from '../random.js';
+import type { NetworkParams, Readout } from '../types.js';
 import type { Activation } from '../activations.js';
 import { activationOps, type ActivationOps } from './activation-ops.js';
-import { ConfigError } from '../errors.js';
-
-/**
- * Initial parameters of one network from its seed (docs/science.md §2): W ~ N(0, g_w²/N),
- * b1 ~ g_b·N(0, 1)/√N, J ~ N(0, g_J²/H), b2 ~ g_b·N(0, 1)/√H, drawn in that order; then, for
- * hidden layers 2..depth, W_l ~ N(0, g_w²/H) and b_l ~ g_b·N(0, 1)/√H (so the first layer and the
- * readout of a deep network equal those of a one-layer network with the same seed).
- */
-export function initialParams(
-  seed: number,
-  N: number,
-  H: number,
-  K: number,
-  init: NetworkConfig['init'],
-  depth = 1,
-): NetworkParams {
-  const rng = new Rng(seed);
-  const W = rng.fillNormal(new Float32Array(H * N), init.weightScale / Math.sqrt(N));
-  const b1 = rng.fillNormal(new Float32Array(H), init.biasScale / Math.sqrt(N));
-  const J = rng.fillNormal(new Float32Array(K * H), init.readoutScale / Math.sqrt(H));
-  const b2 = rng.fillNormal(new Float32Array(K), init.biasScale / Math.sqrt(H));
-  const params: NetworkParams = { N, H, K, W, b1, J, b2 };
-  if (depth > 1) {
-    params.layers = Array.from({ length: depth - 1 }, () => ({
-      W: rng.fillNormal(new Float32Array(H * H), init.weightScale / Math.sqrt(H)),
-      b: rng.fillNormal(new Float32Array(H), init.biasScale / Math.sqrt(H)),
-    }));
-  }
-  return params;
-}
+import { Adam } from './adam.js';
+import { stackParams, unstackNetwork } from './stacked-layout.js';
 
 /** Gradients of one network, laid out like `NetworkParams` (J is null for a frozen readout). */
 export interface NetworkGradients {
@@ -62,8 +33,6 @@ export interface NetworkGradients {
 }
 
 export type Optimizer = 'sgd' | 'adam';
-
-const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
 /** S networks' parameters as tfjs variables, with the forward pass, gradients and the optimizer step. */
 export class Ensemble {
@@ -78,9 +47,7 @@ export class Ensemble {
   private readonly deep: Array<{ W: tf.Variable; b: tf.Variable }>;
   private readonly J: tf.Variable;
   private readonly b2: tf.Variable;
-  /** Adam's moment estimates, per variable (created on the first step). */
-  private moments: Map<tf.Variable, { m: tf.Variable; v: tf.Variable }> | null = null;
-  private t = 0;
+  private readonly adam = new Adam();
   private readonly ops: ActivationOps;
 
   constructor(
@@ -98,32 +65,7 @@ export class Ensemble {
     this.depth = 1 + (params[0].layers?.length ?? 0);
     const S = this.S,
       L = this.depth - 1;
-    const W = new Float32Array((N + 1) * S * H);
-    const J = new Float32Array(S * H * K);
-    const b2 = new Float32Array(S * K);
-    const deepW = Array.from({ length: L }, () => new Float32Array(S * H * H));
-    const deepB = Array.from({ length: L }, () => new Float32Array(S * H));
-    params.forEach((p, s) => {
-      if (p.N !== N || p.H !== H || p.K !== K || (p.layers?.length ?? 0) !== L)
-        throw new ConfigError(
-          'params (N, H, K, depth)',
-          [p.N, p.H, p.K, p.layers?.length ?? 0],
-          `the same shape for every network of an ensemble: ${[N, H, K, L].join(', ')}`,
-        );
-      for (let i = 0; i < H; i++) {
-        for (let j = 0; j < N; j++) W[j * S * H + s * H + i] = p.W[i * N + j];
-        W[N * S * H + s * H + i] = p.b1[i];
-        for (let k = 0; k < K; k++) J[(s * H + i) * K + k] = p.J[k * H + i];
-      }
-      for (let k = 0; k < K; k++) b2[s * K + k] = p.b2[k];
-      for (let l = 0; l < L; l++) {
-        const lw = p.layers![l];
-        for (let i = 0; i < H; i++) {
-          for (let j = 0; j < H; j++) deepW[l][(s * H + j) * H + i] = lw.W[i * H + j];
-          deepB[l][s * H + i] = lw.b[i];
-        }
-      }
-    });
+    const { W, J, b2, deepW, deepB } = stackParams(params);
     // tidy disposes the initial tensors; the variables survive it.
     [this.Wb, this.J, this.b2] = tf.tidy(() => [
       tf.variable(tf.tensor2d(W, [N + 1, S * H])),
@@ -287,21 +229,7 @@ export class Ensemble {
         return g.loss;
       }
       const g = this.grads(x1, y, x1T, 1);
-      this.t++;
-      const { beta1, beta2, eps } = ADAM;
-      const c1 = 1 - beta1 ** this.t,
-        c2 = 1 - beta2 ** this.t;
-      this.moments ??= new Map();
-      for (const [v, d] of this.pairs(g)) {
-        let st = this.moments.get(v);
-        if (!st) {
-          st = { m: tf.variable(tf.zerosLike(v)), v: tf.variable(tf.zerosLike(v)) };
-          this.moments.set(v, st);
-        }
-        st.m.assign(tf.add(tf.mul(st.m, beta1), tf.mul(d, 1 - beta1)));
-        st.v.assign(tf.add(tf.mul(st.v, beta2), tf.mul(tf.square(d), 1 - beta2)));
-        v.assign(tf.sub(v, tf.div(tf.mul(st.m, lr / c1), tf.add(tf.sqrt(tf.div(st.v, c2)), eps))));
-      }
+      this.adam.step(this.pairs(g), lr);
       return g.loss;
     });
   }
@@ -317,35 +245,11 @@ export class Ensemble {
     tf.dispose(tensors);
     const layers = this.deep.map((_, li) => [deep[2 * li], deep[2 * li + 1]] as [Float32Array, Float32Array]);
     return Array.from({ length: this.S }, (_, s) => {
-      const { W, b1, J, b2, layers: ls } = this.unstack(s, w, j, c, layers);
+      const { W, b1, J, b2, layers: ls } = unstackNetwork(s, this, w, j, c, layers);
       const out: NetworkGradients = { loss: l[s], W, b1, J: j ? J : null, b2 };
       if (ls) out.layers = ls;
       return out;
     });
-  }
-
-  /**
-   * Network s's parameters (or gradients) from the stacked layouts: wb [N + 1, S·H], j [S, H, K]
-   * (null: a zero-length J), c [S, 1, K], and the deeper layers' [S, H, H] and [S, 1, H].
-   */
-  private unstack(
-    s: number,
-    wb: Float32Array,
-    j: Float32Array | null,
-    c: Float32Array,
-    deep: Array<[Float32Array, Float32Array]>,
-  ): NetworkParams {
-    const { S, N, H, K } = this;
-    const W = new Float32Array(H * N);
-    const J = new Float32Array(K * H);
-    for (let i = 0; i < H; i++) {
-      for (let jj = 0; jj < N; jj++) W[i * N + jj] = wb[jj * S * H + s * H + i];
-      if (j) for (let k = 0; k < K; k++) J[k * H + i] = j[(s * H + i) * K + k];
-    }
-    const b1 = wb.slice(N * S * H + s * H, N * S * H + (s + 1) * H);
-    const p: NetworkParams = { N, H, K, W, b1, J, b2: c.slice(s * K, (s + 1) * K) };
-    if (deep.length) p.layers = deep.map(([dw, db]) => unstackLayer(dw, db, s, H));
-    return p;
   }
 
   /** Mean BCE and bit accuracy per network on a whole data set (x1 [n, N + 1] with the bias column, y [n, K]), in chunks. */
@@ -381,20 +285,13 @@ export class Ensemble {
     const deep = this.deep.map(
       ({ W, b }) => [W.dataSync() as Float32Array, b.dataSync() as Float32Array] as [Float32Array, Float32Array],
     );
-    return Array.from({ length: this.S }, (_, s) => this.unstack(s, w, j, c, deep));
+    return Array.from({ length: this.S }, (_, s) => unstackNetwork(s, this, w, j, c, deep));
   }
 
   dispose(): void {
     tf.dispose([this.Wb, this.J, this.b2, ...this.deep.flatMap((d) => [d.W, d.b])]);
     if (this.jt) this.jt.dispose();
     if (this.jbdT) this.jbdT.dispose();
-    for (const st of this.moments?.values() ?? []) tf.dispose([st.m, st.v]);
+    this.adam.dispose();
   }
-}
-
-/** Network s's layer from stacked W [S, H_in, H_out] and b [S, 1, H]: W as H_out × H_in rows. */
-function unstackLayer(w: Float32Array, b: Float32Array, s: number, H: number): { W: Float32Array; b: Float32Array } {
-  const W = new Float32Array(H * H);
-  for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) W[i * H + j] = w[(s * H + j) * H + i];
-  return { W, b: b.slice(s * H, (s + 1) * H) };
 }

@@ -13,7 +13,8 @@ import { Rng, canonicalJson } from '../random.js';
 import { ConfigError } from '../errors.js';
 import { resolveActivation, type Activation } from '../activations.js';
 import { checkpointSteps, stepsPerEpoch } from '../config.js';
-import { Ensemble, initialParams } from './ensemble.js';
+import { Ensemble } from './ensemble.js';
+import { initialParams } from './init.js';
 import { KernelEnsemble, kernelActivation } from './kernel/ensemble.js';
 
 export const ENGINES = ['auto', 'kernel', 'tfjs'] as const;
