@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/engine/backend.js';
 import { initialParams } from '../src/engine/init.js';
 import { KernelEnsemble, kernelActivation } from '../src/engine/kernel/ensemble.js';
-import { kernelLayout } from '../src/engine/kernel/wat.js';
+import { kernelLayout } from '../src/engine/kernel/layout.js';
 import { trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';
 import { ACTIVATION_NAMES, resolveActivation, type ActivationSpec } from '../src/activations.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';

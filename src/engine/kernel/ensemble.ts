@@ -14,7 +14,9 @@ import type { NetworkParams, Readout } from '../../types.js';
 import { assembleWat } from '../../wasm.js';
 import { bceWithLogits } from '../forward.js';
 import type { Activation } from '../../activations.js';
-import { kernelLayout, trainingKernelWat, type KernelActivation, type KernelLayout, type KernelShape } from './wat.js';
+import { trainingKernelWat } from './wat.js';
+import { kernelLayout, type KernelLayout, type KernelShape } from './layout.js';
+import type { KernelActivation } from './activation-wat.js';
 import { ConfigError } from '../../errors.js';
 
 /** How the kernel computes an activation, or null when it does not (the tfjs engine trains those). */
