@@ -32,16 +32,15 @@
  * `flow` hears of every queued write, so that training can wait for a slow disk (src/flow.ts).
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { RecordBatchReader, Table } from 'apache-arrow';
+import { type Table } from 'apache-arrow';
 import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
 import { metricsTable, neuronsTable, fieldTable, errorsTable, runRow, runsTableOf, snapshotsTable } from './tables.js';
 import { writeParquet, type ParquetCompression } from './parquet.js';
 import { ArrowStreamFile } from './arrow-ipc.js';
 import { NdjsonFile } from './ndjson.js';
-import { AtomicWriteStream, writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from './atomic.js';
 import { SnapshotFiles } from './snapshot-files.js';
 import {
   EMPTY_STATE,
@@ -58,6 +57,7 @@ import {
 } from './dataset.js';
 import type { Flow } from '../flow.js';
 import { manifestText } from './manifest.js';
+import { joinSegments, type OpenFile } from './stream-join.js';
 import { WriteQueue } from './write-queue.js';
 
 export { checkDatasetName, prepareResultsDir, type Shard } from './dataset.js';
@@ -188,7 +188,7 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
       const runOf = new Map((planned ?? []).flatMap((e) => e.runs.map((r) => [r, ensembleOf.get(e.id)!] as const)));
       const groups = new Map<string, Group>();
       const snapFiles = options.snapshots === 'safetensors' ? new SnapshotFiles(dir) : null;
-      const openSegments = new Set<ArrowStreamFile | NdjsonFile | AtomicWriteStream>(); // files being written: removed on failure, whatever their state
+      const openSegments = new Set<OpenFile>(); // files being written: removed on failure, whatever their state
 
       // All writes go through one queue, in order; the flow hears of each.
       const queue = new WriteQueue((e) => cleanUp(e), flow);
@@ -358,30 +358,15 @@ export function writeResults(options: ResultsOptions): OperatorFunction<StreamRe
         if (planned) writeRuns();
       };
 
-      /** Join the stream segments into the stream files, in ensemble order (the segments stay: a later resume rebuilds from them). */
+      /** The stream files from their segments, in ensemble order (stream-join.ts), and runs.ndjson. */
       const assemble = async () => {
         if (resume.complete && written === 0) return; // the stream files are as they were
         const rank = new Map((options.order ?? []).map((id, i) => [id, i]));
         const order = [...entries].sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity));
         for (const s of streams) {
-          const sources = order
-            .map((e) => segmentName(s, shard, e.id))
-            .filter((f) => files.has(f))
-            .map((f) => join(dir, f));
+          const sources = order.map((e) => segmentName(s, shard, e.id)).filter((f) => files.has(f));
           if (!sources.length) continue;
-          const final = join(dir, streamName(s, suffix));
-          const out = s.endsWith('.ndjson') ? new AtomicWriteStream(final) : new ArrowStreamFile(final);
-          openSegments.add(out);
-          for (const src of sources) {
-            if (out instanceof AtomicWriteStream) {
-              for await (const chunk of createReadStream(src)) await out.write(chunk as Buffer);
-            } else {
-              const reader = await RecordBatchReader.from(createReadStream(src));
-              for await (const batch of reader) await out.append(new Table(batch));
-            }
-          }
-          await out.close();
-          openSegments.delete(out);
+          await joinSegments(dir, s, streamName(s, suffix), sources, openSegments);
           files.add(streamName(s, suffix));
         }
         if (formats.has('ndjson')) {
