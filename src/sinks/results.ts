@@ -33,7 +33,7 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { join } from 'node:path';
-import { type Table } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
 import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, StreamRecord, WeightSnapshot } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
 import { metricsTable, neuronsTable, fieldTable, errorsTable, runRow, runsTableOf, snapshotsTable } from './tables.js';
