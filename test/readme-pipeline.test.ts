@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,7 +21,13 @@ const sh = /```sh\n([\s\S]*?)```/
 const folder = join(root, '.readme-test');
 const out = mkdtempSync(join(tmpdir(), 'geomstream-readme-pipeline-'));
 afterAll(() => {
-  rmSync(folder, { recursive: true, force: true });
+  // Only this test's file: test/readme-blocks.test.ts may have its own there at the same time.
+  rmSync(join(folder, 'xor-width.ts'), { force: true });
+  try {
+    rmdirSync(folder);
+  } catch {
+    /* not empty, or gone */
+  }
   rmSync(out, { recursive: true, force: true });
 });
 
