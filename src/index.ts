@@ -18,7 +18,14 @@ export {
   type TrainingOptions,
 } from './config.js';
 
-export { alignedParity, alignedWeights, parityFeatures, type AlignedParityOptions } from './sources/aligned-parity.js';
+export {
+  alignedParity,
+  alignedWeights,
+  dirichletWeights,
+  parityFeatures,
+  type AlignedParityOptions,
+} from './sources/aligned-parity.js';
+export { randomKernel, type RandomKernelOptions } from './sources/random-kernel.js';
 export { separableXor, type SeparableXorOptions } from './sources/separable-xor.js';
 export { unstructured, type UnstructuredOptions } from './sources/unstructured.js';
 export { sweep, sweepRuns, gridPoints, type SweepOptions, type SweepPoint, type PointSeeds } from './sources/sweep.js';

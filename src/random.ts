@@ -53,6 +53,26 @@ export class Rng {
     return out;
   }
 
+  /**
+   * Gamma(shape, 1) (Marsaglia & Tsang 2000; for shape < 1, Gamma(shape + 1)·U^(1/shape)). The
+   * Dirichlet(α) draws of the tasks are normalised vectors of these.
+   */
+  gamma(shape: number): number {
+    if (shape < 1) return this.gamma(shape + 1) * this.uniform() ** (1 / shape);
+    const d = shape - 1 / 3,
+      c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number, v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.uniform();
+      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+
   /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): Int32Array {
     const p = new Int32Array(n);

@@ -32,7 +32,7 @@ export interface SampleBatch {
 }
 
 /** The task families: the three of docs/science.md, and 'external' (targets, and perhaps inputs, given by the user). */
-export type TaskFamily = 'aligned-parity' | 'separable-xor' | 'unstructured' | 'external';
+export type TaskFamily = 'aligned-parity' | 'random-kernel' | 'separable-xor' | 'unstructured' | 'external';
 
 /**
  * A task: P conditions, each with a noise-free input mean (length N), a target vector

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { alignedParity, alignedWeights, parityFeatures } from '../src/sources/aligned-parity.js';
+import { alignedParity, alignedWeights, dirichletWeights, parityFeatures } from '../src/sources/aligned-parity.js';
+import { randomKernel } from '../src/sources/random-kernel.js';
+import { taskFromSpec } from '../src/sources/task-file.js';
+import { symmetricEigenvalues } from '../src/metrics/linalg.js';
+import { gram } from '../src/metrics/matrix.js';
+import { Rng } from '../src/random.js';
 import { separableXor } from '../src/sources/separable-xor.js';
 import { unstructured } from '../src/sources/unstructured.js';
 import { sweep, sweepRuns, gridPoints } from '../src/sources/sweep.js';
@@ -209,5 +214,119 @@ describe('sweep grid', () => {
         run: (p) => ({ task: alignedParity({ d: 2, k: 2, alignment: 0.5 }), network: { width: p.w } }),
       }),
     ).toThrow(/network.width: received 0; accepted: an integer >= 1/);
+  });
+});
+
+/** Numerical rank of the P × P kernel of the rows of m: eigenvalues above 1e-9 of the largest. */
+function kernelRank(m: Matrix): number {
+  const ev = symmetricEigenvalues(gram(m));
+  const top = Math.max(...ev);
+  return ev.filter((v) => v > 1e-9 * top).length;
+}
+
+describe('aligned parity with Dirichlet inputs (random lower-dimensional inputs)', () => {
+  it('CKA(Kx, Ky) equals the requested alignment to 1e-9, with weights on the simplex', () => {
+    let checked = 0;
+    for (const d of [2, 3, 5]) {
+      const P = 2 ** d;
+      for (const k of [...new Set([1, d])]) {
+        if (k > P - 2) continue;
+        for (const alpha of [0.3, 2]) {
+          for (const c of [0, 0.1, 0.3, Math.sqrt(k / (P - 1)), 0.7, 0.95, 1]) {
+            for (const seed of [1, 2]) {
+              const task = alignedParity({ d, k, alignment: c, seed, inputs: { dirichlet: alpha } });
+              expect(linearCKA(task.means, signedTargets(task.targets))).toBeCloseTo(c, 9);
+              checked++;
+            }
+            const pi = dirichletWeights(P, k, c, alpha, new Rng(5));
+            expect(pi.every((v) => v >= 0)).toBe(true);
+            expect(pi.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+  it('has fewer effective input dimensions than the maximal weights, fewer for smaller α', () => {
+    const pr = (pi: Float64Array) => pi.reduce((s, v) => s + v, 0) ** 2 / pi.reduce((s, v) => s + v * v, 0);
+    const mean = (alpha: number) => {
+      let s = 0;
+      for (let seed = 0; seed < 50; seed++) s += pr(dirichletWeights(32, 5, 0.3, alpha, new Rng(seed))) / 50;
+      return s;
+    };
+    const maximal = pr(alignedWeights(32, 5, 0.3));
+    expect(mean(2)).toBeLessThan(maximal);
+    expect(mean(0.3)).toBeLessThan(mean(2));
+  });
+  it('is deterministic in its seed, differs across seeds, and records α', () => {
+    const o = { d: 3, k: 3, alignment: 0.4, inputs: { dirichlet: 2 } } as const;
+    const a = alignedParity({ ...o, seed: 1 });
+    expect(Array.from(alignedParity({ ...o, seed: 1 }).means.data)).toEqual(Array.from(a.means.data));
+    expect(Array.from(alignedParity({ ...o, seed: 2 }).means.data)).not.toEqual(Array.from(a.means.data));
+    expect(a.params).toMatchObject({ dirichlet: 2 });
+    expect(() => alignedParity({ ...o, inputs: { dirichlet: 0 } })).toThrow(/inputs.dirichlet: received 0/);
+    expect(() => alignedParity({ ...o, inputs: 'uniform' as never })).toThrow(/inputs: received "uniform"/);
+  });
+  it('leaves the maximal variant as it was (the embedding is drawn first)', () => {
+    const a = alignedParity({ d: 3, k: 3, alignment: 0.4, seed: 3 });
+    const b = alignedParity({ d: 3, k: 3, alignment: 0.4, seed: 3, inputs: 'maximal' });
+    expect(Array.from(b.means.data)).toEqual(Array.from(a.means.data));
+  });
+});
+
+describe('random-kernel task', () => {
+  it('CKA(Kx, Ky) equals the requested alignment to 1e-9, and the input rank is k + rank', () => {
+    let checked = 0;
+    for (const [P, k] of [
+      [8, 1],
+      [8, 3],
+      [32, 1],
+      [32, 5],
+    ] as const) {
+      for (const rank of [...new Set([1, 5, P - 1 - k])]) {
+        if (rank > P - 1 - k) continue;
+        for (const c of [0, 0.2, 0.5, 0.9, 1]) {
+          const task = randomKernel({ P, k, alignment: c, rank, seed: 4 });
+          expect(linearCKA(task.means, signedTargets(task.targets))).toBeCloseTo(c, 9);
+          expect(kernelRank(task.means)).toBe(c === 0 ? rank : c === 1 ? k : k + rank);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+  it('is deterministic in its seed; different seeds give different kernels', () => {
+    const o = { P: 32, k: 5, alignment: 0.5, rank: 5 };
+    const a = randomKernel({ ...o, seed: 1 });
+    const again = randomKernel({ ...o, seed: 1 });
+    const b = randomKernel({ ...o, seed: 2 });
+    expect(Array.from(again.means.data)).toEqual(Array.from(a.means.data));
+    const ka = gram(a.means).data,
+      kb = gram(b.means).data;
+    expect(Math.max(...ka.map((v, i) => Math.abs(v - kb[i])))).toBeGreaterThan(1e-3);
+    // Mean squared norm of a mean is N, as in aligned parity.
+    const sq = Array.from(a.means.data).reduce((s, v) => s + v * v, 0) / a.P;
+    expect(sq).toBeCloseTo(100, 9);
+    expect(a.family).toBe('random-kernel');
+  });
+  it('rejects what it cannot build, naming the field', () => {
+    expect(() => randomKernel({ P: 12, k: 1, alignment: 0.5, rank: 2 })).toThrow(
+      /P: received 12; accepted: a power of 2/,
+    );
+    expect(() => randomKernel({ P: 8, k: 3, alignment: 0.5, rank: 5 })).toThrow(
+      /rank: received 5; accepted: an integer >= 1 and <= 4/,
+    );
+    expect(() => randomKernel({ P: 8, k: 3, alignment: 1.5, rank: 2 })).toThrow(/alignment: received 1.5/);
+  });
+  it('round-trips through a task file', () => {
+    const spec = { family: 'random-kernel', P: 8, k: 3, alignment: 0.3, rank: 2, N: 40, sigma: 0.5, seed: 6 };
+    const t = taskFromSpec(spec);
+    expect(Array.from(t.means.data)).toEqual(
+      Array.from(randomKernel({ P: 8, k: 3, alignment: 0.3, rank: 2, N: 40, sigma: 0.5, seed: 6 }).means.data),
+    );
+    const dir = taskFromSpec({ family: 'aligned-parity', d: 3, k: 3, alignment: 0.3, seed: 2, dirichlet: 2 });
+    expect(Array.from(dir.means.data)).toEqual(
+      Array.from(alignedParity({ d: 3, k: 3, alignment: 0.3, seed: 2, inputs: { dirichlet: 2 } }).means.data),
+    );
   });
 });

@@ -19,8 +19,15 @@ export interface AlignedParityOptions {
   N?: number;
   /** Noise standard deviation of samples. Default 1. */
   sigma?: number;
-  /** Seed of the random orthonormal embedding Q. Default 0. */
+  /** Seed of the random orthonormal embedding Q (and of the Dirichlet draw). Default 0. */
   seed?: number;
+  /**
+   * How the weights π on the parity features are chosen for the alignment: 'maximal' (default:
+   * uniform within the targets and within the others, the most input dimensions), or
+   * `{ dirichlet: α }`: a seeded Dirichlet(α) draw moved onto the cos(π, 1_T) = c surface
+   * (`dirichletWeights`), random lower-dimensional inputs.
+   */
+  inputs?: 'maximal' | { dirichlet: number };
 }
 
 /**
@@ -76,6 +83,65 @@ export function alignedWeights(P: number, k: number, c: number): Float64Array {
   return pi;
 }
 
+/**
+ * Weights π on the P − 1 features with cos(π, 1_T) = c, from a Dirichlet(α) draw u: π is a convex
+ * combination of u and one of two perspective points, the uniform weights on the targets (cos 1)
+ * when cos(u, 1_T) < c, else the uniform weights on the other features (cos 0), with the mixing
+ * weight solved so that the cosine is c (the cosine is continuous along the segment, so the root
+ * is inside it). π stays on the simplex, and keeps u's uneven spread over the features: lower
+ * effective dimension than the maximal weights (smaller α, fewer dimensions). Seeded by `rng`.
+ */
+export function dirichletWeights(P: number, k: number, c: number, alpha: number, rng: Rng): Float64Array {
+  const F = P - 1,
+    m = F - k;
+  const u = new Float64Array(F);
+  let total = 0;
+  for (let s = 0; s < F; s++) total += u[s] = rng.gamma(alpha);
+  for (let s = 0; s < F; s++) u[s] /= total;
+  const cosOf = (pi: Float64Array) => {
+    let t = 0,
+      n = 0;
+    for (let s = 0; s < F; s++) {
+      if (s < k) t += pi[s];
+      n += pi[s] * pi[s];
+    }
+    return t / Math.sqrt(k * n);
+  };
+  const cu = cosOf(u);
+  if (m === 0 || cu === c) return u;
+  // The perspective point v, and π(λ) = v + λ(u − v): solve (Σ_T π)² = c² k ‖π‖², a quadratic in λ.
+  const v = new Float64Array(F);
+  for (let s = 0; s < F; s++) v[s] = cu < c ? (s < k ? 1 / k : 0) : s < k ? 0 : 1 / m;
+  let t0 = 0,
+    t1 = 0,
+    n0 = 0,
+    n1 = 0,
+    n2 = 0;
+  for (let s = 0; s < F; s++) {
+    const w = u[s] - v[s];
+    if (s < k) {
+      t0 += v[s];
+      t1 += w;
+    }
+    n0 += v[s] * v[s];
+    n1 += 2 * v[s] * w;
+    n2 += w * w;
+  }
+  const c2k = c * c * k;
+  const A = t1 * t1 - c2k * n2,
+    B = 2 * t0 * t1 - c2k * n1,
+    C = t0 * t0 - c2k * n0;
+  const disc = Math.sqrt(Math.max(0, B * B - 4 * A * C));
+  const roots = Math.abs(A) < 1e-300 ? [-C / B] : [(-B - disc) / (2 * A), (-B + disc) / (2 * A)];
+  // The root in [0, 1] where Σ_T π has the sign of c (the squared equation also holds at −c).
+  const lambda = roots.filter((l) => l >= -1e-12 && l <= 1 + 1e-12 && t0 + l * t1 >= 0).sort((a, b) => a - b)[0];
+  const pi = new Float64Array(F);
+  for (let s = 0; s < F; s++) pi[s] = Math.max(0, v[s] + lambda * (u[s] - v[s]));
+  return pi;
+}
+
+const INPUTS = "'maximal' or { dirichlet: α } with α > 0";
+
 /** Check the options of `alignedParity`; throws a `ConfigError` naming the field. */
 export function validateAlignedParity(o: AlignedParityOptions): Required<AlignedParityOptions> {
   const d = requireNumber('d', o.d, { integer: true, min: 1, max: 10 });
@@ -92,22 +158,32 @@ export function validateAlignedParity(o: AlignedParityOptions): Required<Aligned
   const N = requireNumber('N', o.N ?? 100, { integer: true, min: P - 1 });
   const sigma = requireNumber('sigma', o.sigma ?? 1, { min: 0 });
   const seed = requireNumber('seed', o.seed ?? 0, { integer: true, min: 0 });
-  return { d, k, alignment: c, N, sigma, seed };
+  const inputs = o.inputs ?? 'maximal';
+  if (inputs !== 'maximal') {
+    if (typeof inputs !== 'object' || inputs === null || Object.keys(inputs).join() !== 'dirichlet')
+      throw new ConfigError('inputs', inputs, INPUTS);
+    requireNumber('inputs.dirichlet', inputs.dirichlet, { min: 0, exclusiveMin: true });
+  }
+  return { d, k, alignment: c, N, sigma, seed, inputs };
 }
 
 /**
  * Build an aligned parity task. Input means mu_p = √N · m_p Q, with m_p = Σ_S √π_S h_S(p) e_S
  * (unit norm) and Q a seeded random (P−1) × N matrix with orthonormal rows; targets are the first
  * k parity features as 0/1 labels, y = (1 − h_S)/2 (so for the single variables, y = the bit).
- * Then CKA(M Mᵀ, (2Y−1)(2Y−1)ᵀ) = cos(π, 1_T) = `alignment`.
+ * Then CKA(M Mᵀ, (2Y−1)(2Y−1)ᵀ) = cos(π, 1_T) = `alignment`, whichever way π was chosen
+ * (`inputs`).
  */
 export function alignedParity(options: AlignedParityOptions): Task {
-  const { d, k, alignment, N, sigma, seed } = validateAlignedParity(options);
+  const { d, k, alignment, N, sigma, seed, inputs } = validateAlignedParity(options);
   const P = 1 << d;
   const F = P - 1;
   const { h } = parityFeatures(d);
-  const pi = alignedWeights(P, k, alignment);
-  const Q = randomOrthonormalRows(F, N, new Rng(seed));
+  const rng = new Rng(seed);
+  const Q = randomOrthonormalRows(F, N, rng);
+  // Drawn after Q, so that the maximal variant's embedding is the same with or without it.
+  const pi =
+    inputs === 'maximal' ? alignedWeights(P, k, alignment) : dirichletWeights(P, k, alignment, inputs.dirichlet, rng);
   const scale = Math.sqrt(N);
   const means = new Float64Array(P * N);
   for (let p = 0; p < P; p++) {
@@ -125,7 +201,7 @@ export function alignedParity(options: AlignedParityOptions): Task {
   }
   return makeTask({
     family: 'aligned-parity',
-    params: { d, k, alignment, N, sigma },
+    params: { d, k, alignment, N, sigma, ...(inputs === 'maximal' ? {} : { dirichlet: inputs.dirichlet }) },
     means: { rows: P, cols: N, data: means },
     targets: { rows: P, cols: k, data: targets },
     latents: { rows: P, cols: d, data: latents },

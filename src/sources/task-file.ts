@@ -9,7 +9,8 @@ import type { Matrix, MatrixLike, Scalar, Task } from '../types.js';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../random.js';
 import { toMatrix } from '../metrics/matrix.js';
-import { alignedParity } from './aligned-parity.js';
+import { alignedParity, type AlignedParityOptions } from './aligned-parity.js';
+import { randomKernel } from './random-kernel.js';
 import { separableXor } from './separable-xor.js';
 import { unstructured } from './unstructured.js';
 import { readSafetensors } from '../formats/safetensors.js';
@@ -18,7 +19,16 @@ import type { Tensor } from '../formats/tensor.js';
 
 /** Each family's source function and the parameters its JSON may hold (besides `family`). */
 const FAMILIES: Record<string, { build: (o: never) => Task; keys: string[] }> = {
-  'aligned-parity': { build: alignedParity as (o: never) => Task, keys: ['d', 'k', 'alignment', 'N', 'sigma', 'seed'] },
+  'aligned-parity': {
+    // `dirichlet: α` (as task.params records it) is the `inputs: { dirichlet: α }` variant.
+    build: (({ dirichlet, ...o }: AlignedParityOptions & { dirichlet?: number }) =>
+      alignedParity({ ...o, ...(dirichlet === undefined ? {} : { inputs: { dirichlet } }) })) as (o: never) => Task,
+    keys: ['d', 'k', 'alignment', 'N', 'sigma', 'seed', 'dirichlet'],
+  },
+  'random-kernel': {
+    build: randomKernel as (o: never) => Task,
+    keys: ['P', 'k', 'alignment', 'rank', 'N', 'sigma', 'seed'],
+  },
   'separable-xor': { build: separableXor as (o: never) => Task, keys: ['N', 'eps', 'sigma', 'seed'] },
   unstructured: { build: unstructured as (o: never) => Task, keys: ['P', 'N', 'sigma', 'targets', 'seed'] },
 };
