@@ -80,13 +80,14 @@ export default definePipeline({
                avg(f.value) FILTER (WHERE r.activation = 'relu' AND f.against = 'target') AS relu_target,
                avg(r.final_loss) FILTER (WHERE r.activation = 'tanh' AND f.against = 'input') AS tanh_loss,
                avg(r.final_loss) FILTER (WHERE r.activation = 'relu' AND f.against = 'input') AS relu_loss,
-               count(DISTINCT r.run_id) AS runs
+               count(DISTINCT r.run_id) AS runs,
+               count(DISTINCT r.run_id) FILTER (WHERE r.converged) AS converged
         FROM final f JOIN runs r USING (run_id)
         WHERE f.metric = 'kernel_alignment' AND f.scope = 'run' AND r.status = 'completed'
         GROUP BY r.alignment)
       SELECT alignment, round(tanh_input, 4) AS tanh_input, round(relu_input, 4) AS relu_input,
              round(tanh_target, 4) AS tanh_target, round(relu_target, 4) AS relu_target,
-             round(tanh_loss, 4) AS tanh_loss, round(relu_loss, 4) AS relu_loss, runs,
+             round(tanh_loss, 4) AS tanh_loss, round(relu_loss, 4) AS relu_loss, runs, converged,
              CASE WHEN tanh_target > relu_target AND relu_input > tanh_input THEN 'yes' ELSE 'NO' END AS holds
       FROM a ORDER BY alignment`,
   },

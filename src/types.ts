@@ -291,6 +291,17 @@ export interface RunRecord {
   steps: number;
   final_loss: number | null;
   final_accuracy: number | null;
+  /**
+   * The largest change of any of the network's trained parameters over its last epoch, |Δθ|∞
+   * (null when it did not complete, or was not trained here).
+   */
+  max_param_change: number | null;
+  /**
+   * Whether training had settled: max_param_change ≤ 0.01·lr, the paper's early-stop rule (1e-5
+   * per epoch at lr = 1e-3) scaled with the learning rate, since an SGD epoch moves θ by lr times
+   * a sum of gradients (docs/science.md §2). Null where max_param_change is.
+   */
+  converged: boolean | null;
   /** The tensor backend that trained it (null for ingested runs). */
   backend: string | null;
   /** The training engine, 'kernel' or 'tfjs' (null when the run failed before training). */

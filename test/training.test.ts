@@ -3,7 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend.js';
 import { Ensemble } from '../src/engine/ensemble.js';
 import { initialParams } from '../src/engine/init.js';
-import { trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';
+import { maxParamChange, trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';
+import { lastValueFrom, toArray } from 'rxjs';
+import { trainRuns } from '../src/operators/train.js';
+import { unstructured } from '../src/sources/unstructured.js';
 import { resolveActivation, type ActivationSpec } from '../src/activations.js';
 import { evaluate } from '../src/engine/forward.js';
 import { checkpointSteps } from '../src/config.js';
@@ -305,4 +308,40 @@ describe('checkpoint schedules', () => {
     const log = checkpointSteps({ logSpaced: 5 }, 10000);
     expect(log).toEqual([0, 1, 10, 100, 1000, 10000]);
   });
+});
+
+describe('convergence (RunRecord.max_param_change, converged)', () => {
+  const runsFor = (epochs: number, trainReadout: boolean) =>
+    sweepRuns({
+      seed: 1,
+      grid: { activation: ['tanh', 'relu'] as const },
+      seeds: 2,
+      run: (p, s) => ({
+        task: unstructured({ P: 4, N: 20, sigma: 0, seed: s.task }),
+        network: { activation: p.activation, width: 16, readout: trainReadout ? 'trained' : 'frozen' },
+        // Full-batch: the epoch before the last is a checkpoint, so the change can be checked by hand.
+        training: { lr: 0.5, batch: 40, samples: 40, epochs, checkpoints: { steps: [epochs - 1] } },
+      }),
+    });
+  for (const engine of ['kernel', 'tfjs'] as const)
+    it(`is the largest parameter change over the last epoch, and the rule 0.01·lr says whether it settled (${engine})`, async () => {
+      for (const [epochs, settled] of [
+        [20, false],
+        [3000, true],
+      ] as const) {
+        const records = await lastValueFrom(trainRuns(runsFor(epochs, engine === 'tfjs'), { engine }).pipe(toArray()));
+        const snaps = records.filter((r) => r.kind === 'snapshot');
+        const runs = records.filter((r) => r.kind === 'run');
+        expect(runs).toHaveLength(4);
+        for (const r of runs) {
+          const [before, after] = [epochs - 1, epochs].map(
+            (step) => snaps.find((s) => s.run_id === r.run.run_id && s.step === step)!,
+          );
+          expect(r.max_param_change).toBe(maxParamChange(before.params, after.params));
+          expect(r.max_param_change!).toBeGreaterThan(0);
+          expect(r.converged).toBe(r.max_param_change! <= 0.01 * 0.5);
+          expect(r.converged).toBe(settled);
+        }
+      }
+    }, 120_000);
 });

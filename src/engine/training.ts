@@ -30,7 +30,14 @@ export interface CheckpointEvent {
   final: boolean;
   /** The engine that trains this ensemble. */
   engine: EngineName;
-  members: Array<{ index: number; loss: number; accuracy: number; params: NetworkParams }>;
+  members: Array<{
+    index: number;
+    loss: number;
+    accuracy: number;
+    params: NetworkParams;
+    /** At the final checkpoint: the largest |Δθ| of the network's parameters over the last epoch; else null. */
+    maxParamChange: number | null;
+  }>;
 }
 
 /** A member whose loss became NaN or infinite at `step`; it emits nothing more. */
@@ -41,6 +48,23 @@ export interface DivergedEvent {
 }
 
 export type TrainEvent = CheckpointEvent | DivergedEvent;
+
+/** max |a − b| over every parameter of two states of one network (a frozen readout contributes 0). */
+export function maxParamChange(a: NetworkParams, b: NetworkParams): number {
+  let m = 0;
+  const pairs: Array<[ArrayLike<number>, ArrayLike<number>]> = [
+    [a.W, b.W],
+    [a.b1, b.b1],
+    [a.J, b.J],
+    [a.b2, b.b2],
+    ...(a.layers ?? []).flatMap((l, i) => [
+      [l.W, b.layers![i].W] as [ArrayLike<number>, ArrayLike<number>],
+      [l.b, b.layers![i].b] as [ArrayLike<number>, ArrayLike<number>],
+    ]),
+  ];
+  for (const [x, y] of pairs) for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
 
 /** The fields that must agree for runs to train as one ensemble. */
 export function ensembleKey(run: RunSpec): string {
@@ -273,9 +297,12 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
       );
   const alive = new Array<boolean>(S).fill(true);
 
+  // The parameters at the start of the last epoch, for the final checkpoint's max_param_change.
+  let lastEpochStart: NetworkParams[] | null = null;
   function* checkpoint(step: number): Generator<TrainEvent> {
     const { loss, accuracy } = engine.evaluate();
     const params = engine.params();
+    const change = step === total && lastEpochStart ? lastEpochStart : null;
     const members: CheckpointEvent['members'] = [];
     for (let s = 0; s < S; s++) {
       if (!alive[s]) continue;
@@ -284,7 +311,13 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
         yield { type: 'diverged', index: s, step };
         continue;
       }
-      members.push({ index: s, loss: loss[s], accuracy: accuracy[s], params: params[s] });
+      members.push({
+        index: s,
+        loss: loss[s],
+        accuracy: accuracy[s],
+        params: params[s],
+        maxParamChange: change ? maxParamChange(change[s], params[s]) : null,
+      });
     }
     if (members.length)
       yield { type: 'checkpoint', step, epoch: step / perEpoch, final: step === total, engine: engine.name, members };
@@ -311,6 +344,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
     for (; epoch < training.epochs && alive.some(Boolean); epoch++) {
       const perm = order.permutation(training.samples);
       pendingStart = step;
+      if (epoch === training.epochs - 1) lastEpochStart = engine.params();
       for (let b = 0; b < perEpoch; b++) {
         const start = b * training.batch;
         engine.step(perm, start, Math.min(training.batch, training.samples - start), training.lr);

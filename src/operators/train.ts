@@ -96,6 +96,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
       diverged: null as number | null,
       loss: null as number | null,
       accuracy: null as number | null,
+      maxParamChange: null as number | null,
       step: 0,
     }));
     (async () => {
@@ -127,7 +128,12 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
           engine = ev.engine;
           for (const m of ev.members) {
             const run = runs[m.index];
-            Object.assign(status[m.index], { loss: m.loss, accuracy: m.accuracy, step: ev.step });
+            Object.assign(status[m.index], {
+              loss: m.loss,
+              accuracy: m.accuracy,
+              step: ev.step,
+              maxParamChange: m.maxParamChange,
+            });
             const snapshot: WeightSnapshot = {
               kind: 'snapshot',
               run_id: run.run_id,
@@ -163,6 +169,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
           steps: s.diverged ?? s.step,
           final_loss: s.loss,
           final_accuracy: s.accuracy,
+          ...convergence(s.diverged === null && !error ? s.maxParamChange : null, run.training.lr),
         };
         subscriber.next(record);
       });
@@ -215,4 +222,9 @@ export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord
 /** Convenience: train a list of runs (e.g. from `sweepRuns`). */
 export function trainRuns(runs: RunSpec[], options: TrainOptions = {}): Observable<StreamRecord> {
   return from(runs).pipe(train(options));
+}
+
+/** max_param_change and the rule that says whether training had settled (RunRecord.converged). */
+function convergence(change: number | null, lr: number): Pick<RunRecord, 'max_param_change' | 'converged'> {
+  return { max_param_change: change, converged: change === null ? null : change <= 0.01 * lr };
 }

@@ -20,7 +20,7 @@ import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, Weigh
 import { resolveActivation } from '../activations.js';
 import { canonicalJson } from '../random.js';
 
-/** Column order and types of the metrics table (a change here is a new SCHEMA_VERSION: 2 added `converged`). */
+/** Column order and types of the metrics table (a change here is a new SCHEMA_VERSION; 2 added `converged` here and `max_param_change`, `converged` to runs). */
 export const METRIC_COLUMNS = {
   run_id: new Utf8(),
   ensemble_id: new Utf8(),
@@ -173,6 +173,8 @@ export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar>
     steps: rec.steps,
     final_loss: rec.final_loss,
     final_accuracy: rec.final_accuracy,
+    max_param_change: rec.max_param_change,
+    converged: rec.converged,
     wall_time_s: rec.wall_time_s,
   });
   return row;
@@ -185,6 +187,8 @@ const RUN_TYPES: Record<string, DataType> = {
   steps: new Int32(),
   final_loss: new Float64(),
   final_accuracy: new Float64(),
+  max_param_change: new Float64(),
+  converged: new Bool(),
   wall_time_s: new Float64(),
   engine: new Utf8(),
   backend: new Utf8(),

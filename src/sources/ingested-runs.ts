@@ -38,6 +38,8 @@ export class IngestedRuns {
       steps: last,
       final_loss: null,
       final_accuracy: null,
+      max_param_change: null,
+      converged: null,
       backend: null,
       engine: null,
       wall_time_s: wall,
