@@ -213,7 +213,12 @@ export async function runPipeline<P extends Params>(
     members.get(r.ensemble_id)!.push(r.run_id);
   }
   const ensembles = [...ensembleHashes(runs)].map(([id, hash]) => ({ id, hash, runs: members.get(id)! }));
-  if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
+  if (workers > 1) {
+    ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
+    // Fewer ensembles than workers: each is spread over all of them (train's `split`), so that one
+    // grid point keeps every core busy; the numbers are the same.
+    ctx.train.split = ensembles.length < workers;
+  }
   let release: (() => void) | undefined;
   try {
     // The operator chain and the sink are built — every operator's options checked — before the

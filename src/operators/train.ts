@@ -40,6 +40,14 @@ export interface TrainOptions {
    */
   pool?: WorkerPool | null;
   /**
+   * With a pool: train ensembles one after another, each split into one part per worker (its
+   * networks dealt out in contiguous blocks; they share data and minibatch order, so each trains as
+   * it would in the whole ensemble), so that a single grid point keeps every core busy. The records
+   * are those of one worker, in the same order. Default false: whole ensembles, up to one per worker
+   * at once. `runPipeline` sets it when the pipeline has fewer ensembles than workers.
+   */
+  split?: boolean;
+  /**
    * Backpressure: training waits before each checkpoint while the flow's consumers hold more than
    * its limit (`runPipeline` passes the one its results sink tells; see src/flow.ts). Default none.
    */
@@ -105,12 +113,14 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
       let error: string | null = null;
       try {
         if (pool) {
-          iterator = pool.train(runs, {
+          const hooks = {
             onSteps: options.onSteps,
-            onBackend: (b) => {
+            onBackend: (b: string) => {
               backend = b;
             },
-          });
+          };
+          const parts = options.split ? splitEnsemble(runs, pool.size) : [runs];
+          iterator = parts.length > 1 ? mergeParts(parts, (p) => pool.train(p, hooks)) : pool.train(runs, hooks);
         } else {
           backend = await initBackend(options.backend);
           iterator = trainEnsemble(runs, { onSteps: options.onSteps, engine: options.engine });
@@ -192,11 +202,16 @@ export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord
   const workers = shared
     ? shared.size
     : requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
+  // Split ensembles train one at a time, each over every worker.
+  const concurrent = options.split ? 1 : workers;
   if (shared && workers > 1) {
     return (source) =>
       source.pipe(
         groupEnsembles(max, options.ensemble ?? true),
-        mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, shared)) : of(item)), workers),
+        mergeMap(
+          (item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, shared)) : of(item)),
+          concurrent,
+        ),
       );
   }
   if (workers === 1) {
@@ -211,7 +226,7 @@ export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord
       const pool = new WorkerPool(workers, options.backend, options.engine);
       return source.pipe(
         groupEnsembles(max, options.ensemble ?? true),
-        mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, pool)) : of(item)), workers),
+        mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, pool)) : of(item)), concurrent),
         finalize(() => {
           void pool.close();
         }),
@@ -227,4 +242,67 @@ export function trainRuns(runs: RunSpec[], options: TrainOptions = {}): Observab
 /** max_param_change and the rule that says whether training had settled (RunRecord.converged). */
 function convergence(change: number | null, lr: number): Pick<RunRecord, 'max_param_change' | 'converged'> {
   return { max_param_change: change, converged: change === null ? null : change <= 0.01 * lr };
+}
+
+/** An ensemble's runs in at most `n` contiguous parts whose sizes differ by at most one. */
+export function splitEnsemble<T>(runs: T[], n: number): T[][] {
+  const parts = Math.min(n, runs.length);
+  const out: T[][] = [];
+  for (let i = 0, start = 0; i < parts; i++) {
+    const size = Math.floor(runs.length / parts) + (i < runs.length % parts ? 1 : 0);
+    out.push(runs.slice(start, start + size));
+    start += size;
+  }
+  return out;
+}
+
+/**
+ * The events of an ensemble trained in parts, as one training of the whole would emit them: at
+ * each checkpoint step, one event with every part's members (their indices into the whole
+ * ensemble, in order); a part's diverged events with its members' indices. The parts train the
+ * same schedule, so their checkpoints come at the same steps; a part whose networks have all
+ * diverged emits no more. One part's failure ends the others.
+ */
+async function* mergeParts<R>(
+  parts: R[][],
+  start: (part: R[]) => AsyncGenerator<TrainEvent>,
+): AsyncGenerator<TrainEvent> {
+  const offsets = parts.map((_, i) => parts.slice(0, i).reduce((n, p) => n + p.length, 0));
+  const iterators = parts.map(start);
+  const active = new Set(iterators.keys());
+  try {
+    while (active.size) {
+      // The next checkpoint of every part still training (its diverged events passed on first).
+      const round = await Promise.all(
+        [...active].map(async (i) => {
+          const diverged: TrainEvent[] = [];
+          for (;;) {
+            const r = await iterators[i].next();
+            if (r.done) return { i, diverged, checkpoint: null };
+            const ev = r.value;
+            if (ev.type === 'diverged') diverged.push({ ...ev, index: ev.index + offsets[i] });
+            else return { i, diverged, checkpoint: ev };
+          }
+        }),
+      );
+      for (const r of round) yield* r.diverged;
+      const checkpoints = round.filter((r) => r.checkpoint);
+      for (const r of round) if (!r.checkpoint) active.delete(r.i);
+      if (!checkpoints.length) continue;
+      const first = checkpoints[0].checkpoint!;
+      if (checkpoints.some((r) => r.checkpoint!.step !== first.step))
+        throw new Error(
+          `mergeParts: parts of one ensemble at different checkpoints (${checkpoints.map((r) => r.checkpoint!.step)})`,
+        );
+      yield {
+        ...first,
+        final: checkpoints.some((r) => r.checkpoint!.final),
+        members: checkpoints.flatMap((r) =>
+          r.checkpoint!.members.map((m) => ({ ...m, index: m.index + offsets[r.i] })),
+        ),
+      };
+    }
+  } finally {
+    await Promise.all(iterators.map((it) => it.return(undefined)));
+  }
 }
