@@ -64,7 +64,12 @@ describe('one ensemble over every worker (train split)', () => {
     try {
       const split = await lastValueFrom(trainRuns(runs(4, 1e300), { pool, split: true }).pipe(toArray()));
       expect(comparable(split)).toEqual(comparable(one));
-      expect(one.filter((r) => r.kind === 'run').map((r) => r.status)).toEqual(['diverged', 'diverged', 'diverged', 'diverged']);
+      expect(one.filter((r) => r.kind === 'run').map((r) => r.status)).toEqual([
+        'diverged',
+        'diverged',
+        'diverged',
+        'diverged',
+      ]);
     } finally {
       await pool.close();
     }
