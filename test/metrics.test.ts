@@ -403,19 +403,24 @@ describe('metric properties (fast-check)', () => {
   });
 });
 
+/** 400 rows, 5 features, overlapping classes (more rows than features: the Newton path), from a seeded LCG. */
+function overlapping(seed: number) {
+  let s = seed;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648 - 0.5;
+  };
+  const n = 400,
+    p = 5;
+  const x = Float64Array.from({ length: n * p }, rand);
+  const rows = Array.from({ length: n }, (_, i) => i);
+  const y = rows.map((i) => (x[i * p] + 0.8 * rand() > 0 ? 1 : 0));
+  return { x, p, rows, y };
+}
+
 describe('SVM options are honoured', () => {
   it('tol reaches the primal Newton solver: a loose tolerance stops earlier, at a different point', () => {
-    // Overlapping classes with more rows than features: the Newton path.
-    let s = 11;
-    const rand = () => {
-      s = (s * 1103515245 + 12345) % 2147483648;
-      return s / 2147483648 - 0.5;
-    };
-    const n = 400,
-      p = 5;
-    const x = Float64Array.from({ length: n * p }, rand);
-    const rows = Array.from({ length: n }, (_, i) => i);
-    const y = rows.map((i) => (x[i * p] + 0.8 * rand() > 0 ? 1 : 0));
+    const { x, p, rows, y } = overlapping(11);
     const tight = fitLinearSvm({ x, p, rows, y }, { tol: 1e-8 });
     const loose = fitLinearSvm({ x, p, rows, y }, { tol: 0.5 });
     const same = fitLinearSvm({ x, p, rows, y }, { tol: 1e-8 });
@@ -423,17 +428,8 @@ describe('SVM options are honoured', () => {
     expect(Array.from(loose.w)).not.toEqual(Array.from(tight.w));
   });
   it('fits say whether they converged: true at the stopping rule, false at the iteration limit', () => {
-    let s = 5;
-    const rand = () => {
-      s = (s * 1103515245 + 12345) % 2147483648;
-      return s / 2147483648 - 0.5;
-    };
-    // Overlapping classes, n > p + 1: dual passes, then Newton steps.
-    const n = 400,
-      p = 5;
-    const x = Float64Array.from({ length: n * p }, rand);
-    const rows = Array.from({ length: n }, (_, i) => i);
-    const y = rows.map((i) => (x[i * p] + 0.8 * rand() > 0 ? 1 : 0));
+    // n > p + 1: dual passes, then Newton steps.
+    const { x, p, rows, y } = overlapping(5);
     const full = fitLinearSvm({ x, p, rows, y });
     expect(full).toMatchObject({ converged: true });
     expect(full.iterations).toBeGreaterThan(0);

@@ -3,10 +3,10 @@
  * targets the first k parity features, inputs whose kernel has centered alignment `alignment`
  * (c) with the target kernel.
  */
-import type { Task } from '../types.js';
+import type { Matrix, Task } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
 import { Rng } from '../random.js';
-import { makeTask, randomOrthonormalRows } from './task.js';
+import { embedRows, makeTask, randomOrthonormalRows } from './task.js';
 
 export interface AlignedParityOptions {
   /** Number of binary latent variables; P = 2^d conditions. Integer in [1, 10]. */
@@ -184,28 +184,26 @@ export function alignedParity(options: AlignedParityOptions): Task {
   // Drawn after Q, so that the maximal variant's embedding is the same with or without it.
   const pi =
     inputs === 'maximal' ? alignedWeights(P, k, alignment) : dirichletWeights(P, k, alignment, inputs.dirichlet, rng);
-  const scale = Math.sqrt(N);
-  const means = new Float64Array(P * N);
-  for (let p = 0; p < P; p++) {
-    for (let s = 0; s < F; s++) {
-      const coef = scale * Math.sqrt(pi[s]) * h[p * F + s];
-      if (coef === 0) continue;
-      for (let j = 0; j < N; j++) means[p * N + j] += coef * Q[s * N + j];
-    }
-  }
+  const factor = Float64Array.from(h, (v, i) => Math.sqrt(pi[i % F]) * v);
+  return makeTask({
+    family: 'aligned-parity',
+    params: { d, k, alignment, N, sigma, ...(inputs === 'maximal' ? {} : { dirichlet: inputs.dirichlet }) },
+    means: { rows: P, cols: N, data: embedRows(factor, P, F, Q, N, Math.sqrt(N)) },
+    ...parityLabels(d, k, h),
+    sigma,
+    seed,
+  });
+}
+
+/** The first k parity features as 0/1 targets, y = (1 − h)/2, and the d bits as latents (h from `parityFeatures(d)`). */
+export function parityLabels(d: number, k: number, h: Float64Array): { targets: Matrix; latents: Matrix } {
+  const P = 1 << d,
+    F = P - 1;
   const targets = new Float64Array(P * k);
   const latents = new Float64Array(P * d);
   for (let p = 0; p < P; p++) {
     for (let t = 0; t < k; t++) targets[p * k + t] = (1 - h[p * F + t]) / 2;
     for (let i = 0; i < d; i++) latents[p * d + i] = (p >> i) & 1;
   }
-  return makeTask({
-    family: 'aligned-parity',
-    params: { d, k, alignment, N, sigma, ...(inputs === 'maximal' ? {} : { dirichlet: inputs.dirichlet }) },
-    means: { rows: P, cols: N, data: means },
-    targets: { rows: P, cols: k, data: targets },
-    latents: { rows: P, cols: d, data: latents },
-    sigma,
-    seed,
-  });
+  return { targets: { rows: P, cols: k, data: targets }, latents: { rows: P, cols: d, data: latents } };
 }

@@ -7,8 +7,8 @@
 import type { Task } from '../types.js';
 import { ConfigError, requireNumber } from '../errors.js';
 import { Rng } from '../random.js';
-import { makeTask, randomOrthonormalRows } from './task.js';
-import { parityFeatures } from './aligned-parity.js';
+import { embedRows, makeTask, randomOrthonormalRows } from './task.js';
+import { parityFeatures, parityLabels } from './aligned-parity.js';
 
 export interface RandomKernelOptions {
   /** Number of conditions, a power of 2 from 4 to 1024 (the 2^d assignments of d binary variables). */
@@ -85,25 +85,11 @@ export function randomKernel(options: RandomKernelOptions): Task {
   for (const v of factor) trace += v * v;
   const scale = Math.sqrt((N * P) / trace);
   const Q = randomOrthonormalRows(D, N, rng);
-  const means = new Float64Array(P * N);
-  for (let p = 0; p < P; p++)
-    for (let e = 0; e < D; e++) {
-      const coef = scale * factor[p * D + e];
-      if (coef === 0) continue;
-      for (let j = 0; j < N; j++) means[p * N + j] += coef * Q[e * N + j];
-    }
-  const targets = new Float64Array(P * k);
-  const latents = new Float64Array(P * d);
-  for (let p = 0; p < P; p++) {
-    for (let t = 0; t < k; t++) targets[p * k + t] = (1 - h[p * F + t]) / 2;
-    for (let i = 0; i < d; i++) latents[p * d + i] = (p >> i) & 1;
-  }
   return makeTask({
     family: 'random-kernel',
     params: { P, k, alignment: c, rank, N, sigma },
-    means: { rows: P, cols: N, data: means },
-    targets: { rows: P, cols: k, data: targets },
-    latents: { rows: P, cols: d, data: latents },
+    means: { rows: P, cols: N, data: embedRows(factor, P, D, Q, N, scale) },
+    ...parityLabels(d, k, h),
     sigma,
     seed,
   });

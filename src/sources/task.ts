@@ -83,3 +83,25 @@ export function randomOrthonormalRows(rows: number, n: number, rng: Rng): Float6
   }
   return q;
 }
+
+/**
+ * Rows of P points in N dimensions from their coordinates in D: scale · factor Q, with factor
+ * P × D and Q D × N (orthonormal rows), both row-major. Zero coordinates are skipped.
+ */
+export function embedRows(
+  factor: Float64Array,
+  P: number,
+  D: number,
+  Q: Float64Array,
+  N: number,
+  scale: number,
+): Float64Array {
+  const out = new Float64Array(P * N);
+  for (let p = 0; p < P; p++)
+    for (let e = 0; e < D; e++) {
+      const coef = scale * factor[p * D + e];
+      if (coef === 0) continue;
+      for (let j = 0; j < N; j++) out[p * N + j] += coef * Q[e * N + j];
+    }
+  return out;
+}
