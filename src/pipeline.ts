@@ -35,7 +35,7 @@ import { resolveParams, type Params } from './params.js';
 import { streamMetrics } from './sinks/metric-stream.js';
 import { lockResultsDir } from './sinks/lock.js';
 import type { Writable } from 'node:stream';
-import type { TrainOptions } from './operators/train.js';
+import { splitPays, type TrainOptions } from './operators/train.js';
 import { WorkerPool } from './parallel/pool.js';
 
 /** What a pipeline's functions receive. */
@@ -213,12 +213,7 @@ export async function runPipeline<P extends Params>(
     members.get(r.ensemble_id)!.push(r.run_id);
   }
   const ensembles = [...ensembleHashes(runs)].map(([id, hash]) => ({ id, hash, runs: members.get(id)! }));
-  if (workers > 1) {
-    ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
-    // Fewer ensembles than workers: each is spread over all of them (train's `split`), so that one
-    // grid point keeps every core busy; the numbers are the same.
-    ctx.train.split = ensembles.length < workers;
-  }
+  if (workers > 1) ctx.pool = ctx.train.pool = new WorkerPool(workers, backend, engine);
   let release: (() => void) | undefined;
   try {
     // The operator chain and the sink are built — every operator's options checked — before the
@@ -283,6 +278,13 @@ export async function runPipeline<P extends Params>(
     for (const w of resume.warnings) options.onWarning?.(w);
     const kept = new Set(resume.kept.map((e) => e.id));
     const todo = runs.filter((r) => !kept.has(r.ensemble_id));
+    // Ensembles spread over the workers when that keeps more of them busy (one grid point of many
+    // seeds), else trained side by side; the numbers are the same either way.
+    if (ctx.train.pool) {
+      const sizes = new Map<string, number>();
+      for (const r of todo) sizes.set(r.ensemble_id, (sizes.get(r.ensemble_id) ?? 0) + 1);
+      ctx.train.split = splitPays([...sizes.values()], workers);
+    }
     const { suffix } = shardNames(shard);
     const keep = new Set([
       ...resume.kept.flatMap((e) => e.files),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { splitEnsemble, trainRuns } from '../src/operators/train.js';
+import { mergeParts, splitEnsemble, splitPays, trainRuns } from '../src/operators/train.js';
+import type { TrainEvent } from '../src/engine/training.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { sweepRuns } from '../src/sources/sweep.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';
@@ -74,4 +75,121 @@ describe('one ensemble over every worker (train split)', () => {
       await pool.close();
     }
   }, 120_000);
+});
+
+/** A checkpoint event of `n` members (indices 0..n−1 of their part) at `step`. */
+const checkpoint = (step: number, n: number, final = false): TrainEvent => ({
+  type: 'checkpoint',
+  step,
+  epoch: step / 10,
+  final,
+  engine: 'kernel',
+  members: Array.from({ length: n }, (_, index) => ({
+    index,
+    loss: step,
+    accuracy: 1,
+    params: null as never,
+    maxParamChange: null,
+  })),
+});
+
+describe('mergeParts', () => {
+  it('merges parts that end at different times: a part whose networks all diverged drops out', async () => {
+    async function* early(): AsyncGenerator<TrainEvent> {
+      yield checkpoint(0, 2);
+      yield { type: 'diverged', index: 1, step: 3 };
+      yield { type: 'diverged', index: 0, step: 4 };
+    }
+    async function* late(): AsyncGenerator<TrainEvent> {
+      yield checkpoint(0, 3);
+      yield checkpoint(10, 3);
+      yield checkpoint(20, 3, true);
+    }
+    const out: TrainEvent[] = [];
+    for await (const ev of mergeParts(
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+      (part) => (part.length === 2 ? early() : late()),
+    ))
+      out.push(ev);
+    const shape = out.map((e) =>
+      e.type === 'diverged'
+        ? `d${e.index}@${e.step}`
+        : `c${e.step}:${e.members.map((m) => m.index).join('')}${e.final ? '!' : ''}`,
+    );
+    expect(shape).toEqual(['c0:01234', 'd1@3', 'd0@4', 'c10:234', 'c20:234!']);
+  });
+  it('a part that fails ends the others at once, and the error comes through', async () => {
+    let aborted = false;
+    async function* failing(): AsyncGenerator<TrainEvent> {
+      yield checkpoint(0, 1);
+      throw new Error('worker on fire');
+    }
+    async function* slow(signal: AbortSignal): AsyncGenerator<TrainEvent> {
+      yield checkpoint(0, 1);
+      // Would train for an hour: only the abort ends it.
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 3_600_000);
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    const started = performance.now();
+    const run = async () => {
+      for await (const _ of mergeParts([[1], [2]], (part, signal) => (part[0] === 1 ? failing() : slow(signal)))) {
+        /* drain */
+      }
+    };
+    await expect(run()).rejects.toThrow('worker on fire');
+    expect(aborted).toBe(true);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  }, 10_000);
+  it('splits only when that keeps more workers busy', () => {
+    expect(splitPays([10], 2)).toBe(true);
+    expect(splitPays([3, 3], 4)).toBe(true);
+    expect(splitPays([2, 2, 2], 4)).toBe(false);
+    expect(splitPays([5, 5], 2)).toBe(false);
+    expect(splitPays([1], 2)).toBe(false);
+    expect(splitPays([10], 1)).toBe(false);
+    expect(splitPays([], 2)).toBe(false);
+  });
+});
+
+describe('WorkerPool.train with an abort signal', () => {
+  it('ends at once, training or still waiting for a worker, and the pool trains on afterwards', async () => {
+    const pool = new WorkerPool(1, undefined, 'kernel');
+    try {
+      const long = sweepRuns({
+        seed: 1,
+        grid: { activation: ['tanh'] as const },
+        seeds: 2,
+        run: (_p, s) => ({
+          task: alignedParity({ d: 3, k: 3, alignment: 0.5, N: 20, seed: s.task }),
+          network: { activation: 'tanh', width: 16 },
+          training: { lr: 0.1, batch: 8, samples: 4000, epochs: 2000, checkpoints: { every: 1_000_000 } },
+        }),
+      });
+      const stop = new AbortController();
+      const training = pool.train(long, { signal: stop.signal });
+      expect((await training.next()).value).toMatchObject({ type: 'checkpoint', step: 0 });
+      // A second job waits for the one worker.
+      const waiting = pool.train(long, { signal: stop.signal });
+      const waited = waiting.next();
+      const pending = training.next();
+      const started = performance.now();
+      stop.abort();
+      expect(await pending).toMatchObject({ done: true });
+      expect(await waited).toMatchObject({ done: true });
+      expect(performance.now() - started).toBeLessThan(2_000);
+      const after = await lastValueFrom(trainRuns(runs(2), { pool }).pipe(toArray()));
+      expect(after.filter((r) => r.kind === 'run').map((r) => r.status)).toEqual(['completed', 'completed']);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
 });

@@ -44,7 +44,7 @@ export interface TrainOptions {
    * networks dealt out in contiguous blocks; they share data and minibatch order, so each trains as
    * it would in the whole ensemble), so that a single grid point keeps every core busy. The records
    * are those of one worker, in the same order. Default false: whole ensembles, up to one per worker
-   * at once. `runPipeline` sets it when the pipeline has fewer ensembles than workers.
+   * at once. `runPipeline` sets it when that keeps more workers busy (`splitPays`).
    */
   split?: boolean;
   /**
@@ -120,7 +120,10 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
             },
           };
           const parts = options.split ? splitEnsemble(runs, pool.size) : [runs];
-          iterator = parts.length > 1 ? mergeParts(parts, (p) => pool.train(p, hooks)) : pool.train(runs, hooks);
+          iterator =
+            parts.length > 1
+              ? mergeParts(parts, (p, signal) => pool.train(p, { ...hooks, signal }))
+              : pool.train(runs, hooks);
         } else {
           backend = await initBackend(options.backend);
           iterator = trainEnsemble(runs, { onSteps: options.onSteps, engine: options.engine });
@@ -202,15 +205,18 @@ export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord
   const workers = shared
     ? shared.size
     : requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
-  // Split ensembles train one at a time, each over every worker.
-  const concurrent = options.split ? 1 : workers;
+  // Split ensembles train one at a time, each over every worker. Read when the stream starts:
+  // runPipeline decides it once it knows which runs are left to train.
+  const concurrent = () => (options.split ? 1 : workers);
   if (shared && workers > 1) {
     return (source) =>
-      source.pipe(
-        groupEnsembles(max, options.ensemble ?? true),
-        mergeMap(
-          (item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, shared)) : of(item)),
-          concurrent,
+      defer(() =>
+        source.pipe(
+          groupEnsembles(max, options.ensemble ?? true),
+          mergeMap(
+            (item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, shared)) : of(item)),
+            concurrent(),
+          ),
         ),
       );
   }
@@ -226,7 +232,10 @@ export function train(options: TrainOptions = {}): OperatorFunction<StreamRecord
       const pool = new WorkerPool(workers, options.backend, options.engine);
       return source.pipe(
         groupEnsembles(max, options.ensemble ?? true),
-        mergeMap((item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, pool)) : of(item)), concurrent),
+        mergeMap(
+          (item) => (Array.isArray(item) ? defer(() => trainGroup(item, options, pool)) : of(item)),
+          concurrent(),
+        ),
         finalize(() => {
           void pool.close();
         }),
@@ -261,14 +270,16 @@ export function splitEnsemble<T>(runs: T[], n: number): T[][] {
  * each checkpoint step, one event with every part's members (their indices into the whole
  * ensemble, in order); a part's diverged events with its members' indices. The parts train the
  * same schedule, so their checkpoints come at the same steps; a part whose networks have all
- * diverged emits no more. One part's failure ends the others.
+ * diverged emits no more. When one part fails, or the consumer stops, `signal` ends the others at
+ * once (`start` passes it to `WorkerPool.train`).
  */
-async function* mergeParts<R>(
+export async function* mergeParts<R>(
   parts: R[][],
-  start: (part: R[]) => AsyncGenerator<TrainEvent>,
+  start: (part: R[], signal: AbortSignal) => AsyncGenerator<TrainEvent>,
 ): AsyncGenerator<TrainEvent> {
   const offsets = parts.map((_, i) => parts.slice(0, i).reduce((n, p) => n + p.length, 0));
-  const iterators = parts.map(start);
+  const stop = new AbortController();
+  const iterators = parts.map((p) => start(p, stop.signal));
   const active = new Set(iterators.keys());
   try {
     while (active.size) {
@@ -303,6 +314,17 @@ async function* mergeParts<R>(
       };
     }
   } finally {
-    await Promise.all(iterators.map((it) => it.return(undefined)));
+    stop.abort();
+    await Promise.allSettled(iterators.map((it) => it.return(undefined)));
   }
+}
+
+/**
+ * Whether splitting ensembles keeps more of `workers` busy than training whole ones side by side:
+ * split, one ensemble at a time, uses min(smallest ensemble, workers) of them; whole, min(ensembles,
+ * workers). `sizes` are the ensembles' network counts.
+ */
+export function splitPays(sizes: number[], workers: number): boolean {
+  if (!sizes.length || workers < 2) return false;
+  return Math.min(Math.min(...sizes), workers) > Math.min(sizes.length, workers);
 }

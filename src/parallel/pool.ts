@@ -72,23 +72,32 @@ export class WorkerPool {
     worker.on('error', (e) => {
       if (slot.worker !== worker) return;
       if (slot.job !== null)
-        this.jobs
-          .get(slot.job)
-          ?.push({ type: 'error', id: slot.job, message: `training worker crashed: ${e.message}` });
+        this.jobs.get(slot.job)?.push({ type: 'error', id: slot.job, message: `worker thread crashed: ${e.message}` });
       slot.worker = this.spawn(slot);
     });
     worker.unref();
     return worker;
   }
 
-  private async acquire(): Promise<Slot> {
+  /** A free worker, once there is one; null if `signal` aborts first. */
+  private async acquire(signal?: AbortSignal): Promise<Slot | null> {
     for (;;) {
+      if (signal?.aborted) return null;
       const free = this.workers.find((w) => !w.busy);
       if (free) {
         free.busy = true;
         return free;
       }
-      await new Promise<void>((r) => this.waiting.push(r));
+      await new Promise<void>((r) => {
+        const wake = () => {
+          const at = this.waiting.indexOf(wake);
+          if (at >= 0) this.waiting.splice(at, 1);
+          signal?.removeEventListener('abort', wake);
+          r();
+        };
+        this.waiting.push(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
     }
   }
 
@@ -100,13 +109,16 @@ export class WorkerPool {
 
   /**
    * Train one ensemble on a free worker; yields its events as they arrive. `onBackend` reports
-   * the worker's backend; `onSteps` progress.
+   * the worker's backend; `onSteps` progress. When `signal` aborts, the generator ends at once,
+   * waiting or training (a worker abandoned mid-ensemble is replaced).
    */
   async *train(
     runs: RunSpec[],
-    hooks: { onSteps?: (n: number) => void; onBackend?: (name: string) => void } = {},
+    hooks: { onSteps?: (n: number) => void; onBackend?: (name: string) => void; signal?: AbortSignal } = {},
   ): AsyncGenerator<TrainEvent> {
-    const slot = await this.acquire();
+    const { signal } = hooks;
+    const slot = await this.acquire(signal);
+    if (!slot) return;
     const id = this.nextId++;
     slot.job = id;
     const queue: Message[] = [];
@@ -120,14 +132,20 @@ export class WorkerPool {
       },
     });
     let finished = false;
+    const interrupt = () => {
+      wake?.();
+      wake = null;
+    };
+    signal?.addEventListener('abort', interrupt, { once: true });
     try {
       slot.worker.ref();
       post(slot.worker, { type: 'train', id, runs: runs.map(portableRun) });
       for (;;) {
-        if (!queue.length)
+        if (!queue.length && !signal?.aborted)
           await new Promise<void>((r) => {
             wake = r;
           });
+        if (signal?.aborted) return;
         const m = queue.shift()!;
         if (m.type === 'steps') hooks.onSteps?.(m.n);
         else if (m.type === 'backend') hooks.onBackend?.(m.backend);
@@ -143,6 +161,7 @@ export class WorkerPool {
         }
       }
     } finally {
+      signal?.removeEventListener('abort', interrupt);
       this.jobs.delete(id);
       if (finished) slot.worker.unref();
       else {
@@ -164,7 +183,7 @@ export class WorkerPool {
     ...args: Parameters<(typeof POOLED_METRICS)[K]>
   ): Promise<ReturnType<(typeof POOLED_METRICS)[K]>> {
     type R = ReturnType<(typeof POOLED_METRICS)[K]>;
-    const slot = await this.acquire();
+    const slot = (await this.acquire())!;
     const id = this.nextId++;
     slot.job = id;
     try {
