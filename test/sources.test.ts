@@ -267,6 +267,22 @@ describe('aligned parity with Dirichlet inputs (random lower-dimensional inputs)
     expect(() => alignedParity({ ...o, inputs: { dirichlet: 0 } })).toThrow(/inputs.dirichlet: received 0/);
     expect(() => alignedParity({ ...o, inputs: 'uniform' as never })).toThrow(/inputs: received "uniform"/);
   });
+  it('edge cases: a tiny α, c = 0, and k = P − 1', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const pi = dirichletWeights(4, 1, 0.4, 1e-3, new Rng(seed));
+      expect(pi.every(Number.isFinite)).toBe(true);
+      const task = alignedParity({ d: 2, k: 1, alignment: 0.4, seed, inputs: { dirichlet: 1e-3 } });
+      expect(linearCKA(task.means, signedTargets(task.targets))).toBeCloseTo(0.4, 9);
+    }
+    // c = 0: no weight on the targets, and the draw still decides the rest.
+    const [a, b] = [1, 2].map((seed) => dirichletWeights(8, 3, 0, 2, new Rng(seed)));
+    expect(Array.from(a.subarray(0, 3))).toEqual([0, 0, 0]);
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+    expect(a.reduce((x, v) => x + v, 0)).toBeCloseTo(1, 12);
+    expect(() => alignedParity({ d: 2, k: 3, alignment: 1, inputs: { dirichlet: 2 } })).toThrow(
+      /inputs: .*'maximal' when k = P − 1 = 3/,
+    );
+  });
   it('leaves the maximal variant as it was (the embedding is drawn first)', () => {
     const a = alignedParity({ d: 3, k: 3, alignment: 0.4, seed: 3 });
     const b = alignedParity({ d: 3, k: 3, alignment: 0.4, seed: 3, inputs: 'maximal' });

@@ -94,10 +94,22 @@ export function alignedWeights(P: number, k: number, c: number): Float64Array {
 export function dirichletWeights(P: number, k: number, c: number, alpha: number, rng: Rng): Float64Array {
   const F = P - 1,
     m = F - k;
-  const u = new Float64Array(F);
-  let total = 0;
-  for (let s = 0; s < F; s++) total += u[s] = rng.gamma(alpha);
+  if (m === 0)
+    throw new ConfigError('k', k, `at most P − 2 = ${P - 2} (with every feature a target, only uniform weights align)`);
+  // Gamma draws in logs, normalised by the largest: for small α, Gamma(α) = Gamma(α + 1)·U^(1/α)
+  // underflows to 0 in float64 (all P − 1 of them, at times), its logarithm does not.
+  const logs = Array.from({ length: F }, () =>
+    alpha < 1 ? Math.log(rng.gamma(alpha + 1)) + Math.log(1 - rng.uniform()) / alpha : Math.log(rng.gamma(alpha)),
+  );
+  const top = Math.max(...logs);
+  const u = Float64Array.from(logs, (l) => Math.exp(l - top));
+  const total = u.reduce((a, b) => a + b, 0);
   for (let s = 0; s < F; s++) u[s] /= total;
+  // c = 0: the surface is π_T = 0; u keeps its spread over the other features.
+  if (c === 0) {
+    const rest = u.reduce((a, v, s) => (s < k ? a : a + v), 0);
+    return Float64Array.from(u, (v, s) => (s < k ? 0 : v / rest));
+  }
   const cosOf = (pi: Float64Array) => {
     let t = 0,
       n = 0;
@@ -108,7 +120,7 @@ export function dirichletWeights(P: number, k: number, c: number, alpha: number,
     return t / Math.sqrt(k * n);
   };
   const cu = cosOf(u);
-  if (m === 0 || cu === c) return u;
+  if (cu === c) return u;
   // The perspective point v, and π(λ) = v + λ(u − v): solve (Σ_T π)² = c² k ‖π‖², a quadratic in λ.
   const v = new Float64Array(F);
   for (let s = 0; s < F; s++) v[s] = cu < c ? (s < k ? 1 / k : 0) : s < k ? 0 : 1 / m;
@@ -163,6 +175,8 @@ export function validateAlignedParity(o: AlignedParityOptions): Required<Aligned
     if (typeof inputs !== 'object' || inputs === null || Object.keys(inputs).join() !== 'dirichlet')
       throw new ConfigError('inputs', inputs, INPUTS);
     requireNumber('inputs.dirichlet', inputs.dirichlet, { min: 0, exclusiveMin: true });
+    // Every feature a target: alignment 1 needs uniform weights, so there is nothing to draw.
+    if (k === P - 1) throw new ConfigError('inputs', inputs, `'maximal' when k = P − 1 = ${P - 1}`);
   }
   return { d, k, alignment: c, N, sigma, seed, inputs };
 }
