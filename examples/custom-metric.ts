@@ -47,7 +47,7 @@ function targetSeparation(rep: Representation): MetricRow[] {
       dichotomy: `target${k}`,
       classifier: null,
       value: opposite[0] / opposite[1] / (same[0] / same[1]),
-      converged: null, // only values from classifier fits say whether the fits converged
+      fits_converged: null, // only values from classifier fits say whether the fits converged
     };
   });
 }

@@ -238,8 +238,9 @@ export interface MetricRow {
   /**
    * For values from classifier fits: true when every fit met its solver's stopping rule, false
    * when any stopped at its iteration limit first (the value may then be off). Null otherwise.
+   * (Not `converged`, which in runs.parquet says whether training settled.)
    */
-  converged: boolean | null;
+  fits_converged: boolean | null;
 }
 
 /** One hidden neuron of one network at one checkpoint, in weight space (docs/science.md §4). */

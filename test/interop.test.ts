@@ -66,7 +66,7 @@ describe.skipIf(!available)('Python readers', () => {
         'dichotomy',
         'classifier',
         'value',
-        'converged',
+        'fits_converged',
       ]);
       expect(r.runs, reader).toBe(16);
       expect(r.statuses, reader).toEqual(['completed', 'diverged']);

@@ -46,7 +46,7 @@ const METRIC_COLUMNS = [
   'dichotomy',
   'classifier',
   'value',
-  'converged',
+  'fits_converged',
 ];
 
 describe('a tiny pipeline, read back with DuckDB', () => {
@@ -443,12 +443,12 @@ describe('geometry hosts the full metric set', () => {
     );
     expect(values.rows[0].lo as number).toBeGreaterThanOrEqual(0);
     expect(values.rows[0].hi as number).toBeLessThanOrEqual(1);
-    // `converged` is set exactly where classifiers were fitted (the ccgp_nearest rows fit the SVM).
+    // `fits_converged` is set exactly where classifiers were fitted (the ccgp_nearest rows fit the SVM).
     const conv = await queryResults(
       res.dir,
-      `SELECT classifier IS NOT NULL AS fitted, converged, count(*)::INTEGER AS n FROM metrics GROUP BY ALL ORDER BY ALL`,
+      `SELECT classifier IS NOT NULL AS fitted, fits_converged, count(*)::INTEGER AS n FROM metrics GROUP BY ALL ORDER BY ALL`,
     );
-    expect(conv.rows.map((r) => [r.fitted, r.converged])).toEqual([
+    expect(conv.rows.map((r) => [r.fitted, r.fits_converged])).toEqual([
       [false, null],
       [true, true],
     ]);

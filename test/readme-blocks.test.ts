@@ -464,7 +464,7 @@ console.log(JSON.stringify(rows.map((r) => (r.kind === 'metric' ? \`metric \${r.
         dichotomy: null,
         classifier: null,
         value: 0.5,
-        converged: null,
+        fits_converged: null,
       },
       { kind: 'field', run_id: 'r', step: 0, neuron: 0, inter: 0, intra: 0, d_inter: 1, d_intra: 0 },
     ];
@@ -497,7 +497,7 @@ console.log(JSON.stringify(rows.map((r) => (r.kind === 'metric' ? \`metric \${r.
     const { rows } = await queryResults(
       dir,
       `SELECT count(*)::INTEGER AS n, count(DISTINCT run_id)::INTEGER AS runs,
-              count(*) FILTER (WHERE scope = 'run' AND layer = 1 AND against IS NULL AND classifier IS NULL AND converged IS NULL)::INTEGER AS plain,
+              count(*) FILTER (WHERE scope = 'run' AND layer = 1 AND against IS NULL AND classifier IS NULL AND fits_converged IS NULL)::INTEGER AS plain,
               list(DISTINCT dichotomy ORDER BY dichotomy) AS dichotomies, min(value) AS lo,
               (SELECT count(*)::INTEGER FROM (SELECT DISTINCT run_id, step FROM metrics WHERE metric = 'kernel_alignment' AND scope = 'run')) AS checkpoints
        FROM metrics WHERE metric = 'target_separation'`,

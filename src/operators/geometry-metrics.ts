@@ -158,7 +158,7 @@ export const GEOMETRY_METRICS = Object.freeze({
               dichotomy: d.name,
               classifier,
               value: r.value,
-              converged: r.fits.unconverged === 0,
+              fits_converged: r.fits.unconverged === 0,
             };
           }),
       );
@@ -178,7 +178,7 @@ export const GEOMETRY_METRICS = Object.freeze({
         { classifier, folds, maxDichotomies },
         pool ?? null,
       );
-      return [{ metric: 'sd', classifier, value: r.value, converged: r.fits.unconverged === 0 }];
+      return [{ metric: 'sd', classifier, value: r.value, fits_converged: r.fits.unconverged === 0 }];
     },
   }),
   /** Cross-validated linear decodability of each target from the noisy samples. */
@@ -205,7 +205,7 @@ export const GEOMETRY_METRICS = Object.freeze({
             dichotomy: `target${k}`,
             classifier,
             value: r.value,
-            converged: r.fits.unconverged === 0,
+            fits_converged: r.fits.unconverged === 0,
           };
         }),
       );

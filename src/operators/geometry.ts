@@ -118,7 +118,7 @@ function row(rep: Representation, scope: MetricRow['scope'], v: MetricValue): Me
     dichotomy: v.dichotomy ?? null,
     classifier: v.classifier ?? null,
     value: v.value,
-    converged: v.converged ?? null,
+    fits_converged: v.fits_converged ?? null,
   };
 }
 

@@ -16,8 +16,8 @@ export interface MetricValue {
   dichotomy?: string | null;
   classifier?: string | null;
   value: number;
-  /** For values from classifier fits: did every fit converge (MetricRow.converged). */
-  converged?: boolean | null;
+  /** For values from classifier fits: did every fit converge (MetricRow.fits_converged). */
+  fits_converged?: boolean | null;
 }
 
 /** One option: `check` throws a ConfigError naming the field, else returns the value; `default` when not given. */

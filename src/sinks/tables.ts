@@ -20,7 +20,7 @@ import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, Weigh
 import { resolveActivation } from '../activations.js';
 import { canonicalJson } from '../random.js';
 
-/** Column order and types of the metrics table (a change here is a new SCHEMA_VERSION; 2 added `converged` here and `max_param_change`, `converged` to runs). */
+/** Column order and types of the metrics table (a change here is a new SCHEMA_VERSION; 2 added `fits_converged` here and `max_param_change`, `converged` to runs). */
 export const METRIC_COLUMNS = {
   run_id: new Utf8(),
   ensemble_id: new Utf8(),
@@ -34,7 +34,7 @@ export const METRIC_COLUMNS = {
   dichotomy: new Utf8(),
   classifier: new Utf8(),
   value: new Float64(),
-  converged: new Bool(),
+  fits_converged: new Bool(),
 } satisfies Record<Exclude<keyof MetricRow, 'kind'>, DataType>;
 
 function column(values: Scalar[], type: DataType): Vector {
