@@ -10,8 +10,10 @@ export class ConfigError extends Error {
     readonly field: string,
     readonly received: unknown,
     readonly accepted: string,
+    /** The message as first written, when this one is rebuilt from another thread's (PortableError). */
+    message = `${field}: received ${show(received)}; accepted: ${accepted}`,
   ) {
-    super(`${field}: received ${show(received)}; accepted: ${accepted}`);
+    super(message);
     this.name = 'ConfigError';
   }
 }
@@ -39,17 +41,18 @@ export function toPortableError(e: unknown): PortableError {
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
-/** Back to an Error: a ConfigError when it was one, else a plain Error with the message. */
-export function fromPortableError(p: PortableError, prefix = ''): Error {
-  if (p.config && !prefix) return new ConfigError(p.config.field, p.config.received, p.config.accepted);
-  return new Error(prefix + p.message);
+/** Back to an Error: a ConfigError (with its message as written) when it was one, else a plain Error with the message. */
+export function fromPortableError(p: PortableError): Error {
+  if (p.config) return new ConfigError(p.config.field, p.config.received, p.config.accepted, p.message);
+  return new Error(p.message);
 }
 
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v == null) return String(v);
   try {
-    return JSON.stringify(v);
+    // JSON.stringify gives undefined for functions and symbols.
+    return JSON.stringify(v) ?? String(v);
   } catch {
     return String(v);
   }

@@ -13,7 +13,7 @@ describe('one error type', () => {
     for (const rel of walk(SRC).filter((f) => f.endsWith('.ts'))) {
       const text = readFileSync(join(SRC, rel), 'utf8');
       // The whole `new Error(…);` statement, which the formatter may have wrapped over lines.
-      for (const m of text.matchAll(/new (?:Type|Range)?Error\(([^;]*)/g)) {
+      for (const m of text.matchAll(/new (?:Type|Range)?Error\(([\s\S]*?)\)\s*;/g)) {
         if (/accepted|received/.test(m[1])) offenders.push(`${rel}:${text.slice(0, m.index).split('\n').length}`);
       }
     }
@@ -41,9 +41,13 @@ describe('one error type', () => {
     );
     expect(back).toBeInstanceOf(ConfigError);
     expect(back.message).toBe('folds: received "five"; accepted: an integer >= 2');
-    // A value structured clone cannot copy is sent as its text.
-    const fn = fromPortableError(structuredClone(toPortableError(new ConfigError('map', () => 1, 'a table'))));
+    // A value structured clone cannot copy is sent as its text; the message stays as written.
+    const original = new ConfigError('map', () => 1, 'a table');
+    expect(original.message).toBe('map: received () => 1; accepted: a table');
+    const fn = fromPortableError(structuredClone(toPortableError(original)));
     expect(fn).toBeInstanceOf(ConfigError);
+    expect(fn.message).toBe(original.message);
+    expect(fn).toMatchObject({ field: 'map', received: '() => 1', accepted: 'a table' });
     const plain = fromPortableError(structuredClone(toPortableError(new Error('disk on fire'))));
     expect(plain).not.toBeInstanceOf(ConfigError);
     expect(plain.message).toBe('disk on fire');

@@ -13,7 +13,7 @@ export interface LinearModel {
  * A fitted model and how its solver ended: `converged` is true when the solver's stopping rule
  * was met (the closed-form ridge always is; so is a Newton line search that can make no more
  * progress), false when it stopped at its iteration limit first; `iterations` counts Newton steps
- * or dual passes.
+ * and dual passes (both, when the dual's first passes hand over to Newton).
  */
 export interface Fit extends LinearModel {
   converged: boolean;

@@ -45,7 +45,8 @@ export function fitLinearSvm(t: TrainingSet, options: SvmOptions = {}): Fit {
   if (!options.init && budget > 0) {
     const dual = svmDualCoordinateDescent(t, { ...options, maxIter: Math.min(budget, options.maxIter ?? budget) });
     if (dual.converged) return dual;
-    return svmPrimalNewton(t, { ...options, init: dual });
+    const newton = svmPrimalNewton(t, { ...options, init: dual });
+    return { ...newton, iterations: dual.iterations + newton.iterations };
   }
   return svmPrimalNewton(t, options);
 }

@@ -1,6 +1,8 @@
 /**
- * How a geometry metric is declared: its options, each with its check and its default (stated
- * here and nowhere else), what it needs, and how it computes its values. `defineMetric` keeps the
+ * How a geometry metric is declared: its options, each with its check and its default, what it
+ * needs, and how it computes its values. Each default is stated once: in the declaration for the
+ * operator's own options (`against`, `dichotomies`, `classifier`, `scheme`, `on`), and in the metric
+ * function for the options passed on to it (`folds`, `threshold`, `rdm`, …: `undefined` here). `defineMetric` keeps the
  * option types, so `MetricRequest` (geometry-metrics.ts) is a discriminated union on `name` whose
  * options TypeScript checks, and the operator validates the same options at run time for callers
  * without types (the CLI, JavaScript).
@@ -24,8 +26,6 @@ export interface MetricValue {
 export interface MetricOption<T> {
   check: (field: string, v: unknown) => T;
   default: T;
-  /** What is accepted, for `--help` and the errors. */
-  accepted: string;
 }
 
 /** The options a metric's functions receive: every option present, defaults filled in. */
@@ -78,7 +78,6 @@ export function oneOf<const T extends string>(values: readonly T[], fallback?: T
   return {
     check: (f, v) => requireOneOf(f, v, values),
     default: fallback,
-    accepted: values.map((x) => `'${x}'`).join(' | '),
   };
 }
 
@@ -87,14 +86,12 @@ export function integerAtLeast(min: number): MetricOption<number | undefined> {
   return {
     check: (f, v) => requireNumber(f, v, { integer: true, min }),
     default: undefined,
-    accepted: `an integer >= ${min}`,
   };
 }
 
 /** An optional finite number (> min when `exclusiveMin`); `undefined` leaves the metric function's own default. */
 export function finiteNumber(range: { min?: number; exclusiveMin?: boolean } = {}): MetricOption<number | undefined> {
-  const accepted = `a finite number${range.min !== undefined ? ` ${range.exclusiveMin ? '>' : '>='} ${range.min}` : ''}`;
-  return { check: (f, v) => requireNumber(f, v, range), default: undefined, accepted };
+  return { check: (f, v) => requireNumber(f, v, range), default: undefined };
 }
 
 /** An optional true or false; `undefined` leaves the metric function's own default. */
@@ -105,6 +102,5 @@ export function flag(): MetricOption<boolean | undefined> {
       return v;
     },
     default: undefined,
-    accepted: 'true or false',
   };
 }
