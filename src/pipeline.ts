@@ -280,10 +280,11 @@ export async function runPipeline<P extends Params>(
     const todo = runs.filter((r) => !kept.has(r.ensemble_id));
     // Ensembles spread over the workers when that keeps more of them busy (one grid point of many
     // seeds), else trained side by side; the numbers are the same either way.
+    // Not when the pool also fits the decoding metrics' classifiers (see WorkerPool.fitsMetrics).
     if (ctx.train.pool) {
       const sizes = new Map<string, number>();
       for (const r of todo) sizes.set(r.ensemble_id, (sizes.get(r.ensemble_id) ?? 0) + 1);
-      ctx.train.split = splitPays([...sizes.values()], workers);
+      ctx.train.split = !ctx.train.pool.fitsMetrics && splitPays([...sizes.values()], workers);
     }
     const { suffix } = shardNames(shard);
     const keep = new Set([

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { mergeParts, splitEnsemble, splitPays, trainRuns } from '../src/operators/train.js';
+import { mergeParts, splitEnsemble, splitPays, train, trainRuns } from '../src/operators/train.js';
+import { geometry } from '../src/operators/geometry.js';
+import { probe } from '../src/operators/probe.js';
+import { definePipeline, runPipeline } from '../src/pipeline.js';
+import { sweep } from '../src/sources/sweep.js';
+import { defer, pipe } from 'rxjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TrainEvent } from '../src/engine/training.js';
 import { WorkerPool } from '../src/parallel/pool.js';
 import { sweepRuns } from '../src/sources/sweep.js';
@@ -192,4 +200,47 @@ describe('WorkerPool.train with an abort signal', () => {
       await pool.close();
     }
   }, 60_000);
+});
+
+describe('runPipeline splits one grid point over the workers', () => {
+  const pipelineWith = (decoding: boolean, seen: { split?: boolean }) =>
+    definePipeline({
+      name: decoding ? 'one-point-ccgp' : 'one-point',
+      runs: () =>
+        sweep({
+          grid: { activation: ['tanh'] as const },
+          seeds: 4,
+          run: (_p, s) => ({
+            task: alignedParity({ d: 3, k: 3, alignment: 0.5, N: 20, seed: s.task }),
+            network: { activation: 'tanh', width: 16 },
+            training: { lr: 0.1, batch: 32, samples: 320, epochs: 2, checkpoints: { steps: [] } },
+          }),
+        }),
+      process: (ctx) =>
+        pipe(
+          // What train decides from, read when the stream starts (after the resume plan).
+          (source) =>
+            defer(() => {
+              seen.split = ctx.train.split;
+              return source;
+            }),
+          train(ctx.train),
+          probe(),
+          geometry({ pool: ctx.pool, metrics: decoding ? ['kernel_alignment', 'ccgp'] : ['kernel_alignment'] }),
+        ),
+    });
+  it('when the pool fits no decoding metrics; not when it does', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'geomstream-split-'));
+    try {
+      const plain: { split?: boolean } = {};
+      const withFits: { split?: boolean } = {};
+      const a = await runPipeline(pipelineWith(false, plain), { out, workers: 2 });
+      const b = await runPipeline(pipelineWith(true, withFits), { out, workers: 2 });
+      expect([a.runs.completed, b.runs.completed]).toEqual([4, 4]);
+      expect(plain.split).toBe(true);
+      expect(withFits.split).toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -249,7 +249,7 @@ export function program(): Command {
     .addOption(
       new Option(
         '--workers <n>',
-        "worker threads: one pool per pipeline, shared by training (an ensemble each, or each ensemble over all of them when there are fewer ensembles than workers) and the decoding metrics' fits",
+        "worker threads: one pool per pipeline, shared by training (an ensemble each, or one ensemble over all of them when that keeps more busy) and the decoding metrics' fits",
       )
         .argParser(parsePositiveInt)
         .default(Math.min(4, availableParallelism()), 'the number of cores, at most 4'),

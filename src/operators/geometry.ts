@@ -128,6 +128,7 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
   const withEnsemble = options.ensemble ?? true;
   const workers = requireNumber('workers', options.workers ?? 1, { integer: true, min: 1, max: 64 });
   const decoding = metrics.some((m) => m.metric.pooled);
+  if (decoding && options.pool) options.pool.fitsMetrics = true;
   return (source) =>
     defer(() => {
       // One pool per subscription, only when there is classifier work to spread.

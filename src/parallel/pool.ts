@@ -47,6 +47,12 @@ export class WorkerPool {
   private readonly workers: Slot[] = [];
   private readonly script = workerScript();
   private readonly waiting: Array<() => void> = [];
+  /**
+   * Set by `geometry({ pool })` when it will send this pool classifier fits: split ensembles
+   * would hold every worker for a whole ensemble and leave those fits (and their samples, in
+   * memory) waiting, so `runPipeline` does not split then.
+   */
+  fitsMetrics = false;
   private readonly jobs = new Map<number, Job>();
   private nextId = 0;
 
