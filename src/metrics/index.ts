@@ -53,5 +53,14 @@ export {
 export { toMatrix, gram, centerColumns, doubleCenter } from './matrix.js';
 export type { Matrix, MatrixLike } from '../types.js';
 export { meanSquaredCCA, type CcaOptions } from './cca.js';
+export {
+  nullTest,
+  shuffledConditions,
+  geometricNull,
+  shuffledUnits,
+  permutedRows,
+  type NullTest,
+  type NullOptions,
+} from './nulls.js';
 export { ConfigError } from '../errors.js';
 export { normalizedBuresSimilarity, procrustes, type ProcrustesResult } from './procrustes.js';
