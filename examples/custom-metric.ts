@@ -5,6 +5,7 @@ import {
   definePipeline,
   geometry,
   type MetricRow,
+  metricRow,
   probe,
   type Representation,
   type StreamRecord,
@@ -33,22 +34,11 @@ function targetSeparation(rep: Representation): MetricRow[] {
         sums[0] += distance(p, q);
         sums[1]++;
       }
-    return {
-      kind: 'metric',
-      run_id: rep.run_id,
-      ensemble_id: rep.ensemble_id,
-      scope: 'run',
-      step: rep.step,
-      epoch: rep.epoch,
-      loss: rep.loss,
-      layer: rep.layer,
+    return metricRow(rep, {
       metric: 'target_separation',
-      against: null,
       dichotomy: `target${k}`,
-      classifier: null,
       value: opposite[0] / opposite[1] / (same[0] / same[1]),
-      fits_converged: null, // only values from classifier fits say whether the fits converged
-    };
+    }); // its run, step, layer from rep; every other column null
   });
 }
 

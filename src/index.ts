@@ -57,8 +57,20 @@ export type { Tensor, DType } from './formats/tensor.js';
 
 export { train, trainRuns, type TrainOptions } from './operators/train.js';
 export { probe, representationOf, type ProbeOptions } from './operators/probe.js';
-export { geometry, checkMetricNeeds, type GeometryOptions, type MetricRequest } from './operators/geometry.js';
-export { GEOMETRY_METRICS, type MetricName } from './operators/geometry-metrics.js';
+export {
+  geometry,
+  checkMetricNeeds,
+  metricRow,
+  type GeometryOptions,
+  type MetricRequest,
+} from './operators/geometry.js';
+export {
+  GEOMETRY_METRICS,
+  NULL_MODELS,
+  type MetricName,
+  type NullModel,
+  type NullRequest,
+} from './operators/geometry-metrics.js';
 export type { GeometryMetric, MetricValue, MetricOption } from './operators/metric-definition.js';
 export { signedTargets, taskDichotomies } from './sources/task-dichotomies.js';
 export {

@@ -241,6 +241,16 @@ export interface MetricRow {
    * (Not `converged`, which in runs.parquet says whether training settled.)
    */
   fits_converged: boolean | null;
+  /**
+   * With a metric's `null` option: the null model ('shuffle', 'geometric', 'permutation'), its
+   * draws, their mean and sd, and the permutation p-value (1 + #{null ≥ value}) / (1 + draws)
+   * (src/metrics/nulls.ts). Null otherwise.
+   */
+  null_model: string | null;
+  null_samples: number | null;
+  null_mean: number | null;
+  null_sd: number | null;
+  p_value: number | null;
 }
 
 /** One hidden neuron of one network at one checkpoint, in weight space (docs/science.md §4). */

@@ -67,6 +67,11 @@ describe.skipIf(!available)('Python readers', () => {
         'classifier',
         'value',
         'fits_converged',
+        'null_model',
+        'null_samples',
+        'null_mean',
+        'null_sd',
+        'p_value',
       ]);
       expect(r.runs, reader).toBe(16);
       expect(r.statuses, reader).toEqual(['completed', 'diverged']);

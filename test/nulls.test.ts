@@ -5,6 +5,13 @@ import { linearCKA } from '../src/metrics/cka.js';
 import { geometricNull, nullTest, permutedRows, shuffledConditions, shuffledUnits } from '../src/metrics/nulls.js';
 import { Rng } from '../src/random.js';
 import type { Matrix } from '../src/types.js';
+import { lastValueFrom, toArray } from 'rxjs';
+import { trainRuns } from '../src/operators/train.js';
+import { probe } from '../src/operators/probe.js';
+import { geometry, type MetricRequest } from '../src/operators/geometry.js';
+import { WorkerPool } from '../src/parallel/pool.js';
+import { sweepRuns } from '../src/sources/sweep.js';
+import { alignedParity } from '../src/sources/aligned-parity.js';
 
 /** Noisy samples of 8 conditions at given centroids (8 × p), `per` each. */
 function cloud(centroids: number[][], per: number, sigma: number, seed: number) {
@@ -128,5 +135,79 @@ describe('null models', () => {
       const col = (m: Matrix) => Array.from({ length: 16 }, (_, r) => m.data[r * 10 + j]).sort();
       expect(col(u)).toEqual(col(means));
     }
+  });
+});
+
+describe("geometry's null option", () => {
+  const runs = () =>
+    sweepRuns({
+      seed: 2,
+      grid: { activation: ['tanh'] as const },
+      seeds: 2,
+      run: (_p, s) => ({
+        task: alignedParity({ d: 3, k: 3, alignment: 0.5, N: 16, sigma: 0.5, seed: s.task }),
+        network: { activation: 'tanh', width: 12 },
+        training: { lr: 0.2, batch: 40, samples: 400, epochs: 2, checkpoints: { steps: [] } },
+      }),
+    });
+  const metrics: MetricRequest[] = [
+    { name: 'ccgp', classifier: 'ridge', null: { model: 'geometric', samples: 20 } },
+    { name: 'decodability', classifier: 'ridge', null: { model: 'shuffle', samples: 10 }, steps: 'final' },
+    { name: 'ps', null: { model: 'shuffle', samples: 20 } },
+    { name: 'kernel_alignment', null: { model: 'permutation', samples: 30, seed: 4 } },
+    { name: 'sd', classifier: 'ridge', steps: 'final' },
+  ];
+  const metricRows = async (pool?: WorkerPool) =>
+    (
+      await lastValueFrom(
+        trainRuns(runs(), { engine: 'kernel', pool }).pipe(
+          probe({ samplesPerCondition: 6 }),
+          geometry({ metrics, pool }),
+          toArray(),
+        ),
+      )
+    ).filter((r) => r.kind === 'metric');
+  it('adds the null model, its draws, mean, sd and p-value to the rows that ask, the same with a pool', async () => {
+    const rows = await metricRows();
+    const by = (m: string) => rows.filter((r) => r.metric === m && r.scope === 'run');
+    for (const [metric, model, n] of [
+      ['ccgp', 'geometric', 20],
+      ['decodability', 'shuffle', 10],
+      ['ps', 'shuffle', 20],
+      ['kernel_alignment', 'permutation', 30],
+    ] as const) {
+      expect(by(metric).length).toBeGreaterThan(0);
+      for (const r of by(metric)) {
+        expect(r).toMatchObject({ null_model: model, null_samples: n });
+        expect(r.p_value!).toBeGreaterThanOrEqual(1 / (n + 1));
+        expect(r.p_value!).toBeLessThanOrEqual(1);
+        expect(Number.isFinite(r.null_mean!) && Number.isFinite(r.null_sd!)).toBe(true);
+      }
+    }
+    // Rows without the option, and ensemble rows, have no null columns.
+    for (const r of [...by('sd'), ...by('loss'), ...rows.filter((r) => r.scope === 'ensemble')])
+      expect([r.null_model, r.null_samples, r.null_mean, r.null_sd, r.p_value]).toEqual([null, null, null, null, null]);
+    // The trained target's decodability is far from its shuffled labels.
+    for (const r of by('decodability')) expect(r.p_value!).toBeCloseTo(1 / 11, 12);
+    const pool = new WorkerPool(2, undefined, 'kernel');
+    try {
+      expect(await metricRows(pool)).toEqual(rows);
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
+  it('is checked before any work: the models each metric takes, samples >= 2, no unknown keys', () => {
+    expect(() => geometry({ metrics: [{ name: 'ccgp', null: { model: 'permutation' } } as never] })).toThrow(
+      /metrics\[0\].null.model: received "permutation"; accepted: 'shuffle' \| 'geometric'/,
+    );
+    expect(() => geometry({ metrics: [{ name: 'ps', null: { model: 'shuffle', samples: 1 } }] })).toThrow(
+      /metrics\[0\].null.samples: received 1/,
+    );
+    expect(() =>
+      geometry({ metrics: [{ name: 'kernel_alignment', null: { model: 'permutation', draws: 5 } } as never] }),
+    ).toThrow(/metrics\[0\].null.draws: received 5/);
+    expect(() => geometry({ metrics: [{ name: 'sd', null: 'geometric' } as never] })).toThrow(
+      /metrics\[0\].null: received "geometric"/,
+    );
   });
 });

@@ -47,6 +47,11 @@ const METRIC_COLUMNS = [
   'classifier',
   'value',
   'fits_converged',
+  'null_model',
+  'null_samples',
+  'null_mean',
+  'null_sd',
+  'p_value',
 ];
 
 describe('a tiny pipeline, read back with DuckDB', () => {
@@ -477,7 +482,7 @@ describe('geometry hosts the full metric set', () => {
       /metrics\[0\].classifier: received "knn"; accepted: 'svm' \| 'ridge'/,
     );
     expect(() => geometry({ metrics: [{ name: 'ps', folds: 3 } as never] })).toThrow(
-      /metrics\[0\].folds: received 3; accepted: the options dichotomies, steps/,
+      /metrics\[0\].folds: received 3; accepted: the options dichotomies, null, steps/,
     );
     expect(() => geometry({ metrics: [{ name: 'sd', steps: 'last' as never }] })).toThrow(
       /metrics\[0\].steps: received "last"; accepted: 'all' \| 'final'/,

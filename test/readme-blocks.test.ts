@@ -465,6 +465,11 @@ console.log(JSON.stringify(rows.map((r) => (r.kind === 'metric' ? \`metric \${r.
         classifier: null,
         value: 0.5,
         fits_converged: null,
+        null_model: null,
+        null_samples: null,
+        null_mean: null,
+        null_sd: null,
+        p_value: null,
       },
       { kind: 'field', run_id: 'r', step: 0, neuron: 0, inter: 0, intra: 0, d_inter: 1, d_intra: 0 },
     ];

@@ -44,7 +44,15 @@ export interface NullOptions {
 export function nullTest(value: number, draw: (rng: Rng) => number, options: NullOptions = {}): NullTest {
   const n = requireNumber('null.samples', options.samples ?? 100, { integer: true, min: 2 });
   const rng = new Rng(requireNumber('null.seed', options.seed ?? 0, { integer: true, min: 0 }));
-  const values = Array.from({ length: n }, () => draw(rng));
+  return nullSummary(
+    value,
+    Array.from({ length: n }, () => draw(rng)),
+  );
+}
+
+/** `nullTest`'s summary of null values already drawn (e.g. computed on a worker pool). */
+export function nullSummary(value: number, values: number[]): NullTest {
+  const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
   const above = values.filter((v) => v >= value).length;

@@ -20,7 +20,9 @@
  * last checkpoint of each run, for the expensive decoding metrics.
  */
 import type { Matrix, Representation } from '../types.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
+import { Rng, deriveSeed } from '../random.js';
+import { geometricNull, nullSummary, permutedRows, shuffledConditions, shuffledUnits } from '../metrics/nulls.js';
 import { linearCKA, kernelAlignment, debiasedCKA, rbfCKA } from '../metrics/cka.js';
 import { gram } from '../metrics/matrix.js';
 import { rdm, compareRdms, RDM_COMPARISONS, RDM_METRICS } from '../metrics/rdm.js';
@@ -36,10 +38,18 @@ import {
   flag,
   integerAtLeast,
   oneOf,
+  type MetricOption,
   type MetricValue,
   type RequestFor,
 } from './metric-definition.js';
 import { shatteringDimensionalityParallel } from '../parallel/metrics.js';
+
+/** Samples and conditions under a decoding null model (src/metrics/nulls.ts). */
+function nullData(model: NullModel, activity: Matrix, conditions: Int32Array, rng: Rng): [Matrix, Int32Array] {
+  return model === 'geometric'
+    ? [geometricNull(activity, conditions, rng), conditions]
+    : [activity, shuffledConditions(conditions, rng)];
+}
 
 function requireSamples(rep: Representation, metric: string): { activity: Matrix; conditions: Int32Array } {
   if (!rep.samples) {
@@ -58,19 +68,80 @@ export const AGAINST = ['both', 'input', 'target'] as const;
 const against = oneOf(AGAINST, 'both');
 const againstNeeds = (o: { against: (typeof AGAINST)[number] }) => ({ inputs: o.against !== 'target' });
 
-/** The metric's value against the task's input means and its ±1 targets, as `against` asks. */
+export const NULL_MODELS = ['shuffle', 'geometric', 'permutation'] as const;
+export type NullModel = (typeof NULL_MODELS)[number];
+/** The `null` option of a metric: its model, draws (default 100) and seed (default 0). */
+export interface NullRequest {
+  model: NullModel;
+  samples?: number;
+  seed?: number;
+}
+
+/** The `null` option, accepting the given models; off (undefined) by default. */
+function nullOption(models: readonly NullModel[]): MetricOption<NullRequest | undefined> {
+  return {
+    default: undefined,
+    check(f, v) {
+      const shape = `{ model: ${models.map((m) => `'${m}'`).join(' | ')}, samples?: integer >= 2, seed?: integer >= 0 }`;
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(f, v, shape);
+      const { model, samples = 100, seed = 0, ...rest } = v as Record<string, unknown>;
+      for (const k of Object.keys(rest)) throw new ConfigError(`${f}.${k}`, rest[k], shape);
+      return {
+        model: requireOneOf(`${f}.model`, model, models),
+        samples: requireNumber(`${f}.samples`, samples, { integer: true, min: 2, max: 100_000 }),
+        seed: requireNumber(`${f}.seed`, seed, { integer: true, min: 0 }),
+      };
+    },
+  };
+}
+
+/**
+ * `v` with its permutation test against `draw` (the metric on null data; it must use `rng` before
+ * it awaits, so that the draws are the same whatever the pool does). Each value's draws come from
+ * the null seed and the value's coordinates (run, step, layer, metric, against, dichotomy), so they
+ * do not depend on which other values were computed.
+ */
+async function tested(
+  v: MetricValue,
+  request: NullRequest | undefined,
+  rep: Representation,
+  draw: (rng: Rng) => number | Promise<number>,
+): Promise<MetricValue> {
+  if (!request) return v;
+  const seed = deriveSeed(
+    request.seed ?? 0,
+    rep.run_id,
+    rep.step,
+    rep.layer,
+    v.metric,
+    v.against ?? null,
+    v.dichotomy ?? null,
+  );
+  const rng = new Rng(seed);
+  const draws: Array<number | Promise<number>> = [];
+  for (let i = 0; i < (request.samples ?? 100); i++) draws.push(draw(rng));
+  return { ...v, null: { model: request.model, ...nullSummary(v.value, await Promise.all(draws)) } };
+}
+
+/**
+ * The metric's value against the task's input means and its ±1 targets, as `against` asks; with
+ * `null` ('permutation'), tested against the reference's conditions permuted.
+ */
 const both = (
   rep: Representation,
   f: (ref: Matrix) => number,
   metric: string,
-  o: { against: (typeof AGAINST)[number] },
-): MetricValue[] => {
-  const against = o.against;
-  return [
-    ...(against === 'target' ? [] : [{ metric, against: 'input', value: f(rep.run.task.means) }]),
-    ...(against === 'input' ? [] : [{ metric, against: 'target', value: f(signedTargets(rep.run.task.targets)) }]),
-  ];
+  o: { against: (typeof AGAINST)[number]; null: NullRequest | undefined },
+): MetricValue[] | Promise<MetricValue[]> => {
+  const refs: Array<[string, Matrix]> = [];
+  if (o.against !== 'target') refs.push(['input', rep.run.task.means]);
+  if (o.against !== 'input') refs.push(['target', signedTargets(rep.run.task.targets)]);
+  const values = refs.map(([against, ref]) => ({ metric, against, value: f(ref) }));
+  // Without a null, in this turn: the common path stays synchronous.
+  if (!o.null) return values;
+  return Promise.all(values.map((v, i) => tested(v, o.null, rep, (rng) => f(permutedRows(refs[i][1], rng)))));
 };
+const permutation = nullOption(['permutation']);
 
 export const GEOMETRY_METRICS = Object.freeze({
   /**
@@ -79,7 +150,7 @@ export const GEOMETRY_METRICS = Object.freeze({
    * ensemble on the seed-averaged hidden kernel.
    */
   kernel_alignment: defineMetric({
-    options: { against },
+    options: { against, null: permutation },
     needs: againstNeeds,
     perRun: (rep, o) => both(rep, (ref) => linearCKA(rep.means, ref), 'kernel_alignment', o),
     perEnsemble(reps, o) {
@@ -109,19 +180,19 @@ export const GEOMETRY_METRICS = Object.freeze({
   }),
   /** Debiased linear CKA (Song et al.'s unbiased HSIC) against input and target features. */
   debiased_cka: defineMetric({
-    options: { against },
+    options: { against, null: permutation },
     needs: againstNeeds,
     perRun: (rep, o) => both(rep, (ref) => debiasedCKA(rep.means, ref), 'debiased_cka', o),
   }),
   /** RBF CKA (bandwidth `threshold` × median distance, default 1) against input and target features. */
   rbf_cka: defineMetric({
-    options: { threshold: finiteNumber({ min: 0, exclusiveMin: true }), against },
+    options: { threshold: finiteNumber({ min: 0, exclusiveMin: true }), against, null: permutation },
     needs: againstNeeds,
     perRun: (rep, o) => both(rep, (ref) => rbfCKA(rep.means, ref, { threshold: o.threshold }), 'rbf_cka', o),
   }),
   /** RSA: the RDM of the hidden condition means compared with the input and target RDMs. */
   rsa: defineMetric({
-    options: { rdm: oneOf(RDM_METRICS), compare: oneOf(RDM_COMPARISONS), against },
+    options: { rdm: oneOf(RDM_METRICS), compare: oneOf(RDM_COMPARISONS), against, null: permutation },
     needs: againstNeeds,
     perRun(rep, o) {
       const hidden = rdm(rep.means, o.rdm);
@@ -130,18 +201,34 @@ export const GEOMETRY_METRICS = Object.freeze({
   }),
   /** Parallelism score of each balanced target (or latent, or every balanced) dichotomy, on the condition means. */
   ps: defineMetric({
-    options: { dichotomies },
-    perRun: (rep, o) =>
-      taskDichotomies(rep.run.task, o.dichotomies).map((d) => ({
+    // 'shuffle': each unit's values permuted across the conditions (Bernardi et al.'s PS null).
+    options: { dichotomies, null: nullOption(['shuffle']) },
+    perRun(rep, o) {
+      const values = taskDichotomies(rep.run.task, o.dichotomies).map((d) => ({
         metric: 'ps',
         dichotomy: d.name,
+        positive: d.positive,
         value: parallelismScore(rep.means, d.positive).value,
-      })),
+      }));
+      const plain = values.map(({ positive: _, ...v }) => v);
+      if (!o.null) return plain;
+      return Promise.all(
+        plain.map((v, i) =>
+          tested(v, o.null, rep, (rng) => parallelismScore(shuffledUnits(rep.means, rng), values[i].positive).value),
+        ),
+      );
+    },
   }),
   /** CCGP of each dichotomy, on the noisy samples when probed, else on the condition means (centroids). */
   ccgp: defineMetric({
     pooled: true,
-    options: { dichotomies, classifier, scheme: oneOf(CCGP_SCHEMES, DEFAULT_CCGP_SCHEME) },
+    // 'shuffle': the samples' condition labels permuted; 'geometric': the conditions' clouds moved to random centroids.
+    options: {
+      dichotomies,
+      classifier,
+      scheme: oneOf(CCGP_SCHEMES, DEFAULT_CCGP_SCHEME),
+      null: nullOption(['shuffle', 'geometric']),
+    },
     perRun(rep, o, pool) {
       const { classifier, scheme } = o;
       const data = rep.samples ?? {
@@ -153,13 +240,17 @@ export const GEOMETRY_METRICS = Object.freeze({
           .filter((d) => d.positive.length >= 2)
           .map(async (d) => {
             const r = await pooled(pool, 'ccgp', data.activity, data.conditions, d.positive, { classifier, scheme });
-            return {
+            const v = {
               metric: scheme === 'bernardi' ? 'ccgp' : 'ccgp_nearest',
               dichotomy: d.name,
               classifier,
               value: r.value,
               fits_converged: r.fits.unconverged === 0,
             };
+            return tested(v, o.null, rep, (rng) => {
+              const [x, c] = nullData(o.null!.model, data.activity, data.conditions, rng);
+              return pooled(pool, 'ccgp', x, c, d.positive, { classifier, scheme }).then((n) => n.value);
+            });
           }),
       );
     },
@@ -167,7 +258,12 @@ export const GEOMETRY_METRICS = Object.freeze({
   /** Shattering dimensionality on the noisy samples (cross-validated over balanced dichotomies). */
   sd: defineMetric({
     pooled: true,
-    options: { classifier, folds: integerAtLeast(2), maxDichotomies: integerAtLeast(1) },
+    options: {
+      classifier,
+      folds: integerAtLeast(2),
+      maxDichotomies: integerAtLeast(1),
+      null: nullOption(['shuffle', 'geometric']),
+    },
     needs: () => ({ samples: true }),
     async perRun(rep, o, pool) {
       const s = requireSamples(rep, 'sd');
@@ -178,13 +274,21 @@ export const GEOMETRY_METRICS = Object.freeze({
         { classifier, folds, maxDichotomies },
         pool ?? null,
       );
-      return [{ metric: 'sd', classifier, value: r.value, fits_converged: r.fits.unconverged === 0 }];
+      const v = { metric: 'sd', classifier, value: r.value, fits_converged: r.fits.unconverged === 0 };
+      return [
+        await tested(v, o.null, rep, (rng) => {
+          const [x, c] = nullData(o.null!.model, s.activity, s.conditions, rng);
+          return shatteringDimensionalityParallel(x, c, { classifier, folds, maxDichotomies }, pool ?? null).then(
+            (n) => n.value,
+          );
+        }),
+      ];
     },
   }),
   /** Cross-validated linear decodability of each target from the noisy samples. */
   decodability: defineMetric({
     pooled: true,
-    options: { classifier, folds: integerAtLeast(2) },
+    options: { classifier, folds: integerAtLeast(2), null: nullOption(['shuffle', 'geometric']) },
     needs: () => ({ samples: true }),
     perRun(rep, o, pool) {
       const s = requireSamples(rep, 'decodability');
@@ -192,21 +296,22 @@ export const GEOMETRY_METRICS = Object.freeze({
       const t = rep.run.task.targets;
       return Promise.all(
         Array.from({ length: t.cols }, async (_, k) => {
-          const r = await pooled(
-            pool,
-            'decodability',
-            s.activity,
-            s.conditions,
-            Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]),
-            { classifier, folds: o.folds },
-          );
-          return {
+          const labels = Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]);
+          const r = await pooled(pool, 'decodability', s.activity, s.conditions, labels, {
+            classifier,
+            folds: o.folds,
+          });
+          const v = {
             metric: 'decodability',
             dichotomy: `target${k}`,
             classifier,
             value: r.value,
             fits_converged: r.fits.unconverged === 0,
           };
+          return tested(v, o.null, rep, (rng) => {
+            const [x, c] = nullData(o.null!.model, s.activity, s.conditions, rng);
+            return pooled(pool, 'decodability', x, c, labels, { classifier, folds: o.folds }).then((n) => n.value);
+          });
         }),
       );
     },

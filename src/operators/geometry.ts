@@ -103,7 +103,12 @@ export function checkMetricNeeds(requests: MetricRequest[], has: { inputs: boole
   }
 }
 
-function row(rep: Representation, scope: MetricRow['scope'], v: MetricValue): MetricRow {
+/**
+ * The `MetricRow` of a value computed on a representation: its run, ensemble, step, epoch, loss
+ * and layer from `rep`, the value's coordinates, and null for every column the value does not set
+ * (for custom metrics: `metricRow(rep, { metric: 'my_metric', value })`).
+ */
+export function metricRow(rep: Representation, v: MetricValue, scope: MetricRow['scope'] = 'run'): MetricRow {
   return {
     kind: 'metric',
     run_id: scope === 'run' ? rep.run_id : rep.ensemble_id,
@@ -119,6 +124,11 @@ function row(rep: Representation, scope: MetricRow['scope'], v: MetricValue): Me
     classifier: v.classifier ?? null,
     value: v.value,
     fits_converged: v.fits_converged ?? null,
+    null_model: v.null?.model ?? null,
+    null_samples: v.null?.null_samples ?? null,
+    null_mean: v.null?.null_mean ?? null,
+    null_sd: v.null?.null_sd ?? null,
+    p_value: v.null?.p_value ?? null,
   };
 }
 
@@ -169,7 +179,7 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
         };
         for (const { metric, options: opts } of active) {
           if (metric.perEnsemble)
-            for (const v of metric.perEnsemble(group, opts)) ensembleRows.push(row(mean, 'ensemble', v));
+            for (const v of metric.perEnsemble(group, opts)) ensembleRows.push(metricRow(mean, v, 'ensemble'));
         }
       }
     }
@@ -203,7 +213,7 @@ export function geometry(options: GeometryOptions = {}): OperatorFunction<Stream
       }
     });
     const assemble = (vs: MetricValue[][]): StreamRecord[] => [
-      ...vs.flatMap((v) => v.map((x) => row(rep, 'run', x))),
+      ...vs.flatMap((v) => v.map((x) => metricRow(rep, x, 'run'))),
       ...ensembleRows,
       ...errors,
     ];

@@ -10,6 +10,7 @@
 import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
 import type { Representation } from '../types.js';
 import type { WorkerPool } from '../parallel/pool.js';
+import type { NullTest } from '../metrics/nulls.js';
 
 /** One computed number with its coordinates, before the operator adds run, step and scope. */
 export interface MetricValue {
@@ -20,6 +21,8 @@ export interface MetricValue {
   value: number;
   /** For values from classifier fits: did every fit converge (MetricRow.fits_converged). */
   fits_converged?: boolean | null;
+  /** With the metric's `null` option: its permutation test (MetricRow.null_*, p_value). */
+  null?: NullTest & { model: string };
 }
 
 /** One option: `check` throws a ConfigError naming the field, else returns the value; `default` when not given. */

@@ -20,7 +20,7 @@ import type { ErrorRow, FieldRow, MetricRow, NeuronRow, RunRecord, Scalar, Weigh
 import { resolveActivation } from '../activations.js';
 import { canonicalJson } from '../random.js';
 
-/** Column order and types of the metrics table (a change here is a new SCHEMA_VERSION; 2 added `fits_converged` here and `max_param_change`, `converged` to runs). */
+/** Column order and types of the metrics table (a change here is a new SCHEMA_VERSION; 2 added `fits_converged` here and `max_param_change`, `converged` to runs; 3 the null columns). */
 export const METRIC_COLUMNS = {
   run_id: new Utf8(),
   ensemble_id: new Utf8(),
@@ -35,6 +35,11 @@ export const METRIC_COLUMNS = {
   classifier: new Utf8(),
   value: new Float64(),
   fits_converged: new Bool(),
+  null_model: new Utf8(),
+  null_samples: new Int32(),
+  null_mean: new Float64(),
+  null_sd: new Float64(),
+  p_value: new Float64(),
 } satisfies Record<Exclude<keyof MetricRow, 'kind'>, DataType>;
 
 function column(values: Scalar[], type: DataType): Vector {
