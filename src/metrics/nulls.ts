@@ -30,11 +30,14 @@ export interface NullTest {
 }
 
 export interface NullOptions {
-  /** Null draws. Default 100. */
+  /** Null draws. Default 100 (NULL_DEFAULTS). */
   samples?: number;
-  /** Seed of the draws. Default 0. */
+  /** Seed of the draws. Default 0 (NULL_DEFAULTS). */
   seed?: number;
 }
+
+/** The defaults of `nullTest` and of the geometry metrics' `null` option. */
+export const NULL_DEFAULTS = { samples: 100, seed: 0 } as const;
 
 /**
  * The permutation test of `value` against `samples` draws of `draw(rng)` (the metric on null
@@ -42,8 +45,8 @@ export interface NullOptions {
  * (n − 1) of the draws.
  */
 export function nullTest(value: number, draw: (rng: Rng) => number, options: NullOptions = {}): NullTest {
-  const n = requireNumber('null.samples', options.samples ?? 100, { integer: true, min: 2 });
-  const rng = new Rng(requireNumber('null.seed', options.seed ?? 0, { integer: true, min: 0 }));
+  const n = requireNumber('null.samples', options.samples ?? NULL_DEFAULTS.samples, { integer: true, min: 2 });
+  const rng = new Rng(requireNumber('null.seed', options.seed ?? NULL_DEFAULTS.seed, { integer: true, min: 0 }));
   return nullSummary(
     value,
     Array.from({ length: n }, () => draw(rng)),

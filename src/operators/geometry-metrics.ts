@@ -22,7 +22,14 @@
 import type { Matrix, Representation } from '../types.js';
 import { ConfigError, requireNumber, requireOneOf } from '../errors.js';
 import { Rng, deriveSeed } from '../random.js';
-import { geometricNull, nullSummary, permutedRows, shuffledConditions, shuffledUnits } from '../metrics/nulls.js';
+import {
+  NULL_DEFAULTS,
+  geometricNull,
+  nullSummary,
+  permutedRows,
+  shuffledConditions,
+  shuffledUnits,
+} from '../metrics/nulls.js';
 import { linearCKA, kernelAlignment, debiasedCKA, rbfCKA } from '../metrics/cka.js';
 import { gram } from '../metrics/matrix.js';
 import { rdm, compareRdms, RDM_COMPARISONS, RDM_METRICS } from '../metrics/rdm.js';
@@ -84,7 +91,12 @@ function nullOption(models: readonly NullModel[]): MetricOption<NullRequest | un
     check(f, v) {
       const shape = `{ model: ${models.map((m) => `'${m}'`).join(' | ')}, samples?: integer >= 2, seed?: integer >= 0 }`;
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(f, v, shape);
-      const { model, samples = 100, seed = 0, ...rest } = v as Record<string, unknown>;
+      const {
+        model,
+        samples = NULL_DEFAULTS.samples,
+        seed = NULL_DEFAULTS.seed,
+        ...rest
+      } = v as Record<string, unknown>;
       for (const k of Object.keys(rest)) throw new ConfigError(`${f}.${k}`, rest[k], shape);
       return {
         model: requireOneOf(`${f}.model`, model, models),
@@ -108,18 +120,11 @@ async function tested(
   draw: (rng: Rng) => number | Promise<number>,
 ): Promise<MetricValue> {
   if (!request) return v;
-  const seed = deriveSeed(
-    request.seed ?? 0,
-    rep.run_id,
-    rep.step,
-    rep.layer,
-    v.metric,
-    v.against ?? null,
-    v.dichotomy ?? null,
-  );
+  const { samples, seed: base } = request as Required<NullRequest>; // filled in by nullOption's check
+  const seed = deriveSeed(base, rep.run_id, rep.step, rep.layer, v.metric, v.against ?? null, v.dichotomy ?? null);
   const rng = new Rng(seed);
   const draws: Array<number | Promise<number>> = [];
-  for (let i = 0; i < (request.samples ?? 100); i++) draws.push(draw(rng));
+  for (let i = 0; i < samples; i++) draws.push(draw(rng));
   return { ...v, null: { model: request.model, ...nullSummary(v.value, await Promise.all(draws)) } };
 }
 
