@@ -39,3 +39,28 @@ export function walk(dir: string): string[] {
     e.isDirectory() ? walk(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name],
   );
 }
+
+/**
+ * The metrics files' columns, in order, written out (not taken from src/sinks/tables.ts) so that a
+ * change to the contract shows up as a failing test.
+ */
+export const METRIC_COLUMNS = [
+  'run_id',
+  'ensemble_id',
+  'scope',
+  'step',
+  'epoch',
+  'loss',
+  'layer',
+  'metric',
+  'against',
+  'dichotomy',
+  'classifier',
+  'value',
+  'fits_converged',
+  'null_model',
+  'null_samples',
+  'null_mean',
+  'null_sd',
+  'p_value',
+];

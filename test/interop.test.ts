@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { runPipeline, type ResultsSummary } from '../src/index.js';
 import { queryResults } from '../src/query/index.js';
 import { tinyPipeline } from './tiny-pipeline.js';
+import { METRIC_COLUMNS } from './helpers.js';
 
 const probe = spawnSync('python3', ['-c', 'import pyarrow, polars, pandas, duckdb'], { encoding: 'utf8' });
 const available = probe.status === 0;
@@ -53,26 +54,7 @@ describe.skipIf(!available)('Python readers', () => {
       expect(r.metric_rows, reader).toBe(ours.n);
       expect(r.value_sum, reader).toBeCloseTo(ours.s as number, 9);
       expect(r.kernel_alignment_rows, reader).toBe(ours.ka);
-      expect(r.columns, reader).toEqual([
-        'run_id',
-        'ensemble_id',
-        'scope',
-        'step',
-        'epoch',
-        'loss',
-        'layer',
-        'metric',
-        'against',
-        'dichotomy',
-        'classifier',
-        'value',
-        'fits_converged',
-        'null_model',
-        'null_samples',
-        'null_mean',
-        'null_sd',
-        'p_value',
-      ]);
+      expect(r.columns, reader).toEqual(METRIC_COLUMNS);
       expect(r.runs, reader).toBe(16);
       expect(r.statuses, reader).toEqual(['completed', 'diverged']);
     }

@@ -22,6 +22,7 @@ import { queryResults } from '../src/query/index.js';
 import { GEOMETRY_METRICS, type MetricRequest } from '../src/operators/geometry-metrics.js';
 import { signedTargets } from '../src/sources/task-dichotomies.js';
 import { tinyPipeline } from './tiny-pipeline.js';
+import { METRIC_COLUMNS } from './helpers.js';
 
 const out = mkdtempSync(join(tmpdir(), 'geomstream-test-'));
 let summary: ResultsSummary;
@@ -32,27 +33,6 @@ beforeAll(async () => {
   dir = summary.dir;
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-const METRIC_COLUMNS = [
-  'run_id',
-  'ensemble_id',
-  'scope',
-  'step',
-  'epoch',
-  'loss',
-  'layer',
-  'metric',
-  'against',
-  'dichotomy',
-  'classifier',
-  'value',
-  'fits_converged',
-  'null_model',
-  'null_samples',
-  'null_mean',
-  'null_sd',
-  'p_value',
-];
 
 describe('a tiny pipeline, read back with DuckDB', () => {
   it('writes the results layout, and nothing half-written', () => {

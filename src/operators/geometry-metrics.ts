@@ -209,17 +209,16 @@ export const GEOMETRY_METRICS = Object.freeze({
     // 'shuffle': each unit's values permuted across the conditions (Bernardi et al.'s PS null).
     options: { dichotomies, null: nullOption(['shuffle']) },
     perRun(rep, o) {
-      const values = taskDichotomies(rep.run.task, o.dichotomies).map((d) => ({
+      const ds = taskDichotomies(rep.run.task, o.dichotomies);
+      const values = ds.map((d) => ({
         metric: 'ps',
         dichotomy: d.name,
-        positive: d.positive,
         value: parallelismScore(rep.means, d.positive).value,
       }));
-      const plain = values.map(({ positive: _, ...v }) => v);
-      if (!o.null) return plain;
+      if (!o.null) return values;
       return Promise.all(
-        plain.map((v, i) =>
-          tested(v, o.null, rep, (rng) => parallelismScore(shuffledUnits(rep.means, rng), values[i].positive).value),
+        values.map((v, i) =>
+          tested(v, o.null, rep, (rng) => parallelismScore(shuffledUnits(rep.means, rng), ds[i].positive).value),
         ),
       );
     },
