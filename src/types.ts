@@ -275,17 +275,21 @@ export interface NeuronRow {
   n_active: number;
 }
 
-/** One grid point of a neuron's expected-gradient field on its (inter, intra) plane. */
+/**
+ * One grid point of a neuron's expected-gradient field on its (inter, intra_1) plane: the same
+ * coordinates as `NeuronRow.inter` and `NeuronRow.intra_1` (the signed first intra-class
+ * component, not the norm `NeuronRow.intra`), so trajectories overlay the field directly.
+ */
 export interface FieldRow {
   kind: 'field';
   run_id: string;
   step: number;
   neuron: number;
   inter: number;
-  intra: number;
-  /** Descent direction (−expected gradient) along the inter- and intra-class axes. */
+  intra_1: number;
+  /** Descent direction (−expected gradient) along the inter-class axis and the first intra-class axis. */
   d_inter: number;
-  d_intra: number;
+  d_intra_1: number;
 }
 
 export type RunStatus = 'completed' | 'diverged' | 'failed';

@@ -485,19 +485,3 @@ describe('geometry hosts the full metric set', () => {
     );
   });
 });
-
-describe('geomstream report', () => {
-  it('writes an HTML page with a figure per metric over training and the final values', async () => {
-    const { report } = await import('../src/query/report.js');
-    const path = await report(dir);
-    const html = readFileSync(path, 'utf8');
-    expect(path).toBe(join(dir, 'report.html'));
-    expect(html.match(/<svg /g)?.length).toBe(4); // kernel_alignment × 2, loss, accuracy
-    expect(html).toContain('kernel_alignment · target');
-    expect(html).toMatch(/<th>grid point<\/th>/);
-    expect(html).toContain('alignment, activation, lr');
-    await expect(report(join(out, 'nowhere'))).rejects.toThrow(
-      /results-dir: received ".*nowhere"; accepted: a geomstream results folder/,
-    );
-  });
-});

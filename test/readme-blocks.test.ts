@@ -471,7 +471,7 @@ console.log(JSON.stringify(rows.map((r) => (r.kind === 'metric' ? \`metric \${r.
         null_sd: null,
         p_value: null,
       },
-      { kind: 'field', run_id: 'r', step: 0, neuron: 0, inter: 0, intra: 0, d_inter: 1, d_intra: 0 },
+      { kind: 'field', run_id: 'r', step: 0, neuron: 0, inter: 0, intra_1: 0, d_inter: 1, d_intra_1: 0 },
     ];
     const out = await lastValueFrom(
       from(foreign).pipe(train(), probe(), weightDynamics(), separation(), geometry(), toArray()),

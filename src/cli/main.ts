@@ -7,7 +7,7 @@
  *   geomstream analyze <path> --task task.json [--activation NAME | --network net.json] [--map …] [--metrics …]
  *                     [--samples-per-condition n] [--watch] [--idle-exit s] [--settle ms] [--out results] [--name NAME] [--stream -|PATH]
  *   geomstream task <task.json> --out <file.safetensors|file.npz> [--samples n] [--seed n]
- *   geomstream report <results-dir>
+ *   geomstream report <results-dir> [--figures-dir DIR]
  *   geomstream bench [--workloads W1,metrics] [--repeats 3] [--no-reference] [--engine auto|kernel|tfjs] [--workers n] [--json]
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -374,10 +374,16 @@ export function program(): Command {
     });
   cmd
     .command('report')
-    .description('an HTML page with SVG figures of a results folder (written to <results-dir>/report.html)')
+    .description(
+      'a self-contained HTML page of a results folder: the figures its data support (Vega-Lite, rendered to SVG) and the final values (written to <results-dir>/report.html)',
+    )
     .argument('<results-dir>', 'a results folder, e.g. results/tanh-vs-relu')
-    .action(async (dir: string) => {
-      console.log(await report(dir));
+    .option(
+      '--figures-dir <dir>',
+      'also write each figure as <id>.svg and <id>.vl.json (its Vega-Lite spec with the data) here',
+    )
+    .action(async (dir: string, opts: { figuresDir?: string }) => {
+      console.log(await report(dir, { figuresDir: opts.figuresDir }));
     });
   cmd
     .command('bench')

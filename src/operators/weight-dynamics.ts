@@ -2,7 +2,7 @@
  * `weightDynamics()`: WeightSnapshot → WeightSnapshot, NeuronRow… (and FieldRow… when asked).
  * Per checkpoint and hidden neuron: the projections of its input weights on its inter-class axis
  * and on the intra-class subspace, its weight norm and its active set (docs/science.md §4); and, for
- * chosen runs, steps and neurons, the expected-gradient field on its (inter, intra) plane.
+ * chosen runs, steps and neurons, the expected-gradient field on its (inter, intra_1) plane.
  */
 import type { OperatorFunction } from 'rxjs';
 import type { FieldRow, NeuronRow, StreamRecord, WeightSnapshot } from '../types.js';
@@ -121,9 +121,9 @@ export function fieldRows(s: WeightSnapshot, f: FieldOptions = {}): FieldRow[] {
         step: s.step,
         neuron: i,
         inter: pt.inter,
-        intra: pt.intra,
+        intra_1: pt.intra,
         d_inter: pt.dInter,
-        d_intra: pt.dIntra,
+        d_intra_1: pt.dIntra,
       });
     }
   }

@@ -1,134 +1,146 @@
 /**
- * `geomstream report <results-dir>`: a self-contained HTML page (inline SVG) of a results folder —
- * each metric's trajectory over training (mean over seeds, one line per grid point), the final
- * values of every metric (mean ± sd over seeds), the neurons' intra-class share when weight
- * dynamics were recorded, and the runs' status. Read with the embedded DuckDB.
+ * `geomstream report <results-dir>`: a self-contained HTML page of a results folder — the runs'
+ * status, every figure its data support (src/query/figures: Vega-Lite specs rendered to inline SVG
+ * in Node, each spec with its data embedded so it can be opened in the Vega editor), and the
+ * compact final-values table. The page makes no network request and prints.
  */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../sinks/atomic.js';
-import { queryResults } from './results.js';
-import { lineChart, type Series } from './svg.js';
+import { describeDataset, type Figure, figuresOf, type FinalTable, finalTable, renderSvg } from './figures/index.js';
+import { openResults, type ResultsSession } from './results.js';
 
-/**
- * Legend labels for grid points: ensemble ids are 'name=value,name=value'; show the values only
- * ('0.1637, tanh') and the names once, as the legend's title.
- */
-function legend(ids: string[]): { title: string; label: (id: string) => string } {
-  const names = ids[0]?.includes('=') ? ids[0].split(',').map((kv) => kv.split('=')[0]) : [];
-  return {
-    title: names.join(', '),
-    label: (id) =>
-      id.includes('=')
-        ? id
-            .split(',')
-            .map((kv) => kv.slice(kv.indexOf('=') + 1))
-            .join(', ')
-        : id,
-  };
+export interface ReportOptions {
+  /** Also write each figure as `<id>.svg` and `<id>.vl.json` into this folder (created if missing). Default: none. */
+  figuresDir?: string;
 }
 
-/** One line per grid point (ensemble) of (step, row[value]) points, with legend labels. */
-function byEnsemble(rows: Record<string, unknown>[], value: string): { series: Series[]; title: string } {
-  const names = legend(rows.map((r) => String(r.ensemble_id)));
-  const lines = new Map<string, Series>();
-  for (const r of rows) {
-    const id = String(r.ensemble_id);
-    if (!lines.has(id)) lines.set(id, { label: names.label(id), points: [] });
-    lines.get(id)!.points.push([num(r.step), num(r[value])]);
-  }
-  return { series: [...lines.values()], title: names.title };
+/** A figure with its rendered SVG. */
+export interface RenderedFigure extends Figure {
+  svg: string;
 }
 
 const esc = (s: unknown) =>
-  String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : NaN);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
-function keyOf(r: Record<string, unknown>): string {
-  return [r.metric, r.against, r.dichotomy, r.classifier].filter((v) => v !== null && v !== undefined).join(' · ');
-}
+/** JSON safe inside a <script> element: no "</script" can close it early. */
+const scriptJson = (v: unknown) => JSON.stringify(v).replaceAll('<', '\\u003c');
 
-/** Build the report of a results folder; writes `<dir>/report.html` and returns its path. */
-export async function report(dir: string): Promise<string> {
-  if (!existsSync(join(dir, 'metrics'))) {
+const fixed = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '');
+
+function checkFolder(dir: string): void {
+  if (!existsSync(join(dir, 'metrics')))
     throw new ConfigError(
       'results-dir',
       dir,
       'a geomstream results folder (with metrics/ and runs.parquet), e.g. results/tanh-vs-relu',
     );
-  }
-  const q = (sql: string) => queryResults(dir, sql);
-  const status = (await q('SELECT status, backend, count(*)::INTEGER AS runs FROM runs GROUP BY ALL ORDER BY ALL'))
-    .rows;
-  const series = (
-    await q(`
-    SELECT metric, against, dichotomy, classifier, layer, ensemble_id, step, avg(value) AS value, count(*)::INTEGER AS n
-    FROM metrics WHERE scope = 'run' GROUP BY ALL ORDER BY metric, against, dichotomy, classifier, layer, ensemble_id, step`)
-  ).rows;
-  const final = (
-    await q(`
-    SELECT m.metric, m.against, m.dichotomy, m.classifier, m.layer, m.ensemble_id,
-           avg(m.value) AS mean, stddev_samp(m.value) AS sd, count(*)::INTEGER AS n
-    FROM metrics m JOIN runs r USING (run_id)
-    WHERE m.scope = 'run' AND m.step = r.steps AND r.status = 'completed'
-    GROUP BY ALL ORDER BY ALL`)
-  ).rows;
+}
 
-  const charts: string[] = [];
-  const groups = new Map<string, Record<string, unknown>[]>();
-  for (const r of series) {
-    const key = `${keyOf(r)}${num(r.layer) > 1 ? ` · layer ${r.layer}` : ''}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  for (const [key, rows] of groups) {
-    // Metrics computed only at the final step have no trajectory: they are in the table below.
-    if (new Set(rows.map((r) => num(r.step))).size < 2) continue;
-    const { series: lines, title } = byEnsemble(rows, 'value');
-    charts.push(
-      lineChart(lines, { title: key, xLabel: 'step', yLabel: 'mean over seeds', logX: true, legendTitle: title }),
-    );
-  }
-  if (existsSync(join(dir, 'neurons'))) {
-    const share = (
-      await q(`
-      SELECT ensemble_id, step, avg(abs(intra) / nullif(abs(inter) + abs(intra), 0)) AS share
-      FROM neurons n JOIN runs r USING (run_id) GROUP BY ALL ORDER BY ALL`)
-    ).rows;
-    const { series: lines, title } = byEnsemble(share, 'share');
-    charts.push(
-      lineChart(lines, {
-        title: 'intra-class share (first layer)',
-        xLabel: 'step',
-        yLabel: '|intra| / (|inter| + |intra|)',
-        logX: true,
-        legendTitle: title,
-      }),
-    );
-  }
+function checkFiguresDir(figuresDir: string | undefined): void {
+  if (figuresDir !== undefined && existsSync(figuresDir) && !statSync(figuresDir).isDirectory())
+    throw new ConfigError('figures-dir', figuresDir, 'a folder (created if missing), not a file');
+}
 
-  const finalRows = final
+/** The figures of an open results folder, rendered. */
+export async function renderFigures(session: ResultsSession): Promise<RenderedFigure[]> {
+  const figures = await figuresOf(session);
+  return Promise.all(figures.map(async (f) => ({ ...f, svg: await renderSvg(f.spec) })));
+}
+
+function figureSection(f: RenderedFigure): string {
+  const json = JSON.stringify(f.spec, null, 1);
+  return `<section class="figure" id="${esc(f.id)}">
+<h3>${esc(f.title)}</h3>
+<p class="caption">${esc(f.caption)}</p>
+<div class="svg">${f.svg}</div>
+<p class="spec-link"><a download="${esc(f.id)}.vl.json" href="data:application/json;base64,${Buffer.from(json).toString('base64')}">Vega-Lite spec with its data (${esc(f.id)}.vl.json)</a> — open it in the Vega editor, or with altair's <code>alt.Chart.from_dict</code>.</p>
+<script type="application/json" class="vega-lite-spec" data-figure="${esc(f.id)}">${scriptJson(f.spec)}</script>
+</section>`;
+}
+
+function finalTableHtml(t: FinalTable): string {
+  const head = `<tr><th>grid point</th><th>activation</th><th>runs</th>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
+  const body = t.rows
     .map(
       (r) =>
-        `<tr><td>${esc(keyOf(r))}${num(r.layer) > 1 ? ` · layer ${esc(r.layer)}` : ''}</td><td>${esc(r.ensemble_id)}</td>` +
-        `<td class="n">${num(r.mean).toFixed(4)}</td><td class="n">${Number.isFinite(num(r.sd)) ? num(r.sd).toFixed(4) : ''}</td><td class="n">${esc(r.n)}</td></tr>`,
+        `<tr><td>${esc(r.grid)}</td><td>${esc(r.activation)}</td><td class="n">${r.runs}</td>${t.columns
+          .map((c) => {
+            const cell = r.cells[c];
+            return `<td class="n">${cell ? `${fixed(cell.mean)}${cell.n > 1 ? ` ± ${fixed(cell.sd)}` : ''}` : ''}</td>`;
+          })
+          .join('')}</tr>`,
     )
     .join('\n');
+  return `<table class="final">${head}\n${body}</table>`;
+}
+
+/** The report page of an open results folder. */
+export async function reportHtml(session: ResultsSession, title: string, figures: RenderedFigure[]): Promise<string> {
+  const data = await describeDataset(session);
+  const status = session.views.has('runs')
+    ? (
+        await session.query(`SELECT status, backend, count(*)::INTEGER AS runs,
+            count(*) FILTER (WHERE converged)::INTEGER AS converged FROM runs GROUP BY ALL ORDER BY ALL`)
+      ).rows
+    : [];
   const statusRows = status
-    .map((r) => `<tr><td>${esc(r.status)}</td><td>${esc(r.backend)}</td><td class="n">${esc(r.runs)}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.status)}</td><td>${esc(r.backend)}</td><td class="n">${esc(r.runs)}</td><td class="n">${esc(r.converged)}</td></tr>`,
+    )
     .join('\n');
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>geomstream report: ${esc(dir)}</title>
-<style>body{font-family:sans-serif;margin:24px;max-width:1200px}table{border-collapse:collapse;font-size:13px}
-td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.charts{display:flex;flex-wrap:wrap;gap:12px}</style></head><body>
-<h1>geomstream report</h1><p>${esc(dir)}</p>
-<h2>Runs</h2><table><tr><th>status</th><th>backend</th><th>runs</th></tr>${statusRows}</table>
-<h2>Over training</h2><div class="charts">${charts.join('\n')}</div>
-<h2>Final values (mean and sd over completed seeds, at each run's last step)</h2>
-<table><tr><th>metric</th><th>grid point</th><th>mean</th><th>sd</th><th>runs</th></tr>${finalRows}</table>
+  const grid = data.coordinates.map((c) => `${esc(c.name)} ∈ {${c.values.map(esc).join(', ')}}`).join('; ');
+  const toc = figures.map((f) => `<li><a href="#${esc(f.id)}">${esc(f.title)}</a></li>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>geomstream report: ${esc(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:sans-serif;margin:24px auto;max-width:1280px;padding:0 16px;color:#222}
+table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.caption{color:#444;max-width:900px}
+.svg{overflow-x:auto}.spec-link{font-size:12px;color:#555}section.figure{margin:28px 0}
+@media print{.spec-link,nav{display:none}section.figure{break-inside:avoid}body{margin:0}}
+</style></head><body>
+<h1>geomstream report</h1><p>${esc(title)}${grid ? ` — grid: ${grid}; activations: ${data.activations.map(esc).join(', ')}` : ''}</p>
+<h2>Runs</h2><table><tr><th>status</th><th>backend</th><th>runs</th><th>converged</th></tr>${statusRows}</table>
+<nav><h2>Figures</h2><ol>${toc}</ol></nav>
+${figures.map(figureSection).join('\n')}
+<h2 id="final-values">Final values</h2>
+<p class="caption">Mean ± sd over completed seeds of each run's value at its last checkpoint (averaged over a run's dichotomies).</p>
+${finalTableHtml(await finalTable(session, data))}
 </body></html>
 `;
+}
+
+/**
+ * Build the report of a results folder: writes `<dir>/report.html` (and, with `figuresDir`, each
+ * figure's `.svg` and `.vl.json`) and returns the page's path.
+ */
+export async function report(dir: string, options: ReportOptions = {}): Promise<string> {
+  checkFolder(dir);
+  checkFiguresDir(options.figuresDir);
+  const session = await openResults(dir);
+  let html: string;
+  let figures: RenderedFigure[];
+  try {
+    figures = await renderFigures(session);
+    html = await reportHtml(session, dir, figures);
+  } finally {
+    session.close();
+  }
+  if (options.figuresDir !== undefined) {
+    await mkdir(options.figuresDir, { recursive: true });
+    for (const f of figures) {
+      await writeFileAtomic(join(options.figuresDir, `${f.id}.svg`), f.svg);
+      await writeFileAtomic(join(options.figuresDir, `${f.id}.vl.json`), `${JSON.stringify(f.spec, null, 1)}\n`);
+    }
+  }
   const path = join(dir, 'report.html');
   await writeFileAtomic(path, html);
   return path;

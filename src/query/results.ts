@@ -12,37 +12,71 @@ function lit(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-/** Run `sql` against a results folder's views; returns column names and rows (JS values). */
-export async function queryResults(
-  dir: string,
-  sql: string,
-): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+/** A results folder opened as DuckDB views, for several queries on one connection. */
+export interface ResultsSession {
+  query(sql: string): Promise<{ columns: string[]; rows: Record<string, unknown>[] }>;
+  /** The views this folder has (`runs`, `metrics`, `final`, `neurons`, `field`). */
+  views: ReadonlySet<string>;
+  close(): void;
+}
+
+/** Open a results folder's views (see the file comment); `close()` it when done. */
+export async function openResults(dir: string): Promise<ResultsSession> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
+  const views = new Set<string>();
+  const close = () => {
+    conn.closeSync();
+    instance.closeSync();
+  };
   try {
     // runs*.parquet: runs.parquet, or the runs.shard-i-of-n.parquet of a sharded pipeline.
     const runFiles = readdirSync(dir)
       .filter((f) => /^runs(\.shard-\d+-of-\d+)?\.parquet$/.test(f))
       .map((f) => join(dir, f));
     const parts = join(dir, 'metrics', '*.parquet');
-    if (runFiles.length)
+    if (runFiles.length) {
       await conn.run(
         `CREATE VIEW runs AS SELECT * FROM read_parquet([${runFiles.map(lit).join(', ')}], union_by_name = true)`,
       );
+      views.add('runs');
+    }
     if (existsSync(join(dir, 'metrics'))) {
       await conn.run(`CREATE VIEW metrics AS SELECT * FROM read_parquet(${lit(parts)})`);
       await conn.run(`CREATE VIEW final AS SELECT m.* FROM metrics m
         JOIN (SELECT run_id, max(step) AS step FROM metrics GROUP BY run_id) f USING (run_id, step)`);
+      views.add('metrics').add('final');
     }
     for (const table of ['neurons', 'field']) {
-      if (existsSync(join(dir, table)))
+      if (existsSync(join(dir, table))) {
         await conn.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet(${lit(join(dir, table, '*.parquet'))})`);
+        views.add(table);
+      }
     }
-    const reader = await conn.runAndReadAll(sql);
-    return { columns: reader.columnNames(), rows: reader.getRowObjectsJS() as Record<string, unknown>[] };
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return {
+    views,
+    close,
+    async query(sql) {
+      const reader = await conn.runAndReadAll(sql);
+      return { columns: reader.columnNames(), rows: reader.getRowObjectsJS() as Record<string, unknown>[] };
+    },
+  };
+}
+
+/** Run `sql` against a results folder's views; returns column names and rows (JS values). */
+export async function queryResults(
+  dir: string,
+  sql: string,
+): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
+  const session = await openResults(dir);
+  try {
+    return await session.query(sql);
   } finally {
-    conn.closeSync();
-    instance.closeSync();
+    session.close();
   }
 }
 

@@ -7,7 +7,7 @@ import { ERROR_COLUMNS, FIELD_COLUMNS, METRIC_COLUMNS, NEURON_COLUMNS } from './
 import type { EnsembleEntry, Shard } from './dataset.js';
 
 /** The version of the files' layout and columns; a change is refused on resume, never mixed. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export interface ManifestParts {
   pipeline: string;

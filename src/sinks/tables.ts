@@ -73,9 +73,9 @@ export const FIELD_COLUMNS = {
   step: new Int32(),
   neuron: new Int32(),
   inter: new Float64(),
-  intra: new Float64(),
+  intra_1: new Float64(),
   d_inter: new Float64(),
-  d_intra: new Float64(),
+  d_intra_1: new Float64(),
 } satisfies Record<Exclude<keyof FieldRow, 'kind'>, DataType>;
 
 function tableOf<R>(rows: R[], columns: Record<string, DataType>): Table {

@@ -1,0 +1,199 @@
+/**
+ * The report's figures are chosen from what a results folder holds and carry the folder's numbers:
+ * the sweep figure's points are the seeds' mean ± sd of the final values, the mechanism overlays
+ * the neurons' (inter, intra_1) on the field's (inter, intra_1), every figure renders with marks,
+ * and `--figures-dir` writes each figure as SVG and Vega-Lite JSON after every check has run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipe } from 'rxjs';
+import {
+  alignedParity,
+  definePipeline,
+  geometry,
+  probe,
+  runPipeline,
+  sweep,
+  train,
+  unstructured,
+  weightDynamics,
+} from '../src/index.js';
+import { openResults, queryResults } from '../src/query/results.js';
+import { figuresOf, renderSvg, type Figure } from '../src/query/figures/index.js';
+import { report } from '../src/query/report.js';
+
+const out = mkdtempSync(join(tmpdir(), 'geomstream-figures-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const sweepPipeline = definePipeline({
+  name: 'fig-sweep',
+  seed: 3,
+  runs: ({ seed }) =>
+    sweep({
+      seed,
+      grid: { alignment: [0.2, 0.6], activation: ['tanh', 'relu'] as const },
+      seeds: 3,
+      run: (p, seeds) => ({
+        task: alignedParity({ d: 2, k: 2, alignment: p.alignment, N: 20, sigma: 0.5, seed: seeds.task }),
+        network: { activation: p.activation, width: 16 },
+        training: { lr: 0.1, batch: 32, samples: 256, epochs: 3, checkpoints: { logSpaced: 3 } },
+      }),
+    }),
+  process: () =>
+    pipe(
+      train(),
+      probe({ samplesPerCondition: 8 }),
+      geometry({ metrics: ['kernel_alignment', 'ps', { name: 'ccgp', classifier: 'ridge', steps: 'final' }] }),
+    ),
+});
+
+const dynamicsPipeline = definePipeline({
+  name: 'fig-dynamics',
+  seed: 4,
+  runs: ({ seed }) =>
+    sweep({
+      seed,
+      grid: { activation: ['tanh', 'relu'] as const },
+      seeds: 2,
+      run: (p, seeds) => ({
+        task: unstructured({ P: 4, N: 30, sigma: 1, targets: { positive: [0, 3] }, seed: seeds.task }),
+        network: { activation: p.activation, width: 12 },
+        training: { lr: 0.1, batch: 50, samples: 200, epochs: 3, checkpoints: { logSpaced: 3 } },
+      }),
+    }),
+  process: () =>
+    pipe(
+      train(),
+      weightDynamics({ field: { steps: 'first', neurons: [0, 1], size: 5 } }),
+      probe(),
+      geometry({ metrics: ['kernel_alignment'] }),
+    ),
+});
+
+let sweepDir: string;
+let dynamicsDir: string;
+const figuresIn = async (dir: string): Promise<Figure[]> => {
+  const session = await openResults(dir);
+  try {
+    return await figuresOf(session);
+  } finally {
+    session.close();
+  }
+};
+const values = (f: Figure) => (f.spec as { data: { values: Record<string, unknown>[] } }).data.values;
+const byId = (figures: Figure[], id: string) => {
+  const f = figures.find((g) => g.id === id);
+  if (!f) throw new Error(`no figure ${id} among ${figures.map((g) => g.id).join(', ')}`);
+  return f;
+};
+
+beforeAll(async () => {
+  sweepDir = (await runPipeline(sweepPipeline, { out })).dir;
+  dynamicsDir = (await runPipeline(dynamicsPipeline, { out })).dir;
+}, 120_000);
+
+describe('figures of a results folder', () => {
+  it('chooses the figures from what the folder holds', async () => {
+    const ids = (await figuresIn(sweepDir)).map((f) => f.id);
+    expect(ids.slice(0, 3)).toEqual(['sweep-kernel-alignment', 'sweep-metrics', 'disentanglement']);
+    expect(ids).toContain('over-training-kernel-alignment-target');
+    expect(ids).not.toContain('over-training-ccgp'); // computed at the final step only
+    expect(ids).not.toContain('mechanism'); // no neurons/ or field/
+    expect(ids.some((id) => id.startsWith('heatmap'))).toBe(false); // one numeric coordinate only
+    const dynamics = (await figuresIn(dynamicsDir)).map((f) => f.id);
+    expect(dynamics).toEqual(expect.arrayContaining(['mechanism', 'intra-class-share', 'nonlinearity-dissection']));
+    expect(dynamics.some((id) => id.startsWith('sweep'))).toBe(false); // activation is the only coordinate
+  });
+
+  it('draws the mean and sd over seeds of the final values in the sweep figure', async () => {
+    const points = values(byId(await figuresIn(sweepDir), 'sweep-kernel-alignment'));
+    const expected = (
+      await queryResults(
+        sweepDir,
+        `SELECT r.alignment AS x, r.activation, f.against, avg(f.value) AS mean, stddev_samp(f.value) AS sd, count(*) AS n
+         FROM final f JOIN runs r USING (run_id) WHERE f.metric = 'kernel_alignment' AND f.scope = 'run'
+         GROUP BY ALL ORDER BY ALL`,
+      )
+    ).rows;
+    expect(points).toHaveLength(expected.length);
+    for (const e of expected) {
+      const p = points.find(
+        (q) => q.x === e.x && q.activation === e.activation && q.panel === `kernel_alignment · ${e.against}`,
+      )!;
+      expect(p.mean).toBeCloseTo(e.mean as number, 12);
+      expect(p.sd).toBeCloseTo(e.sd as number, 12);
+      expect(p.lo).toBeCloseTo((e.mean as number) - (e.sd as number), 12);
+      expect(Number(p.n)).toBe(3);
+    }
+  });
+
+  it('overlays the neurons (inter, intra_1) on the field of the same plane', async () => {
+    const f = byId(await figuresIn(dynamicsDir), 'mechanism');
+    const rows = values(f);
+    const path = rows.filter((r) => r.layer === 'path');
+    const neurons = (
+      await queryResults(
+        dynamicsDir,
+        `SELECT run_id, neuron, step, inter, intra_1 FROM neurons
+         WHERE (run_id, neuron) IN (SELECT DISTINCT (run_id, neuron) FROM field) ORDER BY ALL`,
+      )
+    ).rows;
+    expect(path.map((r) => [r.run_id, r.neuron, r.step, r.inter, r.intra_1])).toEqual(
+      neurons.map((r) => [r.run_id, r.neuron, r.step, r.inter, r.intra_1]),
+    );
+    const arrows = rows.filter((r) => r.layer === 'field');
+    expect(arrows.length).toBe(2 * 2 * 25); // 2 runs (first replicate of each activation) × 2 neurons × 5²
+    for (const a of arrows)
+      expect(a.angle).toBeCloseTo((Math.atan2(a.d_inter as number, a.d_intra_1 as number) * 180) / Math.PI, 9);
+  });
+
+  it('renders every figure with marks', async () => {
+    for (const dir of [sweepDir, dynamicsDir])
+      for (const f of await figuresIn(dir)) {
+        const svg = await renderSvg(f.spec);
+        expect(svg.startsWith('<svg'), f.id).toBe(true);
+        // Vega's SVG: a group per mark, with the mark items as paths; every figure draws data.
+        expect(svg.match(/class="mark-(line|symbol|rect|rule|area|text)[^"]*"/g)?.length ?? 0, f.id).toBeGreaterThan(0);
+        expect(svg.match(/<path /g)?.length ?? 0, f.id).toBeGreaterThan(values(f).length > 0 ? 1 : 0);
+      }
+  });
+});
+
+describe('geomstream report', () => {
+  it('writes report.html with every figure inline and its spec, and --figures-dir files', async () => {
+    const figs = join(out, 'figs');
+    const path = await report(sweepDir, { figuresDir: figs });
+    const html = readFileSync(path, 'utf8');
+    const ids = (await figuresIn(sweepDir)).map((f) => f.id);
+    expect(html.match(/<section class="figure"/g)).toHaveLength(ids.length);
+    expect(html.match(/<svg /g)).toHaveLength(ids.length);
+    const specs = [
+      ...html.matchAll(
+        /<script type="application\/json" class="vega-lite-spec" data-figure="([^"]+)">(.*?)<\/script>/gs,
+      ),
+    ];
+    expect(specs.map((m) => m[1])).toEqual(ids);
+    expect(JSON.parse(specs[0][2]).data.values.length).toBeGreaterThan(0);
+    expect(html).not.toMatch(/(src|href)="https?:/); // self-contained
+    expect(html).toContain('<table class="final">');
+    expect(readdirSync(figs).sort()).toEqual(ids.flatMap((id) => [`${id}.svg`, `${id}.vl.json`]).sort());
+    expect(JSON.parse(readFileSync(join(figs, 'sweep-kernel-alignment.vl.json'), 'utf8')).$schema).toMatch(
+      /vega-lite\/v6/,
+    );
+  });
+
+  it('refuses a bad folder or figures-dir before writing anything', async () => {
+    await expect(report(join(out, 'nowhere'))).rejects.toThrow(
+      /results-dir: received ".*nowhere"; accepted: a geomstream results folder/,
+    );
+    const file = join(out, 'a-file');
+    writeFileSync(file, 'x');
+    rmSync(join(dynamicsDir, 'report.html'), { force: true });
+    await expect(report(dynamicsDir, { figuresDir: file })).rejects.toThrow(
+      /figures-dir: received ".*a-file"; accepted: a folder/,
+    );
+    expect(existsSync(join(dynamicsDir, 'report.html'))).toBe(false);
+  });
+});
