@@ -144,6 +144,8 @@ export interface RunPipelineOptions {
   set?: Record<string, string>;
   /** Called with each run's record as it finishes (its status). */
   onRun?: (record: RunRecord) => void;
+  /** Called with every record on its way to the sinks (metric rows, runs, neurons, …), e.g. for a live page. */
+  onRecord?: (record: StreamRecord) => void;
 }
 
 /** The most worker threads a pipeline may ask for. */
@@ -323,14 +325,16 @@ export async function runPipeline<P extends Params>(
     const processed = from(todo).pipe(operators);
     const out = typeof options.stream === 'function' ? options.stream() : options.stream;
     const streamed = out ? processed.pipe(streamMetrics(out, { flow })) : processed;
-    const onRun = options.onRun;
-    const records = onRun
-      ? streamed.pipe(
-          tap((r) => {
-            if (r.kind === 'run') onRun(r);
-          }),
-        )
-      : streamed;
+    const { onRun, onRecord } = options;
+    const records =
+      onRun || onRecord
+        ? streamed.pipe(
+            tap((r) => {
+              if (r.kind === 'run') onRun?.(r);
+              onRecord?.(r);
+            }),
+          )
+        : streamed;
     const summary = await lastValueFrom(records.pipe(sink));
     await options.afterWrite?.(summary);
     return summary;

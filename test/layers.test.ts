@@ -50,6 +50,12 @@ describe('layers (static imports)', () => {
       expect({ file: f, bad }).toEqual({ file: f, bad: [] });
     }
   });
+  it('the live page loads no DuckDB and reads no results folder (it draws the stream)', () => {
+    for (const f of inLayer(['live/'])) {
+      const bad = loads(f).filter((m) => m.startsWith('@duckdb') || m === 'query/results.ts' || m.startsWith('sinks/'));
+      expect({ file: f, bad }).toEqual({ file: f, bad: [] });
+    }
+  });
   it('the library root reaches neither the CLI nor DuckDB', () => {
     const bad = loads('index.ts').filter((m) => /^(cli|bench|query)\//.test(m) || m.startsWith('@duckdb'));
     expect(bad).toEqual([]);

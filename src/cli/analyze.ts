@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { streamTarget } from './stream.js';
+import { livePort, startLivePage } from '../live/server.js';
 import { readNpy } from '../formats/npy.js';
 import { analyzeFiles } from '../analysis.js';
 import { ConfigError } from '../errors.js';
@@ -28,6 +29,7 @@ export interface AnalyzeCliOptions {
   out: string;
   name?: string;
   stream?: string;
+  live?: string | true;
   progress: boolean;
 }
 
@@ -142,6 +144,10 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
     lastLine = line;
   };
   const seenSteps = new Set<string>();
+  const live =
+    opts.live === undefined ? undefined : await startLivePage({ port: livePort(opts.live), title: opts.name ?? path });
+  if (live) process.stderr.write(`geomstream: live page at ${live.url} (until the command stops)\n`);
+  let finished = 'stopped by an error';
   try {
     await analyzeFiles({
       path,
@@ -183,6 +189,7 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
         if (opts.watch) written.set(f.step, f.mtimeMs);
       },
       onRecord: (r) => {
+        live?.update(r);
         if (r.kind === 'metric') {
           rows++;
           const t = written.get(r.step);
@@ -203,7 +210,9 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
       },
     });
     if (errors > 0) process.exitCode = 1;
+    finished = signalName ? `stopped by ${signalName}` : 'finished';
   } finally {
+    await live?.close(finished);
     process.off('SIGINT', handlers.SIGINT);
     process.off('SIGTERM', handlers.SIGTERM);
     await stream?.close();

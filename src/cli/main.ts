@@ -24,6 +24,7 @@ import { streamTarget } from './stream.js';
 import { formatTable, queryResults } from '../query/results.js';
 import { bench } from '../bench/bench.js';
 import { report } from '../query/report.js';
+import { livePort, startLivePage } from '../live/server.js';
 import { WORKLOADS } from '../bench/workloads.js';
 import { analyzeCommand } from './analyze.js';
 import { taskCommand } from './task.js';
@@ -97,10 +98,12 @@ async function run(
     format?: ResultFormat[];
     snapshots?: boolean | SnapshotFormat;
     stream?: string;
+    live?: string | true;
     progress: boolean;
   },
 ) {
   const pipeline = await loadPipeline(file);
+  const livePortNumber = opts.live === undefined ? undefined : livePort(opts.live);
   if (opts.listParams) {
     const defaults = pipelineParams(pipeline, opts.quick);
     resolveParams(defaults, opts.set); // a bad --set is reported here too
@@ -154,6 +157,12 @@ async function run(
   };
   process.once('SIGTERM', interrupted);
   process.once('SIGINT', interrupted);
+  const live =
+    livePortNumber === undefined ? undefined : await startLivePage({ port: livePortNumber, title: pipeline.name });
+  if (live) process.stderr.write(`geomstream: live page at ${live.url} (until the pipeline stops)\n`);
+  let liveDone = 0;
+  let liveTotal = 0;
+  let finished = 'stopped by an error';
   try {
     await runPipeline(pipeline, {
       out: opts.out,
@@ -181,12 +190,17 @@ async function run(
           process.stderr.write(`geomstream: ${runs} runs of '${pipeline.name}' into ${dir}\n`);
         }
         runsTotal = runs;
+        liveTotal = networkSteps;
+        live?.runsTotal(runs);
+        live?.progress(0, networkSteps);
         if (opts.progress && runs) {
           bar.start(networkSteps, 0, { rate: '-', runs: `0/${runs}` });
           barStarted = true;
         }
       },
       onSteps: (n) => {
+        liveDone += n;
+        live?.progress(liveDone, liveTotal);
         if (!barStarted) return;
         done += n;
         bar.increment(n, {
@@ -197,6 +211,7 @@ async function run(
         runsDone++;
         if (barStarted) bar.update({ runs: `${runsDone}/${runsTotal}` });
       },
+      onRecord: live ? (r) => live.update(r) : undefined,
       onWarning: (m) => process.stderr.write(`geomstream: warning: ${m}\n`),
       // The summary is read while the dataset's lock is held: a second writer cannot replace it meanwhile.
       afterWrite: async (summary) => {
@@ -219,9 +234,11 @@ async function run(
           log(`\n${pipeline.summary.title}\n\n${formatTable(columns, rows)}\n`);
         }
         if (r.failed > 0) process.exitCode = 1;
+        finished = 'finished';
       },
     });
   } finally {
+    await live?.close(finished);
     process.off('beforeExit', stalled);
     process.off('SIGTERM', interrupted);
     process.off('SIGINT', interrupted);
@@ -305,6 +322,10 @@ export function program(): Command {
       '--stream <path>',
       "also write every metric row as an Arrow IPC stream ('-': stdout; the summary then goes to stderr)",
     )
+    .option(
+      '--live [port]',
+      'serve a page on 127.0.0.1 (port: default any free one) where the figures grow as checkpoints arrive, until the pipeline stops',
+    )
     .option('--no-progress', 'no progress line')
     .action(run);
   cmd
@@ -347,6 +368,10 @@ export function program(): Command {
     .option('--out <dir>', 'parent folder of the results (written to <dir>/<name>)', 'results')
     .option('--name <name>', "the dataset's name (default: the path's last name)")
     .option('--stream <path>', "also write every metric row as an Arrow IPC stream ('-': stdout; logs go to stderr)")
+    .option(
+      '--live [port]',
+      'serve a page on 127.0.0.1 (port: default any free one) where the figures grow as checkpoints are analysed, until the command stops',
+    )
     .option('--no-progress', 'no progress lines')
     .action(analyzeCommand);
   cmd
