@@ -21,7 +21,7 @@ import {
   weightDynamics,
 } from '../src/index.js';
 import { openResults, queryResults } from '../src/query/results.js';
-import { figuresOf, renderSvg, type Figure } from '../src/query/figures/index.js';
+import { describeDataset, type Figure, figuresOf, finalTable, renderSvg } from '../src/query/figures/index.js';
 import { report } from '../src/query/report.js';
 
 const out = mkdtempSync(join(tmpdir(), 'geomstream-figures-'));
@@ -33,7 +33,7 @@ const sweepPipeline = definePipeline({
   runs: ({ seed }) =>
     sweep({
       seed,
-      grid: { alignment: [0.2, 0.6], activation: ['tanh', 'relu'] as const },
+      grid: { alignment: [0.15, 0.6], activation: ['tanh', 'relu'] as const },
       seeds: 3,
       run: (p, seeds) => ({
         task: alignedParity({ d: 2, k: 2, alignment: p.alignment, N: 20, sigma: 0.5, seed: seeds.task }),
@@ -129,6 +129,20 @@ describe('figures of a results folder', () => {
     }
   });
 
+  it('orders the final-values table by the grid values, numbers as numbers', async () => {
+    const session = await openResults(sweepDir);
+    const table = await finalTable(session, await describeDataset(session));
+    session.close();
+    expect(table.rows.map((r) => `${r.grid} ${r.activation}`)).toEqual([
+      'alignment=0.15 tanh',
+      'alignment=0.15 relu',
+      'alignment=0.6 tanh',
+      'alignment=0.6 relu',
+    ]);
+    expect(table.columns).toContain('kernel_alignment · target');
+    expect(table.rows[0].cells['kernel_alignment · target'].n).toBe(3);
+  });
+
   it('overlays the neurons (inter, intra_1) on the field of the same plane', async () => {
     const f = byId(await figuresIn(dynamicsDir), 'mechanism');
     const rows = values(f);
@@ -147,6 +161,26 @@ describe('figures of a results folder', () => {
     expect(arrows.length).toBe(2 * 2 * 25); // 2 runs (first replicate of each activation) × 2 neurons × 5²
     for (const a of arrows)
       expect(a.angle).toBeCloseTo((Math.atan2(a.d_inter as number, a.d_intra_1 as number) * 180) / Math.PI, 9);
+  });
+
+  it('gives no facet a sort (custom-sorted facet headers can label the wrong cells)', async () => {
+    const facetSorts = (spec: unknown): string[] => {
+      const found: string[] = [];
+      const walk = (v: unknown, path: string) => {
+        if (!v || typeof v !== 'object') return;
+        for (const [k, x] of Object.entries(v)) {
+          if (k === 'facet' || k === 'row' || k === 'column') {
+            const defs = (x as Record<string, unknown>)?.field ? [x] : Object.values(x as object);
+            for (const d of defs) if ((d as Record<string, unknown>)?.sort !== undefined) found.push(`${path}.${k}`);
+          }
+          if (k !== 'data') walk(x, `${path}.${k}`);
+        }
+      };
+      walk(spec, '');
+      return found;
+    };
+    for (const dir of [sweepDir, dynamicsDir])
+      for (const f of await figuresIn(dir)) expect(facetSorts(f.spec), f.id).toEqual([]);
   });
 
   it('renders every figure with marks', async () => {
@@ -180,6 +214,11 @@ describe('geomstream report', () => {
     expect(JSON.parse(specs[0][2]).data.values.length).toBeGreaterThan(0);
     expect(html).not.toMatch(/(src|href)="https?:/); // self-contained
     expect(html).toContain('<table class="final">');
+    // What is not drawn is said, with what it would need.
+    expect(html).toMatch(
+      /Not drawn, for want of data in this folder: .*<b>mechanism and intra-class share<\/b> \(needs neurons\/ and field\//,
+    );
+    expect(html).toContain('<b>heatmaps</b> (needs two numeric grid coordinates');
     expect(readdirSync(figs).sort()).toEqual(ids.flatMap((id) => [`${id}.svg`, `${id}.vl.json`]).sort());
     expect(JSON.parse(readFileSync(join(figs, 'sweep-kernel-alignment.vl.json'), 'utf8')).$schema).toMatch(
       /vega-lite\/v6/,

@@ -9,7 +9,15 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../sinks/atomic.js';
-import { describeDataset, type Figure, figuresOf, type FinalTable, finalTable, renderSvg } from './figures/index.js';
+import {
+  type AbsentFigure,
+  describeDataset,
+  type Figure,
+  figuresOf,
+  type FinalTable,
+  finalTable,
+  renderSvg,
+} from './figures/index.js';
 import { openResults, type ResultsSession } from './results.js';
 
 export interface ReportOptions {
@@ -47,9 +55,9 @@ function checkFiguresDir(figuresDir: string | undefined): void {
     throw new ConfigError('figures-dir', figuresDir, 'a folder (created if missing), not a file');
 }
 
-/** The figures of an open results folder, rendered. */
-export async function renderFigures(session: ResultsSession): Promise<RenderedFigure[]> {
-  const figures = await figuresOf(session);
+/** The figures of an open results folder, rendered (and, into `absent`, the kinds it cannot support). */
+export async function renderFigures(session: ResultsSession, absent: AbsentFigure[] = []): Promise<RenderedFigure[]> {
+  const figures = await figuresOf(session, absent);
   return Promise.all(figures.map(async (f) => ({ ...f, svg: await renderSvg(f.spec) })));
 }
 
@@ -81,7 +89,12 @@ function finalTableHtml(t: FinalTable): string {
 }
 
 /** The report page of an open results folder. */
-export async function reportHtml(session: ResultsSession, title: string, figures: RenderedFigure[]): Promise<string> {
+export async function reportHtml(
+  session: ResultsSession,
+  title: string,
+  figures: RenderedFigure[],
+  absent: AbsentFigure[] = [],
+): Promise<string> {
   const data = await describeDataset(session);
   const status = session.views.has('runs')
     ? (
@@ -103,13 +116,17 @@ export async function reportHtml(session: ResultsSession, title: string, figures
 <style>
 body{font-family:sans-serif;margin:24px auto;max-width:1280px;padding:0 16px;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}.caption{color:#444;max-width:900px}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.caption{color:#444;max-width:900px}
 .svg{overflow-x:auto}.spec-link{font-size:12px;color:#555}section.figure{margin:28px 0}
 @media print{.spec-link,nav{display:none}section.figure{break-inside:avoid}body{margin:0}}
 </style></head><body>
 <h1>geomstream report</h1><p>${esc(title)}${grid ? ` — grid: ${grid}; activations: ${data.activations.map(esc).join(', ')}` : ''}</p>
 <h2>Runs</h2><table><tr><th>status</th><th>backend</th><th>runs</th><th>converged</th></tr>${statusRows}</table>
-<nav><h2>Figures</h2><ol>${toc}</ol></nav>
+<nav><h2>Figures</h2><ol>${toc}</ol>${
+    absent.length
+      ? `<p class="caption">Not drawn, for want of data in this folder: ${absent.map((a) => `<b>${esc(a.kind)}</b> (needs ${esc(a.needs)})`).join('; ')}.</p>`
+      : ''
+  }</nav>
 ${figures.map(figureSection).join('\n')}
 <h2 id="final-values">Final values</h2>
 <p class="caption">Mean ± sd over completed seeds of each run's value at its last checkpoint (averaged over a run's dichotomies).</p>
@@ -129,8 +146,9 @@ export async function report(dir: string, options: ReportOptions = {}): Promise<
   let html: string;
   let figures: RenderedFigure[];
   try {
-    figures = await renderFigures(session);
-    html = await reportHtml(session, dir, figures);
+    const absent: AbsentFigure[] = [];
+    figures = await renderFigures(session, absent);
+    html = await reportHtml(session, dir, figures, absent);
   } finally {
     session.close();
   }

@@ -38,7 +38,7 @@ export async function disentanglementFigures(session: ResultsSession, data: Data
         config: FIGURE_CONFIG,
         data: { values },
         facet: {
-          column: { field: 'metric', type: 'nominal', title: null, sort: present },
+          column: { field: 'metric', type: 'nominal', title: null },
           row: { field: 'facet', type: 'nominal', title: null },
         },
         spec: {

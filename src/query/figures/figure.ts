@@ -17,6 +17,13 @@ export interface Figure {
 /** The Vega-Lite schema the specs follow (vega-lite 6; a URL for editors, never fetched by the report). */
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
+/**
+ * Facets are never given a `sort`: panels come in ascending order of their label. Vega-Lite has
+ * drawn custom-sorted facet headers over the wrong cells (vega/vega-lite#2553, #8675; seen here
+ * with a layered, independently scaled facet), which would put one metric's name on another's
+ * numbers. test/figures.test.ts holds every spec to this.
+ */
+
 /** Shared look: a white background and print-friendly fonts. */
 export const FIGURE_CONFIG = {
   background: 'white',

@@ -40,7 +40,7 @@ export async function heatmapFigures(session: ResultsSession, data: DatasetView)
         config: FIGURE_CONFIG,
         data: { values },
         facet: {
-          column: { field: 'activation', type: 'nominal', title: null, sort: data.activations },
+          column: { field: 'activation', type: 'nominal', title: null },
           ...(facets > 1 ? { row: { field: 'facet', type: 'nominal', title: null } } : {}),
         },
         spec: {
@@ -50,7 +50,7 @@ export async function heatmapFigures(session: ResultsSession, data: DatasetView)
           encoding: {
             x: { field: xc.name, type: 'ordinal', title: xc.name, axis: { labelAngle: -60, format: '.3~f' } },
             y: { field: yc.name, type: 'ordinal', title: yc.name, sort: 'descending' },
-            color: { field: 'mean', type: 'quantitative', title: label, scale: { scheme: 'viridis' } },
+            color: { field: 'mean', type: 'quantitative', title: 'final value', scale: { scheme: 'viridis' } },
             tooltip: [
               { field: xc.name },
               { field: yc.name },

@@ -18,18 +18,51 @@ export { renderSvg } from './render.js';
 export { finalTable, type FinalTable } from './final-table.js';
 export { describeDataset } from './dataset.js';
 
-/** Every figure the folder's data support, in reading order (the headline first). */
-export async function figuresOf(session: ResultsSession): Promise<Figure[]> {
+/** Each kind of figure, and what a folder needs for it (said on the page when a folder lacks it). */
+const KINDS = [
+  {
+    make: sweepFigures,
+    kind: 'sweep',
+    needs: 'a numeric grid coordinate that varies across runs (alignment, eps, width, …)',
+  },
+  {
+    make: disentanglementFigures,
+    kind: 'disentanglement',
+    needs: "rows of 'ps', 'ccgp', 'sd' or 'decodability' (geometry({ metrics }))",
+  },
+  {
+    make: mechanismFigures,
+    kind: 'mechanism and intra-class share',
+    needs:
+      'neurons/ and field/: weightDynamics({ field }) on a task whose label classes hold several conditions (pipelines/weight-dynamics.ts)',
+  },
+  {
+    make: dissectionFigures,
+    kind: 'nonlinearity dissection',
+    needs: 'neurons/, target kernel alignment and two activations or more (pipelines/nonlinearity-dissection.ts)',
+  },
+  {
+    make: heatmapFigures,
+    kind: 'heatmaps',
+    needs: 'two numeric grid coordinates (pipelines/separable-xor.ts: eps × sigma)',
+  },
+  { make: overTrainingFigures, kind: 'over training', needs: 'a metric computed at two checkpoints or more' },
+] as const;
+
+/** A kind of figure the folder cannot support, and what it would need. */
+export interface AbsentFigure {
+  kind: string;
+  needs: string;
+}
+
+/** Every figure the folder's data support, in reading order (the headline first), and the kinds it lacks. */
+export async function figuresOf(session: ResultsSession, absent?: AbsentFigure[]): Promise<Figure[]> {
   const data = await describeDataset(session);
   const out: Figure[] = [];
-  for (const make of [
-    sweepFigures,
-    disentanglementFigures,
-    mechanismFigures,
-    dissectionFigures,
-    heatmapFigures,
-    overTrainingFigures,
-  ])
-    out.push(...(await make(session, data)));
+  for (const { make, kind, needs } of KINDS) {
+    const made = await make(session, data);
+    if (!made.length) absent?.push({ kind, needs });
+    out.push(...made);
+  }
   return out;
 }

@@ -61,7 +61,7 @@ export async function mechanismFigures(session: ResultsSession, data: DatasetVie
           config: FIGURE_CONFIG,
           data: { values },
           facet: {
-            row: { field: 'activation', type: 'nominal', title: null, sort: data.activations },
+            row: { field: 'activation', type: 'nominal', title: null },
             column: { field: 'neuron', type: 'ordinal', title: 'neuron' },
           },
           spec: {

@@ -104,11 +104,11 @@ export async function sweepFigures(session: ResultsSession, data: DatasetView): 
         ...(rowFacet.row
           ? {
               facet: {
-                column: { field: 'panel', type: 'nominal', title: null, sort: keys.map(metricLabel) },
+                column: { field: 'panel', type: 'nominal', title: null },
                 ...rowFacet,
               },
             }
-          : { facet: { field: 'panel', type: 'nominal', title: null, sort: keys.map(metricLabel) }, columns: 4 }),
+          : { facet: { field: 'panel', type: 'nominal', title: null }, columns: 4 }),
         spec: { width: 220, height: 170, layer: sweepLayers(xc.name, 'final value', data.activations) },
         // Input and target alignment on one scale, to be compared; other metrics each on its own.
         resolve: { scale: { y: id === 'sweep-kernel-alignment' ? 'shared' : 'independent' } },
