@@ -2,7 +2,7 @@
  * Network and training configurations: defaults (docs/science.md §2, the authors' code) and validation.
  * Everything is checked here, before any training starts, with errors that name the field.
  */
-import type { CheckpointSchedule, NetworkConfig, RunSpec, TrainingConfig } from './types.js';
+import type { CheckpointSchedule, NetworkConfig, RunSpec, StopRule, TrainingConfig } from './types.js';
 import { ConfigError, requireNumber, requireOneOf } from './errors.js';
 import { resolveActivation, type Activation, type ActivationSpec } from './activations.js';
 
@@ -34,6 +34,8 @@ export interface TrainingOptions {
   checkpoints?: CheckpointSchedule;
   /** 'sgd' (default) or 'adam'. */
   optimizer?: 'sgd' | 'adam';
+  /** Early stop: `{ maxParamChange: x }`, x > 0 (the paper: 1e-5). Default none (every epoch is trained). */
+  stop?: StopRule;
 }
 
 export const NETWORK_DEFAULTS: NetworkConfig = {
@@ -54,7 +56,7 @@ export const TRAINING_DEFAULTS: TrainingConfig = {
 };
 
 const NETWORK_KEYS = ['activation', 'width', 'readout', 'init', 'depth'];
-const TRAINING_KEYS = ['lr', 'batch', 'epochs', 'samples', 'checkpoints', 'optimizer'];
+const TRAINING_KEYS = ['lr', 'batch', 'epochs', 'samples', 'checkpoints', 'optimizer', 'stop'];
 
 function rejectUnknown(prefix: string, o: object, known: string[]): void {
   for (const key of Object.keys(o)) {
@@ -95,7 +97,15 @@ export function trainingConfig(o: TrainingOptions = {}): TrainingConfig {
   const checkpoints = o.checkpoints ?? TRAINING_DEFAULTS.checkpoints;
   validateSchedule(checkpoints);
   const optimizer = requireOneOf('training.optimizer', o.optimizer ?? TRAINING_DEFAULTS.optimizer, ['sgd', 'adam']);
-  return { lr, batch, epochs, samples, checkpoints, optimizer };
+  if (o.stop === undefined) return { lr, batch, epochs, samples, checkpoints, optimizer };
+  if (!o.stop || typeof o.stop !== 'object')
+    throw new ConfigError('training.stop', o.stop, '{ maxParamChange: x } with x > 0 (e.g. 1e-5)');
+  rejectUnknown('training.stop', o.stop, ['maxParamChange']);
+  const maxParamChange = requireNumber('training.stop.maxParamChange', o.stop.maxParamChange, {
+    min: 0,
+    exclusiveMin: true,
+  });
+  return { lr, batch, epochs, samples, checkpoints, optimizer, stop: { maxParamChange } };
 }
 
 function validateSchedule(s: CheckpointSchedule): void {

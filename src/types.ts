@@ -101,6 +101,17 @@ export interface TrainingConfig {
   checkpoints: CheckpointSchedule;
   /** 'sgd' (plain SGD, default) or 'adam' (β1 = 0.9, β2 = 0.999, ε = 1e-8, as PyTorch's defaults). */
   optimizer: 'sgd' | 'adam';
+  /** Early stop (absent: train every epoch). */
+  stop?: StopRule;
+}
+
+/**
+ * The paper's early stop: a network stops training at the end of the first epoch over which its
+ * largest parameter change max |Δθ| is at most `maxParamChange` (the paper: 1e-5 at lr 1e-3).
+ * From then on its checkpoints carry the parameters, loss and accuracy it stopped with.
+ */
+export interface StopRule {
+  maxParamChange: number;
 }
 
 /** Where a run's records come from: geomstream's trainer, checkpoint files, or activation files. */
@@ -312,11 +323,17 @@ export interface RunRecord {
    */
   max_param_change: number | null;
   /**
-   * Whether training had settled: max_param_change ≤ 0.01·lr, the paper's early-stop rule (1e-5
-   * per epoch at lr = 1e-3) scaled with the learning rate, since an SGD epoch moves θ by lr times
-   * a sum of gradients (docs/science.md §2). Null where max_param_change is.
+   * Whether training had settled: max_param_change ≤ the run's early-stop threshold
+   * (`training.stop.maxParamChange`), or without one ≤ 0.01·lr, the paper's rule (1e-5 per epoch at
+   * lr = 1e-3) scaled with the learning rate, since an SGD epoch moves θ by lr times a sum of
+   * gradients (docs/science.md §2). Null where max_param_change is.
    */
   converged: boolean | null;
+  /**
+   * With `training.stop`: the epoch at whose end the network met the rule and stopped (its
+   * later checkpoints repeat what it stopped with); null when it never did, or had no rule.
+   */
+  stop_epoch: number | null;
   /** The tensor backend that trained it (null for ingested runs). */
   backend: string | null;
   /** The training engine, 'kernel' or 'tfjs' (null when the run failed before training). */

@@ -98,6 +98,7 @@ const checkpoint = (step: number, n: number, final = false): TrainEvent => ({
     accuracy: 1,
     params: null as never,
     maxParamChange: null,
+    stoppedEpoch: null,
   })),
 });
 

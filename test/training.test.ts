@@ -13,7 +13,7 @@ import { checkpointSteps } from '../src/config.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';
 import { sweepRuns } from '../src/sources/sweep.js';
 import { Rng } from '../src/random.js';
-import type { NetworkParams, TrainedRunSpec as RunSpec } from '../src/types.js';
+import type { NetworkParams, RunRecord, TrainedRunSpec as RunSpec } from '../src/types.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -344,4 +344,115 @@ describe('convergence (RunRecord.max_param_change, converged)', () => {
         }
       }
     }, 120_000);
+});
+
+describe('early stop (training.stop)', () => {
+  // 4 minibatches an epoch, so a checkpoint can fall inside an epoch or at its end.
+  const runsFor = (epochs: number, stop: number | null, checkpoints: RunSpec['training']['checkpoints']) =>
+    sweepRuns({
+      seed: 1,
+      grid: { activation: ['tanh', 'relu'] as const },
+      seeds: 2,
+      run: (p, s) => ({
+        task: unstructured({ P: 4, N: 20, sigma: 0.2, seed: s.task }),
+        network: { activation: p.activation, width: 16 },
+        training: {
+          lr: 0.5,
+          batch: 10,
+          samples: 40,
+          epochs,
+          checkpoints,
+          ...(stop === null ? {} : { stop: { maxParamChange: stop } }),
+        },
+      }),
+    });
+  const RULE = 0.003;
+  for (const engine of ['kernel', 'tfjs'] as const)
+    it(`stops each network at the first epoch whose largest change is within the rule, and keeps what it stopped with (${engine})`, async () => {
+      // The reference: the same ensemble without the rule, a checkpoint at every epoch's end.
+      const reference = (
+        await lastValueFrom(trainRuns(runsFor(300, null, { every: 4 }), { engine }).pipe(toArray()))
+      ).filter((r) => r.kind === 'snapshot');
+      const firstWithin = new Map<string, number>();
+      for (const id of new Set(reference.map((s) => s.run_id))) {
+        const mine = reference.filter((s) => s.run_id === id).sort((a, b) => a.step - b.step);
+        const e = mine.slice(1).findIndex((s, i) => maxParamChange(mine[i].params, s.params) <= RULE);
+        firstWithin.set(id, e < 0 ? Infinity : e + 1);
+      }
+      const at = (id: string, epoch: number) => reference.find((s) => s.run_id === id && s.step === epoch * 4)!;
+      const epochs = [...firstWithin.values()].sort((a, b) => a - b);
+      expect(epochs[0]).toBeGreaterThan(1);
+      expect(epochs[3]).toBeLessThan(300); // with 300 epochs all four stop, so the ensemble ends early
+      for (const total of [epochs[2], 300]) {
+        // total = the third stop epoch: the last network never meets the rule within it.
+        const records = await lastValueFrom(
+          trainRuns(runsFor(total, RULE, { logSpaced: 12 }), { engine }).pipe(toArray()),
+        );
+        const snaps = records.filter((r) => r.kind === 'snapshot');
+        // An ensemble (one activation, two seeds) ends when its last network stops, or at `total`.
+        const members = (ensemble: string) =>
+          records
+            .filter((x) => x.kind === 'run' && x.run.ensemble_id === ensemble)
+            .map((x) => (x as RunRecord).run.run_id);
+        const ensembleEnd = (ensemble: string) => Math.max(...members(ensemble).map((id) => firstWithin.get(id)!));
+        for (const r of records.filter((x) => x.kind === 'run')) {
+          const id = r.run.run_id;
+          const e = firstWithin.get(id)!;
+          const mine = snaps.filter((s) => s.run_id === id).sort((a, b) => a.step - b.step);
+          expect(mine.at(-1)!.final).toBe(true);
+          expect(mine.filter((s) => s.final)).toHaveLength(1);
+          const end = Math.min(total, ensembleEnd(r.run.ensemble_id)) * 4;
+          expect(r.steps).toBe(end);
+          expect(mine.at(-1)!.step).toBe(end);
+          if (e <= total) {
+            expect(r.stop_epoch).toBe(e);
+            expect(r.converged).toBe(true);
+            expect(r.max_param_change!).toBeLessThanOrEqual(RULE);
+            expect(r.max_param_change).toBe(maxParamChange(at(id, e - 1).params, at(id, e).params));
+            // Every checkpoint from the stop on carries the stopped network.
+            for (const s of mine.filter((x) => x.step >= e * 4)) {
+              expect(s.params.W).toEqual(at(id, e).params.W);
+              expect(s.loss).toBe(at(id, e).loss);
+            }
+            expect(
+              mine.filter((x) => x.step < e * 4).every((x) => x.step === 0 || x.params.W !== at(id, e).params.W),
+            ).toBe(true);
+          } else {
+            expect(r.stop_epoch).toBeNull();
+            expect(mine.at(-1)!.params.W).toEqual(at(id, total).params.W);
+          }
+        }
+      }
+    }, 120_000);
+
+  it('stops the same networks at the same epochs on a worker pool', async () => {
+    const outcome = async (workers: number) =>
+      (await lastValueFrom(trainRuns(runsFor(300, RULE, { logSpaced: 12 }), { workers }).pipe(toArray())))
+        .filter((r) => r.kind === 'run')
+        .map((r) => [r.run.run_id, r.stop_epoch, r.steps, r.final_loss])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))); // the workers finish in any order
+    const one = await outcome(1);
+    expect(one.filter((r) => r[1] !== null).length).toBeGreaterThan(0);
+    expect(await outcome(2)).toEqual(one);
+  });
+
+  it('is validated like every other option', () => {
+    const bad = (stop: unknown) => () =>
+      sweepRuns({
+        seed: 1,
+        grid: { activation: ['tanh'] as const },
+        seeds: 1,
+        run: (_, s) => ({
+          task: unstructured({ P: 4, N: 20, sigma: 0.2, seed: s.task }),
+          training: { stop } as never,
+        }),
+      });
+    expect(bad({ maxParamChange: 0 })).toThrow(
+      /training.stop.maxParamChange: received 0; accepted: a finite number > 0/,
+    );
+    expect(bad({ maxParamChange: 1e-5, patience: 3 })).toThrow(
+      /training.stop.patience: received 3; accepted: only the options maxParamChange/,
+    );
+    expect(bad(5)).toThrow(/training.stop: received 5; accepted: \{ maxParamChange: x \}/);
+  });
 });

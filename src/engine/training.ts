@@ -35,8 +35,13 @@ export interface CheckpointEvent {
     loss: number;
     accuracy: number;
     params: NetworkParams;
-    /** At the final checkpoint: the largest |Δθ| of the network's parameters over the last epoch; else null. */
+    /**
+     * At the final checkpoint: the largest |Δθ| of the network's parameters over the last epoch it
+     * trained; else null.
+     */
     maxParamChange: number | null;
+    /** With `training.stop`: the epoch at whose end the network stopped, once it has; else null. */
+    stoppedEpoch: number | null;
   }>;
 }
 
@@ -296,16 +301,33 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
         training.batch,
       );
   const alive = new Array<boolean>(S).fill(true);
+  // Networks that met the early-stop rule: what they stopped with. The engine goes on updating
+  // them with the others (an ensemble steps together), but nothing of that is ever reported.
+  const stopped: Array<{ epoch: number; loss: number; accuracy: number; params: NetworkParams; change: number } | null> =
+    new Array(S).fill(null);
+  const stopRule = training.stop?.maxParamChange;
 
   // The parameters at the start of the last epoch, for the final checkpoint's max_param_change.
   let lastEpochStart: NetworkParams[] | null = null;
-  function* checkpoint(step: number): Generator<TrainEvent> {
+  function* checkpoint(step: number, final = step === total): Generator<TrainEvent> {
     const { loss, accuracy } = engine.evaluate();
     const params = engine.params();
-    const change = step === total && lastEpochStart ? lastEpochStart : null;
+    const change = final && lastEpochStart ? lastEpochStart : null;
     const members: CheckpointEvent['members'] = [];
     for (let s = 0; s < S; s++) {
       if (!alive[s]) continue;
+      const frozen = stopped[s];
+      if (frozen) {
+        members.push({
+          index: s,
+          loss: frozen.loss,
+          accuracy: frozen.accuracy,
+          params: frozen.params,
+          maxParamChange: final ? frozen.change : null,
+          stoppedEpoch: frozen.epoch,
+        });
+        continue;
+      }
       if (!Number.isFinite(loss[s])) {
         alive[s] = false;
         yield { type: 'diverged', index: s, step };
@@ -317,10 +339,26 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
         accuracy: accuracy[s],
         params: params[s],
         maxParamChange: change ? maxParamChange(change[s], params[s]) : null,
+        stoppedEpoch: null,
       });
     }
     if (members.length)
-      yield { type: 'checkpoint', step, epoch: step / perEpoch, final: step === total, engine: engine.name, members };
+      yield { type: 'checkpoint', step, epoch: step / perEpoch, final, engine: engine.name, members };
+  }
+
+  /** At an epoch's end: the networks whose largest parameter change over it is within the rule stop. */
+  function stopConverged(epoch: number, start: NetworkParams[]): void {
+    if (stopRule === undefined) return;
+    const now = engine.params();
+    let evaluated: { loss: Float64Array; accuracy: Float64Array } | null = null;
+    for (let s = 0; s < S; s++) {
+      if (!alive[s] || stopped[s]) continue;
+      const change = maxParamChange(start[s], now[s]);
+      if (!(change <= stopRule)) continue;
+      evaluated ??= engine.evaluate();
+      if (!Number.isFinite(evaluated.loss[s])) continue; // diverging: the checks below report it
+      stopped[s] = { epoch, loss: evaluated.loss[s], accuracy: evaluated.accuracy[s], params: now[s], change };
+    }
   }
 
   let pendingStart = 0;
@@ -340,27 +378,35 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   try {
     let step = 0;
     let epoch = 0;
+    const stillTraining = () => alive.some((a, s) => a && !stopped[s]);
     yield* checkpoint(0);
-    for (; epoch < training.epochs && alive.some(Boolean); epoch++) {
+    for (; epoch < training.epochs && stillTraining(); epoch++) {
       const perm = order.permutation(training.samples);
       pendingStart = step;
-      if (epoch === training.epochs - 1) lastEpochStart = engine.params();
+      const epochStart = stopRule !== undefined ? engine.params() : null;
+      if (epoch === training.epochs - 1) lastEpochStart = epochStart ?? engine.params();
       for (let b = 0; b < perEpoch; b++) {
         const start = b * training.batch;
         engine.step(perm, start, Math.min(training.batch, training.samples - start), training.lr);
         step++;
-        if (schedule.has(step)) {
+        // A checkpoint at an epoch's last step waits for the early-stop check below: it is the
+        // final one if every network stops there.
+        if (schedule.has(step) && b < perEpoch - 1) {
           yield* flushLosses();
           pendingStart = step;
           yield* checkpoint(step);
         }
       }
       yield* flushLosses();
+      pendingStart = step;
+      if (epochStart) stopConverged(epoch + 1, epochStart);
+      const done = !stillTraining();
+      if (schedule.has(step) || (done && step < total)) yield* checkpoint(step, step === total || done);
       options.onSteps?.(perEpoch * S);
       // Let timers (the progress line) and I/O run between epochs.
       await new Promise((r) => setImmediate(r));
     }
-    // Every member diverged: the remaining epochs are skipped, count them as done.
+    // Every member diverged or stopped: the remaining epochs are skipped, count them as done.
     if (epoch < training.epochs) options.onSteps?.((training.epochs - epoch) * perEpoch * S);
   } finally {
     engine.dispose();

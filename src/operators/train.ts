@@ -9,7 +9,7 @@
  * go on; an ensemble that throws is recorded as `status = 'failed'`, and later ensembles go on.
  */
 import { concatMap, defer, finalize, from, mergeMap, Observable, of, type OperatorFunction } from 'rxjs';
-import type { RunRecord, TrainedRunSpec as RunSpec, StreamRecord, WeightSnapshot } from '../types.js';
+import type { RunRecord, TrainedRunSpec as RunSpec, StreamRecord, TrainingConfig, WeightSnapshot } from '../types.js';
 import { initBackend } from '../engine/backend.js';
 import { ensembleKey, trainEnsemble, type TrainEvent } from '../engine/training.js';
 import { WorkerPool } from '../parallel/pool.js';
@@ -105,6 +105,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
       loss: null as number | null,
       accuracy: null as number | null,
       maxParamChange: null as number | null,
+      stoppedEpoch: null as number | null,
       step: 0,
     }));
     (async () => {
@@ -119,7 +120,8 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
               backend = b;
             },
           };
-          const parts = options.split ? splitEnsemble(runs, pool.size) : [runs];
+          // Not an ensemble with an early stop: its parts could finish at different steps.
+          const parts = options.split && !runs[0].training.stop ? splitEnsemble(runs, pool.size) : [runs];
           iterator =
             parts.length > 1
               ? mergeParts(parts, (p, signal) => pool.train(p, { ...hooks, signal }))
@@ -146,6 +148,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
               accuracy: m.accuracy,
               step: ev.step,
               maxParamChange: m.maxParamChange,
+              stoppedEpoch: m.stoppedEpoch,
             });
             const snapshot: WeightSnapshot = {
               kind: 'snapshot',
@@ -182,7 +185,8 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
           steps: s.diverged ?? s.step,
           final_loss: s.loss,
           final_accuracy: s.accuracy,
-          ...convergence(s.diverged === null && !error ? s.maxParamChange : null, run.training.lr),
+          stop_epoch: s.stoppedEpoch,
+          ...convergence(s.diverged === null && !error ? s.maxParamChange : null, run.training),
         };
         subscriber.next(record);
       });
@@ -248,9 +252,17 @@ export function trainRuns(runs: RunSpec[], options: TrainOptions = {}): Observab
   return from(runs).pipe(train(options));
 }
 
-/** max_param_change and the rule that says whether training had settled (RunRecord.converged). */
-function convergence(change: number | null, lr: number): Pick<RunRecord, 'max_param_change' | 'converged'> {
-  return { max_param_change: change, converged: change === null ? null : change <= 0.01 * lr };
+/**
+ * max_param_change and the rule that says whether training had settled (RunRecord.converged):
+ * the largest parameter change over the last epoch trained at most the early-stop threshold, or,
+ * without one, 0.01·lr (the paper's 1e-5 at lr 1e-3).
+ */
+function convergence(
+  change: number | null,
+  training: TrainingConfig,
+): Pick<RunRecord, 'max_param_change' | 'converged'> {
+  const threshold = training.stop?.maxParamChange ?? 0.01 * training.lr;
+  return { max_param_change: change, converged: change === null ? null : change <= threshold };
 }
 
 /** An ensemble's runs in at most `n` contiguous parts whose sizes differ by at most one. */

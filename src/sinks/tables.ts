@@ -167,6 +167,7 @@ export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar>
     epochs: training?.epochs ?? null,
     samples: training?.samples ?? null,
     checkpoints: training ? canonicalJson(training.checkpoints) : null,
+    stop_max_param_change: training?.stop?.maxParamChange ?? null,
   });
   for (const [k, v] of Object.entries(run.coords)) if (!(k in row)) row[k] = v;
   Object.assign(row, {
@@ -180,6 +181,7 @@ export function runRow(rec: RunRecord, pipeline: string): Record<string, Scalar>
     final_accuracy: rec.final_accuracy,
     max_param_change: rec.max_param_change,
     converged: rec.converged,
+    stop_epoch: rec.stop_epoch,
     wall_time_s: rec.wall_time_s,
   });
   return row;
@@ -194,6 +196,8 @@ const RUN_TYPES: Record<string, DataType> = {
   final_accuracy: new Float64(),
   max_param_change: new Float64(),
   converged: new Bool(),
+  stop_epoch: new Int32(),
+  stop_max_param_change: new Float64(),
   wall_time_s: new Float64(),
   engine: new Utf8(),
   backend: new Utf8(),

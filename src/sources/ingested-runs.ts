@@ -39,6 +39,7 @@ export class IngestedRuns {
       final_loss: null,
       final_accuracy: null,
       max_param_change: null,
+      stop_epoch: null,
       converged: null,
       backend: null,
       engine: null,

@@ -55,6 +55,7 @@ const NOT_COORDINATES = new Set([
   'final_accuracy',
   'max_param_change',
   'converged',
+  'stop_epoch',
   'wall_time_s',
   'activation',
   'activation_name',
