@@ -303,8 +303,13 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   const alive = new Array<boolean>(S).fill(true);
   // Networks that met the early-stop rule: what they stopped with. The engine goes on updating
   // them with the others (an ensemble steps together), but nothing of that is ever reported.
-  const stopped: Array<{ epoch: number; loss: number; accuracy: number; params: NetworkParams; change: number } | null> =
-    new Array(S).fill(null);
+  const stopped: Array<{
+    epoch: number;
+    loss: number;
+    accuracy: number;
+    params: NetworkParams;
+    change: number;
+  } | null> = new Array(S).fill(null);
   const stopRule = training.stop?.maxParamChange;
 
   // The parameters at the start of the last epoch, for the final checkpoint's max_param_change.
@@ -342,8 +347,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
         stoppedEpoch: null,
       });
     }
-    if (members.length)
-      yield { type: 'checkpoint', step, epoch: step / perEpoch, final, engine: engine.name, members };
+    if (members.length) yield { type: 'checkpoint', step, epoch: step / perEpoch, final, engine: engine.name, members };
   }
 
   /** At an epoch's end: the networks whose largest parameter change over it is within the rule stop. */
