@@ -389,6 +389,7 @@ describe('geometry hosts the full metric set', () => {
               { name: 'ccgp', scheme: 'nearest-pair', steps: 'final' },
               { name: 'sd', classifier: 'ridge', folds: 5, steps: 'final' },
               { name: 'decodability', classifier: 'ridge', steps: 'final' },
+              { name: 'decodability', classifier: 'ridge', dichotomies: 'latents', steps: 'final' },
               'participation_ratio',
               'sparsity',
             ],
@@ -417,6 +418,8 @@ describe('geometry hosts the full metric set', () => {
       'ccgp_nearest/-/target0/svm': 2,
       'sd/-/-/ridge': 2,
       'decodability/-/target2/ridge': 2,
+      'decodability/-/latent0/ridge': 2, // the latent bits, with dichotomies: 'latents'
+      'decodability/-/latent2/ridge': 2,
       'participation_ratio/-/-/-': 4,
       'sparsity/-/-/-': 4,
       'loss/target/-/-': 4,

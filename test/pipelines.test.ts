@@ -1,4 +1,4 @@
-/** Every pipeline in pipelines/ runs (--quick) to a complete results folder, and its summary query runs. */
+/** Every pipeline in pipelines/ and pipelines/paper/ runs (--quick) to a complete results folder, and its summary query runs. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,12 +8,21 @@ import { queryResults } from '../src/query/index.js';
 
 const out = mkdtempSync(join(tmpdir(), 'geomstream-pipelines-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-const files = readdirSync(new URL('../pipelines/', import.meta.url)).filter((f) => f.endsWith('.ts'));
+// pipelines/paper/paper-sweep.ts is the paper pipelines' shared grid, not a pipeline.
+const files = [
+  ...readdirSync(new URL('../pipelines/', import.meta.url)).filter((f) => f.endsWith('.ts')),
+  ...readdirSync(new URL('../pipelines/paper/', import.meta.url))
+    .filter((f) => f.endsWith('.ts') && f !== 'paper-sweep.ts')
+    .map((f) => `paper/${f}`),
+];
 
 describe('pipelines/*.ts (--quick)', () => {
   it('are all here', () => {
     expect(files.sort()).toEqual([
       'nonlinearity-dissection.ts',
+      'paper/alignment-sweep.ts',
+      'paper/dirichlet-inputs.ts',
+      'paper/random-kernel.ts',
       'separable-xor.ts',
       'tanh-vs-relu.ts',
       'weight-dynamics.ts',

@@ -11,7 +11,7 @@
  * | ps                    | ps / – / target0… (each balanced target; 'latents' or 'all' too)    | no            |
  * | ccgp                  | ccgp or ccgp_nearest / – / target0… / svm or ridge                  | no (centroids if absent) |
  * | sd                    | sd / – / – / svm or ridge                                           | yes           |
- * | decodability          | decodability / – / target0… / svm or ridge                          | yes           |
+ * | decodability          | decodability / – / target0… (or the latents, latent0…) / svm or ridge | yes          |
  * | participation_ratio   | participation_ratio / – (of the means, or of the samples)           | for 'samples' |
  * | sparsity              | sparsity / – (fraction of active units)                             | no            |
  * | training              | loss, accuracy / target (always added)                               | no            |
@@ -289,25 +289,39 @@ export const GEOMETRY_METRICS = Object.freeze({
       ];
     },
   }),
-  /** Cross-validated linear decodability of each target from the noisy samples. */
+  /**
+   * Cross-validated linear decodability from the noisy samples of each target (every target column,
+   * balanced or not), or with `dichotomies: 'latents'` of each balanced latent variable (the
+   * separable XOR's a and b: what the network was not trained to output), or 'all' balanced ones.
+   */
   decodability: defineMetric({
     pooled: true,
-    options: { classifier, folds: integerAtLeast(2), null: nullOption(['shuffle', 'geometric']) },
+    options: { classifier, folds: integerAtLeast(2), dichotomies, null: nullOption(['shuffle', 'geometric']) },
     needs: () => ({ samples: true }),
     perRun(rep, o, pool) {
       const s = requireSamples(rep, 'decodability');
       const { classifier } = o;
       const t = rep.run.task.targets;
+      const P = rep.run.task.P;
+      const named =
+        o.dichotomies === 'targets'
+          ? Array.from({ length: t.cols }, (_, k) => ({
+              name: `target${k}`,
+              labels: Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]),
+            }))
+          : taskDichotomies(rep.run.task, o.dichotomies).map((d) => ({
+              name: d.name,
+              labels: Array.from({ length: P }, (_, p) => (d.positive.includes(p) ? 1 : 0)),
+            }));
       return Promise.all(
-        Array.from({ length: t.cols }, async (_, k) => {
-          const labels = Array.from({ length: t.rows }, (_, p) => t.data[p * t.cols + k]);
+        named.map(async ({ name, labels }) => {
           const r = await pooled(pool, 'decodability', s.activity, s.conditions, labels, {
             classifier,
             folds: o.folds,
           });
           const v = {
             metric: 'decodability',
-            dichotomy: `target${k}`,
+            dichotomy: name,
             classifier,
             value: r.value,
             fits_converged: r.fits.unconverged === 0,
