@@ -88,7 +88,9 @@ export default definePipeline({
              round(avg(f.value) FILTER (WHERE f.against = 'target'), 4) AS target_alignment,
              round(avg(n.intra_share), 4) AS intra_share,
              round(avg(n.active), 2) AS active_conditions,
-             round(avg(r.final_loss), 4) AS final_loss
+             round(avg(r.final_loss), 4) AS final_loss,
+             count(DISTINCT r.run_id) AS runs,
+             count(DISTINCT r.run_id) FILTER (WHERE r.converged) AS converged
       FROM final f JOIN runs r USING (run_id) JOIN n USING (run_id)
       WHERE f.metric = 'kernel_alignment' AND f.scope = 'run' AND r.status = 'completed'
       GROUP BY r.activation ORDER BY target_alignment DESC`,

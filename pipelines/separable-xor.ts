@@ -78,6 +78,7 @@ export default definePipeline({
              round(avg(f.value) FILTER (WHERE r.activation = 'tanh' AND f.metric = 'decodability' AND f.dichotomy LIKE 'latent%'), 3) AS tanh_decode_ab,
              round(avg(f.value) FILTER (WHERE r.activation = 'relu' AND f.metric = 'decodability' AND f.dichotomy LIKE 'latent%'), 3) AS relu_decode_ab,
              count(DISTINCT r.run_id) FILTER (WHERE r.stop_epoch IS NOT NULL) AS stopped,
+             count(DISTINCT r.run_id) FILTER (WHERE r.converged) AS converged,
              round(median(coalesce(r.stop_epoch, r.epochs)), 0) AS median_epochs
       FROM final f JOIN runs r USING (run_id)
       WHERE f.scope = 'run' AND r.status = 'completed'

@@ -70,7 +70,9 @@ export default definePipeline({
     ),
   summary: {
     title:
-      "Final kernel alignment of the hidden layer (mean over seeds); 'holds': tanh leads on target and relu on input",
+      "Final kernel alignment of the hidden layer (mean over seeds); *_diff_ci: 95 % seed-bootstrap interval of tanh − relu; 'holds': yes when both exclude 0 as claimed (tanh above on target, relu on input), NO when one excludes 0 the other way, else tie",
+    // bootstrap_diff_ci: the seed-level percentile bootstrap registered for every results folder
+    // (src/query/bootstrap.ts); each run counts once (its input or its target row).
     sql: `
       WITH a AS (
         SELECT r.alignment,
@@ -78,6 +80,10 @@ export default definePipeline({
                avg(f.value) FILTER (WHERE r.activation = 'relu' AND f.against = 'input')  AS relu_input,
                avg(f.value) FILTER (WHERE r.activation = 'tanh' AND f.against = 'target') AS tanh_target,
                avg(f.value) FILTER (WHERE r.activation = 'relu' AND f.against = 'target') AS relu_target,
+               bootstrap_diff_ci(list(f.value) FILTER (WHERE r.activation = 'tanh' AND f.against = 'input'),
+                                 list(f.value) FILTER (WHERE r.activation = 'relu' AND f.against = 'input')) AS input_ci,
+               bootstrap_diff_ci(list(f.value) FILTER (WHERE r.activation = 'tanh' AND f.against = 'target'),
+                                 list(f.value) FILTER (WHERE r.activation = 'relu' AND f.against = 'target')) AS target_ci,
                avg(r.final_loss) FILTER (WHERE r.activation = 'tanh' AND f.against = 'input') AS tanh_loss,
                avg(r.final_loss) FILTER (WHERE r.activation = 'relu' AND f.against = 'input') AS relu_loss,
                count(DISTINCT r.run_id) AS runs,
@@ -86,9 +92,13 @@ export default definePipeline({
         WHERE f.metric = 'kernel_alignment' AND f.scope = 'run' AND r.status = 'completed'
         GROUP BY r.alignment)
       SELECT alignment, round(tanh_input, 4) AS tanh_input, round(relu_input, 4) AS relu_input,
+             printf('[%+.3f, %+.3f]', input_ci.lo, input_ci.hi) AS input_diff_ci,
              round(tanh_target, 4) AS tanh_target, round(relu_target, 4) AS relu_target,
+             printf('[%+.3f, %+.3f]', target_ci.lo, target_ci.hi) AS target_diff_ci,
              round(tanh_loss, 4) AS tanh_loss, round(relu_loss, 4) AS relu_loss, runs, converged,
-             CASE WHEN tanh_target > relu_target AND relu_input > tanh_input THEN 'yes' ELSE 'NO' END AS holds
+             CASE WHEN target_ci.hi < 0 OR input_ci.lo > 0 THEN 'NO'
+                  WHEN target_ci.lo > 0 AND input_ci.hi < 0 THEN 'yes'
+                  WHEN target_ci.lo IS NOT NULL AND input_ci.lo IS NOT NULL THEN 'tie' END AS holds
       FROM a ORDER BY alignment`,
   },
 });

@@ -67,7 +67,8 @@ export default definePipeline({
              round(avg(abs(n.inter)), 4) AS mean_abs_inter,
              round(avg(n.intra), 4) AS mean_intra,
              round(avg(n.n_active), 2) AS mean_active_conditions,
-             count(DISTINCT r.run_id) AS runs
+             count(DISTINCT r.run_id) AS runs,
+             count(DISTINCT r.run_id) FILTER (WHERE r.converged) AS converged
       FROM neurons n JOIN last USING (run_id, step) JOIN runs r USING (run_id)
       WHERE r.status = 'completed'
       GROUP BY r.activation ORDER BY r.activation`,

@@ -23,7 +23,9 @@ describe('geomstream run', () => {
     expect(res.status, res.stderr).toBe(0);
     expect(res.stderr).toMatch(/geomstream: backend (wasm|tensorflow|cpu)/);
     expect(res.stdout).toMatch(/tanh-vs-relu: 8 completed, 0 diverged, 0 failed of 8 runs/);
-    expect(res.stdout).toMatch(/alignment\s+tanh_input\s+relu_input\s+tanh_target\s+relu_target/);
+    expect(res.stdout).toMatch(
+      /alignment\s+tanh_input\s+relu_input\s+input_diff_ci\s+tanh_target\s+relu_target\s+target_diff_ci\s.*holds/,
+    );
     const manifest = JSON.parse(readFileSync(join(out, 'tanh-vs-relu', 'manifest.json'), 'utf8'));
     expect(manifest.complete).toBe(true);
   });

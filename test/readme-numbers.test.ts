@@ -1,6 +1,6 @@
 /**
  * The README's tables of numbers for the default pipeline, checked against a run of it: the
- * summary table `npm start` prints and the PS/CCGP table (they went stale once). After a change
+ * summary table `npm start` prints and the PS/CCGP table with its intervals (they went stale once). After a change
  * that moves them, `npm run readme:numbers` (GEOMSTREAM_UPDATE_README=1) writes the run's numbers
  * into the README instead of comparing.
  */
@@ -37,38 +37,59 @@ describe('README numbers of the default pipeline', () => {
       .join('\n');
     if (update) readme = readme.replace(block('alignment  tanh_input'), printed);
     else expect(block('alignment  tanh_input')).toBe(printed);
-    // The PS and CCGP table: final checkpoint, mean over targets and seeds, 3 decimals.
+    // The PS and CCGP table: final checkpoint, mean over targets and seeds, 3 decimals; the 95 %
+    // seed-bootstrap interval of tanh − relu over each network's mean over targets.
     const { rows: dis } = await queryResults(
       summary.dir,
-      `SELECT r.alignment, m.metric, r.activation, avg(m.value) AS v
-      FROM metrics m JOIN runs r USING (run_id) WHERE m.step = r.steps AND m.scope = 'run' AND m.metric IN ('ps', 'ccgp')
-      GROUP BY ALL ORDER BY m.metric DESC, r.alignment`,
+      `WITH m AS (SELECT r.alignment, m.metric, r.activation, r.run_id, m.value
+        FROM metrics m JOIN runs r USING (run_id) WHERE m.step = r.steps AND m.scope = 'run' AND m.metric IN ('ps', 'ccgp')),
+      per_run AS (SELECT alignment, metric, activation, run_id, avg(value) AS v FROM m GROUP BY ALL)
+      SELECT * FROM
+        (SELECT alignment, metric, avg(value) FILTER (WHERE activation = 'tanh') AS tanh,
+          avg(value) FILTER (WHERE activation = 'relu') AS relu FROM m GROUP BY ALL)
+      JOIN (SELECT alignment, metric,
+          bootstrap_diff_ci(list(v) FILTER (WHERE activation = 'tanh'), list(v) FILTER (WHERE activation = 'relu')) AS ci
+        FROM per_run GROUP BY ALL) USING (alignment, metric)`,
     );
-    const value = (a: number, metric: string, act: string) =>
-      (dis.find((r) => r.alignment === a && r.metric === metric && r.activation === act)!.v as number).toFixed(3);
+    const fresh = (a: number, metric: string) => {
+      const r = dis.find((r) => r.alignment === a && r.metric === metric)!;
+      const { lo, hi } = r.ci as { lo: number; hi: number };
+      const signed = (v: number) => `${v < 0 ? '-' : '+'}${Math.abs(v).toFixed(3)}`;
+      return {
+        tanh: (r.tanh as number).toFixed(3),
+        relu: (r.relu as number).toFixed(3),
+        interval: `[${signed(lo)}, ${signed(hi)}]`,
+      };
+    };
     const table = block('alignment  metric  tanh');
     const lines = table.split('\n').slice(1);
     expect(lines).toHaveLength(8);
+    // alignment, metric, tanh, relu, the interval, and a comment; each keeps its place in the line.
+    const parse = (line: string) => {
+      const m = /^(\S+)(\s+)(\S+)(\s+)(\S+)(\s+)(\S+)(\s+)(\[\S+, \S+\])(.*)$/.exec(line);
+      expect(m, `README PS/CCGP line '${line}'`).not.toBeNull();
+      const [, a, s1, metric, s2, tanh, s3, relu, s4, interval, rest] = m!;
+      return {
+        a,
+        metric,
+        tanh,
+        relu,
+        interval,
+        join: (v: ReturnType<typeof fresh>) => [a, s1, metric, s2, v.tanh, s3, v.relu, s4, v.interval, rest].join(''),
+      };
+    };
     if (update) {
-      // Each number keeps its place in the line (three decimals, the same width).
-      const fresh = lines.map((line) => {
-        const [a, metric, tanh, relu] = line.trim().split(/\s+/);
-        const at = line.lastIndexOf(relu);
-        const head = line.slice(0, at).replace(tanh, value(Number(a), metric, 'tanh'));
-        return head + value(Number(a), metric, 'relu') + line.slice(at + relu.length);
+      const rewritten = lines.map((line) => {
+        const l = parse(line);
+        return l.join(fresh(Number(l.a), l.metric));
       });
-      readme = readme.replace(table, [table.split('\n')[0], ...fresh].join('\n'));
+      readme = readme.replace(table, [table.split('\n')[0], ...rewritten].join('\n'));
       writeFileSync(join(root, 'README.md'), readme);
       return;
     }
     for (const line of lines) {
-      const [a, metric, tanh, relu] = line.trim().split(/\s+/);
-      expect([metric, a, tanh, relu]).toEqual([
-        metric,
-        a,
-        value(Number(a), metric, 'tanh'),
-        value(Number(a), metric, 'relu'),
-      ]);
+      const { a, metric, tanh, relu, interval } = parse(line);
+      expect([metric, a, { tanh, relu, interval }]).toEqual([metric, a, fresh(Number(a), metric)]);
     }
   }, 300_000);
 });

@@ -12,6 +12,7 @@ import { initBackend } from '../engine/backend.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { engineChoice } from '../engine/training.js';
 import { runIngest, runIngestWatch, writeIngestProblem } from './ingest.js';
+import { NULL_BENCH_METRICS, nullsRepresentation, runNulls, warmUpNulls } from './nulls.js';
 import {
   WORKLOADS,
   flopsPerNetworkStep,
@@ -21,6 +22,7 @@ import {
   allMetrics,
   type Workload,
   type IngestWorkload,
+  type NullsWorkload,
 } from './workloads.js';
 import { ConfigError } from '../errors.js';
 
@@ -51,6 +53,8 @@ export interface BenchResult {
   latencyMs?: { median: number; p95: number };
   /** ingest-watch: RSS sampled over the run, MB. */
   rssMB?: number[];
+  /** metrics-null: per metric and null model, seconds alone and with the null (medians), and their ratio. */
+  nulls?: Array<{ metric: string; model: string; seconds: number; withNull: number; ratio: number }>;
   peakRssMB: number;
   reference: Record<string, number | null>;
   /** ours / reference: > 1 means geomstream is faster. */
@@ -141,6 +145,7 @@ async function benchOne(
     };
   }
   if (w.kind === 'ingest') return benchIngest(w, repeats, withReference, backend, pool);
+  if (w.kind === 'nulls') return benchNulls(w, repeats, backend, pool);
   const problem = metricsProblem(w);
   const sk = withReference && pythonHas(['numpy', 'scipy', 'sklearn']);
   const dir = mkdtempSync(join(tmpdir(), 'geomstream-bench-'));
@@ -172,6 +177,35 @@ async function benchOne(
     ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null },
     repeats,
     workers,
+  };
+}
+
+/** The null-model workload: each metric alone and with its null, alternating; medians of each, and their ratio. */
+async function benchNulls(
+  w: NullsWorkload,
+  repeats: number,
+  backend: string,
+  pool: WorkerPool | null,
+): Promise<BenchResult> {
+  const rep = nullsRepresentation(w);
+  await warmUpNulls(rep, pool);
+  const runs: Array<Awaited<ReturnType<typeof runNulls>>> = [];
+  for (let r = 0; r < repeats; r++) runs.push(await runNulls(w, rep, pool));
+  const nulls = NULL_BENCH_METRICS.map((m, i) => {
+    const seconds = median(runs.map((r) => r[i].alone)),
+      withNull = median(runs.map((r) => r[i].withNull));
+    return { metric: m.label, model: m.model, seconds, withNull, ratio: withNull / seconds };
+  });
+  return {
+    workload: w.name,
+    backend,
+    seconds: nulls.reduce((s, n) => s + n.withNull, 0),
+    nulls,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    reference: {},
+    ratio: {},
+    repeats,
+    workers: pool?.size ?? 1,
   };
 }
 
@@ -263,6 +297,16 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult[]> 
       `\nmachine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; backend ${backend}; training in ${workers} worker(s); medians of ${repeats}\n`,
     );
     for (const r of results) {
+      if (r.nulls) {
+        console.log(
+          `${r.workload}: each metric alone and with null: { samples: ${(WORKLOADS.find((w) => w.name === r.workload) as NullsWorkload).draws} }`,
+        );
+        for (const n of r.nulls)
+          console.log(
+            `  ${n.metric.padEnd(20)} ${n.model.padEnd(12)} ${n.seconds.toFixed(4)} s → ${n.withNull.toFixed(3)} s (×${n.ratio.toFixed(0)})`,
+          );
+        continue;
+      }
       if (r.latencyMs) {
         console.log(
           `${r.workload.padEnd(8)} latency rename → row: median ${r.latencyMs.median.toFixed(0)} ms, p95 ${r.latencyMs.p95.toFixed(0)} ms; RSS over the run ${r.rssMB!.map((v) => v.toFixed(0)).join(' → ')} MB`,

@@ -62,7 +62,19 @@ export interface IngestWorkload {
   interval?: number;
 }
 
-export type Workload = TrainWorkload | MetricsWorkload | IngestWorkload;
+/** The cost of the null models: each metric on one representation, alone and with `null: { samples: draws }` (src/bench/nulls.ts). */
+export interface NullsWorkload {
+  kind: 'nulls';
+  name: string;
+  description: string;
+  conditions: number;
+  units: number;
+  samples: number;
+  /** Null draws per value. */
+  draws: number;
+}
+
+export type Workload = TrainWorkload | MetricsWorkload | IngestWorkload | NullsWorkload;
 
 export const WORKLOADS: Workload[] = [
   {
@@ -126,6 +138,16 @@ export const WORKLOADS: Workload[] = [
     units: 128,
     samples: 5000,
     classifier: 'ridge',
+  },
+  {
+    kind: 'nulls',
+    name: 'metrics-null',
+    description:
+      "each metric through geometry on the default pipeline's probe (8 conditions, 128 units, 400 noisy samples), alone and with null: { samples: 100 }",
+    conditions: 8,
+    units: 128,
+    samples: 400,
+    draws: 100,
   },
 ];
 

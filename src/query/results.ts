@@ -1,11 +1,12 @@
 /**
  * Reading a results folder back with an embedded DuckDB (@duckdb/node-api): the views `runs`,
  * `metrics`, `final` (every run's metric rows at its last checkpoint), `neurons` and `field` when
- * present, and a plain-text table printer.
+ * present, the bootstrap-interval macros (./bootstrap.ts), and a plain-text table printer.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BOOTSTRAP_MACROS } from './bootstrap.js';
 
 /** SQL string literal. */
 function lit(s: string): string {
@@ -30,6 +31,7 @@ export async function openResults(dir: string): Promise<ResultsSession> {
     instance.closeSync();
   };
   try {
+    for (const macro of BOOTSTRAP_MACROS) await conn.run(macro);
     // runs*.parquet: runs.parquet, or the runs.shard-i-of-n.parquet of a sharded pipeline.
     const runFiles = readdirSync(dir)
       .filter((f) => /^runs(\.shard-\d+-of-\d+)?\.parquet$/.test(f))
@@ -67,7 +69,7 @@ export async function openResults(dir: string): Promise<ResultsSession> {
   };
 }
 
-/** Run `sql` against a results folder's views; returns column names and rows (JS values). */
+/** Run `sql` against a results folder's views and macros; returns column names and rows (JS values). */
 export async function queryResults(
   dir: string,
   sql: string,
