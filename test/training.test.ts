@@ -427,7 +427,8 @@ describe('early stop (training.stop)', () => {
 
   it('stops the same networks at the same epochs on a worker pool', async () => {
     const outcome = async (workers: number) =>
-      (await lastValueFrom(trainRuns(runsFor(300, RULE, { logSpaced: 12 }), { workers }).pipe(toArray())))
+      // A checkpoint every epoch: a stopped network is sent from the worker many times.
+      (await lastValueFrom(trainRuns(runsFor(300, RULE, { every: 4 }), { workers }).pipe(toArray())))
         .filter((r) => r.kind === 'run')
         .map((r) => [r.run.run_id, r.stop_epoch, r.steps, r.final_loss])
         .sort((a, b) => String(a[0]).localeCompare(String(b[0]))); // the workers finish in any order

@@ -54,6 +54,18 @@ export interface DivergedEvent {
 
 export type TrainEvent = CheckpointEvent | DivergedEvent;
 
+/** A network's parameters in new arrays. */
+function copyParams(p: NetworkParams): NetworkParams {
+  return {
+    ...p,
+    W: p.W.slice(),
+    b1: p.b1.slice(),
+    J: p.J.slice(),
+    b2: p.b2.slice(),
+    ...(p.layers ? { layers: p.layers.map((l) => ({ ...l, W: l.W.slice(), b: l.b.slice() })) } : {}),
+  };
+}
+
 /** max |a − b| over every parameter of two states of one network (a frozen readout contributes 0). */
 export function maxParamChange(a: NetworkParams, b: NetworkParams): number {
   let m = 0;
@@ -327,7 +339,8 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
           index: s,
           loss: frozen.loss,
           accuracy: frozen.accuracy,
-          params: frozen.params,
+          // A copy per checkpoint: each event owns its arrays (a worker transfers them away).
+          params: copyParams(frozen.params),
           maxParamChange: final ? frozen.change : null,
           stoppedEpoch: frozen.epoch,
         });

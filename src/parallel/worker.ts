@@ -60,6 +60,12 @@ port.on('message', async (msg: JobMessage | { type: 'close' }) => {
               ...(m.params.layers ?? []).flatMap((l) => [l.W.buffer, l.b.buffer]),
             ])
           : [];
+      // Node drops, without a word, a message whose transfer list holds a detached buffer (one
+      // already sent): that would lose a checkpoint, so it is an error here.
+      if (transfer.some((b) => b.byteLength === 0) || new Set(transfer).size !== transfer.length)
+        throw new Error(
+          `worker: a checkpoint at step ${event.type === 'checkpoint' ? event.step : '?'} reuses arrays already sent`,
+        );
       port.postMessage({ type: 'event', id, event }, transfer as ArrayBuffer[]);
       flight.n++;
       while (flight.n >= EVENTS_IN_FLIGHT)
