@@ -107,6 +107,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
       maxParamChange: null as number | null,
       stoppedEpoch: null as number | null,
       step: 0,
+      final: false,
     }));
     (async () => {
       let backend = 'unknown';
@@ -149,6 +150,7 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
               step: ev.step,
               maxParamChange: m.maxParamChange,
               stoppedEpoch: m.stoppedEpoch,
+              final: ev.final,
             });
             const snapshot: WeightSnapshot = {
               kind: 'snapshot',
@@ -170,6 +172,10 @@ function trainGroup(runs: RunSpec[], options: TrainOptions, pool: WorkerPool | n
         error = e instanceof Error ? e.message : String(e);
       }
       if (cancelled) return;
+      // A run that neither diverged nor reached its final checkpoint lost events: never a 'completed' run.
+      const unfinished = status.filter((s) => s.diverged === null && !s.final).length;
+      if (!error && unfinished)
+        error = `training ended without the final checkpoint of ${unfinished} of ${runs.length} networks (an internal error)`;
       const wall = (performance.now() - started) / 1000;
       runs.forEach((run, i) => {
         const s = status[i];
