@@ -36,7 +36,7 @@ async function main(parent: string): Promise<void> {
   const browser = await launchChromium();
   try {
     for (const p of pipelines) {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 800 }, deviceScaleFactor: 1 });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 800 }, deviceScaleFactor: 1 });
       await page.goto(pathToFileURL(await report(join(parent, p))).href);
       for (const { figure } of README_FIGURES.filter((f) => f.pipeline === p)) {
         // The final-values table: its heading, caption and table; a figure: its SVG.

@@ -286,7 +286,9 @@ export async function runPipeline<P extends Params>(
     if (ctx.train.pool) {
       const sizes = new Map<string, number>();
       for (const r of todo) sizes.set(r.ensemble_id, (sizes.get(r.ensemble_id) ?? 0) + 1);
-      ctx.train.split = !ctx.train.pool.fitsMetrics && splitPays([...sizes.values()], workers);
+      // Not with an early stop: trainGroup does not split those ensembles (their parts could end apart).
+      ctx.train.split =
+        !ctx.train.pool.fitsMetrics && !todo.some((r) => r.training.stop) && splitPays([...sizes.values()], workers);
     }
     const { suffix } = shardNames(shard);
     const keep = new Set([

@@ -183,3 +183,13 @@ describe.skipIf(!available)('the live page', () => {
     expect(await live.done).toBe(3); // interrupted: the page goes with the process
   });
 });
+
+describe('--live [port]', () => {
+  it('takes a port number 0–65535 only', async () => {
+    const { livePort } = await import('../src/live/server.js');
+    expect(livePort(true)).toBe(0);
+    expect(livePort('8740')).toBe(8740);
+    for (const bad of ['', ' ', '0x10', '1e3', '-1', '65536', 'pipelines/x.ts'])
+      expect(() => livePort(bad), bad).toThrow(/live: received .*; accepted: a TCP port 0–65535/);
+  });
+});

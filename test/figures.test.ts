@@ -5,7 +5,7 @@
  * and `--figures-dir` writes each figure as SVG and Vega-Lite JSON after every check has run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipe } from 'rxjs';
@@ -36,7 +36,7 @@ const sweepPipeline = definePipeline({
       grid: { alignment: [0.15, 0.6], activation: ['tanh', 'relu'] as const },
       seeds: 3,
       run: (p, seeds) => ({
-        task: alignedParity({ d: 2, k: 2, alignment: p.alignment, N: 20, sigma: 0.5, seed: seeds.task }),
+        task: alignedParity({ d: 2, k: 1, alignment: p.alignment, N: 20, sigma: 3, seed: seeds.task }),
         network: { activation: p.activation, width: 16 },
         training: { lr: 0.1, batch: 32, samples: 256, epochs: 3, checkpoints: { logSpaced: 3 } },
       }),
@@ -45,7 +45,15 @@ const sweepPipeline = definePipeline({
     pipe(
       train(),
       probe({ samplesPerCondition: 8 }),
-      geometry({ metrics: ['kernel_alignment', 'ps', { name: 'ccgp', classifier: 'ridge', steps: 'final' }] }),
+      geometry({
+        metrics: [
+          'kernel_alignment',
+          'ps',
+          { name: 'ccgp', classifier: 'ridge', steps: 'final' },
+          { name: 'decodability', classifier: 'ridge', steps: 'final' },
+          { name: 'decodability', classifier: 'ridge', dichotomies: 'latents', steps: 'final' },
+        ],
+      }),
     ),
 });
 
@@ -127,6 +135,48 @@ describe('figures of a results folder', () => {
       expect(p.lo).toBeCloseTo((e.mean as number) - (e.sd as number), 12);
       expect(Number(p.n)).toBe(3);
     }
+  });
+
+  it('keeps apart what differs in meaning: the decoding of the targets and of the latents', async () => {
+    const panels = values(byId(await figuresIn(sweepDir), 'sweep-metrics'));
+    const expected = (
+      await queryResults(
+        sweepDir,
+        `WITH v AS (SELECT m.run_id, avg(m.value) AS value FROM final m WHERE m.metric = 'decodability' AND m.dichotomy LIKE 'latent%' GROUP BY ALL)
+         SELECT r.alignment AS x, r.activation, avg(v.value) AS mean FROM v JOIN runs r USING (run_id) GROUP BY ALL`,
+      )
+    ).rows;
+    const targets = (
+      await queryResults(
+        sweepDir,
+        `SELECT avg(value) FILTER (WHERE dichotomy LIKE 'latent%') AS l, avg(value) FILTER (WHERE dichotomy LIKE 'target%') AS t
+         FROM final WHERE metric = 'decodability'`,
+      )
+    ).rows[0];
+    expect(targets.l).not.toBeCloseTo(targets.t as number, 3); // else the test could not tell them apart
+    const latents = panels.filter((p) => p.panel === 'decodability · latents · ridge');
+    expect(latents).toHaveLength(expected.length);
+    for (const e of expected)
+      expect(latents.find((p) => p.x === e.x && p.activation === e.activation)!.mean).toBeCloseTo(e.mean as number, 12);
+    expect(panels.some((p) => p.panel === 'decodability · ridge')).toBe(true);
+  });
+
+  it('takes the grid coordinates from the ensemble ids, not the columns computed from them', async () => {
+    const paper = (await import('../pipelines/paper/alignment-sweep.js')).default;
+    const { dir } = await runPipeline(paper, { out, quick: true, set: { targets: 'one,all' } });
+    const session = await openResults(dir);
+    const data = await describeDataset(session);
+    const sweepFig = (await figuresOf(session)).find((f) => f.id === 'sweep-kernel-alignment')!;
+    session.close();
+    // alignment = fraction·√(k/(P−1)), k and outputs follow targets: not coordinates of their own.
+    expect(data.coordinates.map((c) => c.name)).toEqual(['fraction', 'targets']);
+    const lines = new Map<string, number>();
+    for (const p of values(sweepFig)) {
+      const key = `${p.facet}|${p.panel}|${p.activation}`;
+      lines.set(key, (lines.get(key) ?? 0) + 1);
+    }
+    expect([...lines.values()].every((n) => n === 2)).toBe(true); // two fractions on every line
+    expect(new Set(values(sweepFig).map((p) => p.facet))).toEqual(new Set(['targets=all', 'targets=one']));
   });
 
   it('orders the final-values table by the grid values, numbers as numbers', async () => {
@@ -229,6 +279,14 @@ describe('geomstream report', () => {
     await expect(report(join(out, 'nowhere'))).rejects.toThrow(
       /results-dir: received ".*nowhere"; accepted: a geomstream results folder/,
     );
+    // A folder of another schema version: named, before anything is written.
+    const old = join(out, 'old');
+    mkdirSync(join(old, 'metrics'), { recursive: true });
+    writeFileSync(join(old, 'manifest.json'), JSON.stringify({ schema_version: 1 }));
+    await expect(report(old)).rejects.toThrow(
+      /results-dir: received ".*old"; accepted: a results folder of schema \d+ \(manifest.json says 1/,
+    );
+    expect(existsSync(join(old, 'report.html'))).toBe(false);
     const file = join(out, 'a-file');
     writeFileSync(file, 'x');
     rmSync(join(dynamicsDir, 'report.html'), { force: true });

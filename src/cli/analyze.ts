@@ -112,6 +112,10 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
   const activation = networkActivation(opts);
   const metrics = opts.metrics ? parseMetricList(opts.metrics) : undefined;
   const conditions = opts.conditions ? readConditions(opts.conditions) : undefined;
+  // Before any handler is installed: a port in use is a bad option, with nothing to undo.
+  const live =
+    opts.live === undefined ? undefined : await startLivePage({ port: livePort(opts.live), title: opts.name ?? path });
+  if (live) process.stderr.write(`geomstream: live page at ${live.url} (until the command stops)\n`);
   const controller = new AbortController();
   let signalName: string | null = null;
   const onSignal = (name: string) => () => {
@@ -144,9 +148,6 @@ export async function analyzeCommand(path: string, opts: AnalyzeCliOptions): Pro
     lastLine = line;
   };
   const seenSteps = new Set<string>();
-  const live =
-    opts.live === undefined ? undefined : await startLivePage({ port: livePort(opts.live), title: opts.name ?? path });
-  if (live) process.stderr.write(`geomstream: live page at ${live.url} (until the command stops)\n`);
   let finished = 'stopped by an error';
   try {
     await analyzeFiles({

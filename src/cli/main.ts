@@ -119,6 +119,12 @@ async function run(
   const outStream = streamTarget(opts.stream);
   // With the rows on stdout, the summary goes to stderr.
   const log = (text: string) => (outStream?.stdout ? process.stderr.write(`${text}\n`) : console.log(text));
+  // The page starts once the options are checked (a bad --set first) and before any handler is
+  // installed: a port in use is a bad option, exit 2, with nothing to undo.
+  if (livePortNumber !== undefined) resolveParams(pipelineParams(pipeline, opts.quick), opts.set);
+  const live =
+    livePortNumber === undefined ? undefined : await startLivePage({ port: livePortNumber, title: pipeline.name });
+  if (live) process.stderr.write(`geomstream: live page at ${live.url} (until the pipeline stops)\n`);
   const started = performance.now();
   const bar = new cliProgress.SingleBar(
     {
@@ -157,9 +163,6 @@ async function run(
   };
   process.once('SIGTERM', interrupted);
   process.once('SIGINT', interrupted);
-  const live =
-    livePortNumber === undefined ? undefined : await startLivePage({ port: livePortNumber, title: pipeline.name });
-  if (live) process.stderr.write(`geomstream: live page at ${live.url} (until the pipeline stops)\n`);
   let liveDone = 0;
   let liveTotal = 0;
   let finished = 'stopped by an error';

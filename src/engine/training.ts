@@ -384,7 +384,8 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
     const steps = values.length / S;
     for (let t = 0; t < steps; t++) {
       for (let s = 0; s < S; s++) {
-        if (alive[s] && !Number.isFinite(values[t * S + s])) {
+        // A stopped network's copy in the engine is not reported, not even when it diverges.
+        if (alive[s] && !stopped[s] && !Number.isFinite(values[t * S + s])) {
           alive[s] = false;
           yield { type: 'diverged', index: s, step: pendingStart + t + 1 };
         }

@@ -61,8 +61,8 @@ function vegaScripts(): Record<string, string> {
 
 /** The port of `--live [port]`: an integer 0–65535 (0: any free port). */
 export function livePort(value: unknown): number {
-  const port = value === true || value === undefined ? 0 : Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
+  const port = value === true || value === undefined ? 0 : /^\d{1,5}$/.test(String(value)) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535))
     throw new ConfigError('live', value, 'a TCP port 0–65535 (0 or none: any free port), e.g. --live 8740');
   return port;
 }

@@ -31,8 +31,14 @@ export function gridPoint(ensembleId: string): { facet: string; activation: stri
   };
 }
 
-const familyOf = (m: MetricRow) =>
-  [m.metric, m.against, m.layer > 1 ? `layer ${m.layer}` : null].filter((v) => v !== null).join(' · ');
+/** The report's family of a row (metricLabel): metric, against, latents or other dichotomies apart, layer. */
+const familyOf = (m: MetricRow) => {
+  const d = m.dichotomy;
+  const kind = d === null || d.startsWith('target') ? null : d.startsWith('latent') ? 'latents' : 'all dichotomies';
+  return [m.metric, m.against, kind, m.classifier, m.layer > 1 ? `layer ${m.layer}` : null]
+    .filter((v) => v !== null)
+    .join(' · ');
+};
 
 /** Accumulates metric rows; `points()` gives the current trajectories of every family. */
 export class LiveTrajectories {

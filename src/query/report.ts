@@ -4,11 +4,12 @@
  * in Node, each spec with its data embedded so it can be opened in the Vega editor), and the
  * compact final-values table. The page makes no network request and prints.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../sinks/atomic.js';
+import { SCHEMA_VERSION } from '../sinks/manifest.js';
 import {
   type AbsentFigure,
   describeDataset,
@@ -48,6 +49,21 @@ function checkFolder(dir: string): void {
       dir,
       'a geomstream results folder (with metrics/ and runs.parquet), e.g. results/tanh-vs-relu',
     );
+  // A folder written by an older geomstream lacks columns the figures read: say so, not a DuckDB binder error.
+  for (const f of readdirSync(dir).filter((n) => /^manifest(\..+)?\.json$/.test(n))) {
+    let version: unknown;
+    try {
+      version = JSON.parse(readFileSync(join(dir, f), 'utf8')).schema_version;
+    } catch {
+      continue; // a manifest being written, or not ours: the views decide
+    }
+    if (typeof version === 'number' && version !== SCHEMA_VERSION)
+      throw new ConfigError(
+        'results-dir',
+        dir,
+        `a results folder of schema ${SCHEMA_VERSION} (${f} says ${version}: written by another geomstream version; rerun the pipeline with --if-exists overwrite)`,
+      );
+  }
 }
 
 function checkFiguresDir(figuresDir: string | undefined): void {

@@ -11,10 +11,17 @@ export interface Coordinate {
   values: Array<number | string>;
 }
 
-/** One metric family of the metrics table (a figure panel): metric, against and layer. */
+/**
+ * One metric family of the metrics table (a figure panel): metric, against, classifier, the kind
+ * of its dichotomies and layer. Values of one family are averaged over its dichotomies within a
+ * run; the kinds are never mixed (decoding the trained target is not decoding a latent).
+ */
 export interface MetricKey {
   metric: string;
   against: string | null;
+  classifier: string | null;
+  /** 'target' (target0, …), 'latent' (latent0, …), 'other' (e.g. 0+3 of dichotomies: 'all'), or null. */
+  dichotomies: 'target' | 'latent' | 'other' | null;
   layer: number;
   /** Distinct checkpoints at which it was computed (1: a final-only metric such as CCGP). */
   steps: number;
@@ -63,7 +70,21 @@ const NOT_COORDINATES = new Set([
 ]);
 
 /** Preferred x axis of the sweep figure, in this order; then any other numeric coordinate. */
-const X_PREFERENCE = ['alignment', 'eps', 'sigma', 'width', 'depth', 'lr', 'd', 'k', 'P', 'N', 'samples', 'epochs'];
+const X_PREFERENCE = [
+  'alignment',
+  'fraction',
+  'eps',
+  'sigma',
+  'width',
+  'depth',
+  'lr',
+  'd',
+  'k',
+  'P',
+  'N',
+  'samples',
+  'epochs',
+];
 
 /** Quoted SQL identifier. */
 export const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -72,16 +93,25 @@ export const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 /** SQL literal of a nullable string (for IS NOT DISTINCT FROM). */
 export const litOrNull = (s: string | null) => (s === null ? 'NULL' : lit(s));
 
-/** The label of a metric family: 'kernel_alignment · target', 'ps', 'loss · layer 2'. */
-export function metricLabel(k: Pick<MetricKey, 'metric' | 'against' | 'layer'>): string {
-  return [k.metric, k.against, k.layer > 1 ? `layer ${k.layer}` : null].filter((v) => v !== null).join(' · ');
+/** The label of a metric family: 'kernel_alignment · target', 'ps', 'decodability · latents · ridge', 'loss · layer 2'. */
+export function metricLabel(k: Pick<MetricKey, 'metric' | 'against' | 'layer'> & Partial<MetricKey>): string {
+  const kind = k.dichotomies === 'latent' ? 'latents' : k.dichotomies === 'other' ? 'all dichotomies' : null;
+  return [k.metric, k.against, kind, k.classifier ?? null, k.layer > 1 ? `layer ${k.layer}` : null]
+    .filter((v) => v !== null)
+    .join(' · ');
 }
+
+/** SQL of the kind of a metrics row's dichotomy (see MetricKey.dichotomies). */
+export const DICHOTOMY_KIND = `CASE WHEN dichotomy IS NULL THEN NULL WHEN dichotomy LIKE 'target%' THEN 'target'
+  WHEN dichotomy LIKE 'latent%' THEN 'latent' ELSE 'other' END`;
 
 /** The metrics rows of one family, averaged over dichotomies within a run and step (scope 'run'). */
 export function familyValues(k: MetricKey, steps: 'all' | 'final'): string {
   const last = steps === 'final' ? 'JOIN runs r USING (run_id) WHERE m.step = r.steps AND' : 'WHERE';
   return `SELECT m.run_id, m.step, avg(m.value) AS value FROM metrics m ${last} m.scope = 'run'
     AND m.metric = ${lit(k.metric)} AND m.against IS NOT DISTINCT FROM ${litOrNull(k.against)}
+    AND m.classifier IS NOT DISTINCT FROM ${litOrNull(k.classifier)}
+    AND (${DICHOTOMY_KIND.replaceAll('dichotomy', 'm.dichotomy')}) IS NOT DISTINCT FROM ${litOrNull(k.dichotomies)}
     AND m.layer = ${k.layer} AND isfinite(m.value) GROUP BY ALL`;
 }
 
@@ -97,8 +127,14 @@ export async function describeDataset(session: ResultsSession): Promise<DatasetV
       name: String(r.column_name),
       numeric: /INT|DOUBLE|FLOAT|DECIMAL|REAL/.test(String(r.column_type)),
     }));
+    // The grid's own coordinates are the names in the ensemble ids ('d=3,fraction=0.5,activation=tanh'):
+    // columns computed from them (alignment = fraction·c_max, P = 2^d) are not coordinates of their own.
+    const ids = (await session.query('SELECT DISTINCT ensemble_id AS id FROM runs')).rows.map((r) => String(r.id));
+    const gridKeys = ids.every((id) => id.includes('='))
+      ? new Set(ids.flatMap((id) => id.split(',').map((kv) => kv.slice(0, kv.indexOf('=')))))
+      : null;
     for (const c of columns) {
-      if (NOT_COORDINATES.has(c.name)) continue;
+      if (NOT_COORDINATES.has(c.name) || (gridKeys && !gridKeys.has(c.name))) continue;
       const values = (
         await session.query(`SELECT DISTINCT ${ident(c.name)} AS v FROM runs WHERE v IS NOT NULL ORDER BY v`)
       ).rows.map((r) => (c.numeric ? num(r.v) : String(r.v)));
@@ -114,12 +150,14 @@ export async function describeDataset(session: ResultsSession): Promise<DatasetV
   coordinates.sort((a, b) => rank(a.name) - rank(b.name));
   const metrics: MetricKey[] = views.has('metrics')
     ? (
-        await session.query(`SELECT metric, against, layer, count(DISTINCT step) AS steps,
-             bool_or(dichotomy IS NOT NULL) AS per_dichotomy
-           FROM metrics WHERE scope = 'run' GROUP BY ALL ORDER BY metric, against, layer`)
+        await session.query(`SELECT metric, against, classifier, ${DICHOTOMY_KIND} AS kind, layer,
+             count(DISTINCT step) AS steps, bool_or(dichotomy IS NOT NULL) AS per_dichotomy
+           FROM metrics WHERE scope = 'run' GROUP BY ALL ORDER BY metric, against, classifier, kind, layer`)
       ).rows.map((r) => ({
         metric: String(r.metric),
         against: r.against === null ? null : String(r.against),
+        classifier: r.classifier === null ? null : String(r.classifier),
+        dichotomies: r.kind === null ? null : (String(r.kind) as MetricKey['dichotomies']),
         layer: num(r.layer),
         steps: num(r.steps),
         perDichotomy: Boolean(r.per_dichotomy),

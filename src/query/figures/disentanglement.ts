@@ -14,7 +14,7 @@ export async function disentanglementFigures(session: ResultsSession, data: Data
   if (!present.length || !data.views.has('runs')) return [];
   const values = (
     await session.query(`
-    SELECT m.metric, coalesce(m.dichotomy, 'all balanced') AS dichotomy, ${groupLabel(data.coordinates)} AS facet,
+    SELECT m.metric || coalesce(' · ' || m.classifier, '') AS metric, coalesce(m.dichotomy, 'all balanced') AS dichotomy, ${groupLabel(data.coordinates)} AS facet,
            ${ACTIVATION} AS activation, avg(m.value) AS mean, coalesce(stddev_samp(m.value), 0) AS sd,
            count(*)::INTEGER AS n
     FROM metrics m JOIN runs r USING (run_id)

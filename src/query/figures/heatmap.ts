@@ -10,9 +10,10 @@ import { finalBySeeds } from './sweep.js';
 
 /** Metric families drawn as heatmaps, when present. */
 const HEATMAP_METRICS = [
-  { metric: 'kernel_alignment', against: 'target' },
-  { metric: 'ps', against: null },
-  { metric: 'decodability', against: null },
+  { metric: 'kernel_alignment', against: 'target', dichotomies: null },
+  { metric: 'ps', against: null, dichotomies: 'target' },
+  { metric: 'decodability', against: null, dichotomies: 'target' },
+  { metric: 'decodability', against: null, dichotomies: 'latent' },
 ] as const;
 
 export async function heatmapFigures(session: ResultsSession, data: DatasetView): Promise<Figure[]> {
@@ -20,7 +21,10 @@ export async function heatmapFigures(session: ResultsSession, data: DatasetView)
   if (!xc || !yc || !data.views.has('runs')) return [];
   const figures: Figure[] = [];
   for (const want of HEATMAP_METRICS) {
-    const key = data.metrics.find((k) => k.metric === want.metric && k.against === want.against && k.layer === 1);
+    const key = data.metrics.find(
+      (k) =>
+        k.metric === want.metric && k.against === want.against && k.dichotomies === want.dichotomies && k.layer === 1,
+    );
     if (!key) continue;
     const values = (await finalBySeeds(session, data, [key], xc.name, [yc.name])).map((r) => ({
       ...r,

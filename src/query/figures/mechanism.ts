@@ -39,7 +39,8 @@ export async function mechanismFigures(session: ResultsSession, data: DatasetVie
         layer: 'field',
         ...f,
         angle: (Math.atan2(f.d_inter as number, f.d_intra_1 as number) * 180) / Math.PI,
-        relative: (f.magnitude as number) / (largest.get(panel(f)) || 1),
+        // A symbol's size is its area: the square makes its length proportional to the norm.
+        relative: ((f.magnitude as number) / (largest.get(panel(f)) || 1)) ** 2,
       }));
       const values = [...arrows, ...path.map((p) => ({ layer: 'path', ...p }))];
       const xy = {
