@@ -363,19 +363,22 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
     if (members.length) yield { type: 'checkpoint', step, epoch: step / perEpoch, final, engine: engine.name, members };
   }
 
-  /** At an epoch's end: the networks whose largest parameter change over it is within the rule stop. */
-  function stopConverged(epoch: number, start: NetworkParams[]): void {
-    if (stopRule === undefined) return;
+  /**
+   * At an epoch's end: the networks whose largest parameter change over it is within the rule stop.
+   * Returns the parameters now, which are the next epoch's start.
+   */
+  function stopConverged(epoch: number, start: NetworkParams[]): NetworkParams[] {
     const now = engine.params();
     let evaluated: { loss: Float64Array; accuracy: Float64Array } | null = null;
     for (let s = 0; s < S; s++) {
       if (!alive[s] || stopped[s]) continue;
       const change = maxParamChange(start[s], now[s]);
-      if (!(change <= stopRule)) continue;
+      if (!(change <= stopRule!)) continue; // called only with a rule
       evaluated ??= engine.evaluate();
       if (!Number.isFinite(evaluated.loss[s])) continue; // diverging: the checks below report it
       stopped[s] = { epoch, loss: evaluated.loss[s], accuracy: evaluated.accuracy[s], params: now[s], change };
     }
+    return now;
   }
 
   let pendingStart = 0;
@@ -397,11 +400,13 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
     let step = 0;
     let epoch = 0;
     const stillTraining = () => alive.some((a, s) => a && !stopped[s]);
+    // With an early stop: the parameters at the end of the last epoch, the start of the next.
+    let carried: NetworkParams[] | null = null;
     yield* checkpoint(0);
     for (; epoch < training.epochs && stillTraining(); epoch++) {
       const perm = order.permutation(training.samples);
       pendingStart = step;
-      const epochStart = stopRule !== undefined ? engine.params() : null;
+      const epochStart = stopRule !== undefined ? (carried ?? engine.params()) : null;
       if (epoch === training.epochs - 1) lastEpochStart = epochStart ?? engine.params();
       for (let b = 0; b < perEpoch; b++) {
         const start = b * training.batch;
@@ -417,7 +422,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
       }
       yield* flushLosses();
       pendingStart = step;
-      if (epochStart) stopConverged(epoch + 1, epochStart);
+      if (epochStart) carried = stopConverged(epoch + 1, epochStart);
       const done = !stillTraining();
       if (schedule.has(step) || (done && step < total)) yield* checkpoint(step, step === total || done);
       options.onSteps?.(perEpoch * S);

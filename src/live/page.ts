@@ -3,11 +3,11 @@
  * drawn in the browser by Vega and Vega-Lite (served by the same local server, never fetched from
  * the network) and redrawn on every server-sent `state` event.
  */
+import { escapeHtml } from '../query/html.js';
 
 /** The page for a pipeline named `title`. */
 export function livePageHtml(title: string): string {
-  const esc = (s: string) =>
-    s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  const esc = escapeHtml;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>geomstream live: ${esc(title)}</title>
 <style>body{font-family:sans-serif;margin:24px;color:#222}#status{font-variant-numeric:tabular-nums}

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../errors.js';
 import type { StreamRecord } from '../types.js';
+import { figureId } from '../query/figures/dataset.js';
 import { overTrainingSpec } from '../query/figures/over-training.js';
 import { livePageHtml } from './page.js';
 import { LiveTrajectories } from './trajectories.js';
@@ -85,7 +86,7 @@ export async function startLivePage(options: LivePageOptions): Promise<LivePage>
     ...state,
     rows: trajectories.rows,
     figures: [...trajectories.points()].map(([family, values]) => ({
-      id: `over-training-${family.replaceAll(/[^A-Za-z0-9]+/g, '-')}`,
+      id: figureId('over-training', family),
       title: `${family} over training`,
       spec: overTrainingSpec(values as unknown as Record<string, unknown>[], family, trajectories.activationOrder()),
     })),

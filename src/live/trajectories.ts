@@ -6,6 +6,7 @@
  * the rest the panel).
  */
 import type { MetricRow, StreamRecord } from '../types.js';
+import { metricLabel } from '../query/figures/dataset.js';
 
 /** One (panel, activation, step) point of a family: mean, sd and count over runs. */
 export interface TrajectoryPoint {
@@ -31,14 +32,19 @@ export function gridPoint(ensembleId: string): { facet: string; activation: stri
   };
 }
 
-/** The report's family of a row (metricLabel): metric, against, latents or other dichotomies apart, layer. */
-const familyOf = (m: MetricRow) => {
-  const d = m.dichotomy;
-  const kind = d === null || d.startsWith('target') ? null : d.startsWith('latent') ? 'latents' : 'all dichotomies';
-  return [m.metric, m.against, kind, m.classifier, m.layer > 1 ? `layer ${m.layer}` : null]
-    .filter((v) => v !== null)
-    .join(' · ');
-};
+/** The report's family of a row (its metricLabel), so the live figures have the report's ids and titles. */
+const familyOf = (m: MetricRow) =>
+  metricLabel({
+    ...m,
+    dichotomies:
+      m.dichotomy === null
+        ? null
+        : m.dichotomy.startsWith('target')
+          ? 'target'
+          : m.dichotomy.startsWith('latent')
+            ? 'latent'
+            : 'other',
+  });
 
 /** Accumulates metric rows; `points()` gives the current trajectories of every family. */
 export class LiveTrajectories {

@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../sinks/atomic.js';
 import { SCHEMA_VERSION } from '../sinks/manifest.js';
 import {
   type AbsentFigure,
+  type DatasetView,
   describeDataset,
   type Figure,
   figuresOf,
@@ -19,6 +20,7 @@ import {
   finalTable,
   renderSvg,
 } from './figures/index.js';
+import { escapeHtml } from './html.js';
 import { openResults, type ResultsSession } from './results.js';
 
 export interface ReportOptions {
@@ -31,11 +33,7 @@ export interface RenderedFigure extends Figure {
   svg: string;
 }
 
-const esc = (s: unknown) =>
-  String(s ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
+const esc = escapeHtml;
 
 /** JSON safe inside a <script> element: no "</script" can close it early. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replaceAll('<', '\\u003c');
@@ -72,8 +70,12 @@ function checkFiguresDir(figuresDir: string | undefined): void {
 }
 
 /** The figures of an open results folder, rendered (and, into `absent`, the kinds it cannot support). */
-export async function renderFigures(session: ResultsSession, absent: AbsentFigure[] = []): Promise<RenderedFigure[]> {
-  const figures = await figuresOf(session, absent);
+export async function renderFigures(
+  session: ResultsSession,
+  absent: AbsentFigure[] = [],
+  data?: DatasetView,
+): Promise<RenderedFigure[]> {
+  const figures = await figuresOf(session, absent, data);
   return Promise.all(figures.map(async (f) => ({ ...f, svg: await renderSvg(f.spec) })));
 }
 
@@ -110,8 +112,9 @@ export async function reportHtml(
   title: string,
   figures: RenderedFigure[],
   absent: AbsentFigure[] = [],
+  data?: DatasetView,
 ): Promise<string> {
-  const data = await describeDataset(session);
+  data ??= await describeDataset(session);
   const status = session.views.has('runs')
     ? (
         await session.query(`SELECT status, backend, count(*)::INTEGER AS runs,
@@ -163,8 +166,9 @@ export async function report(dir: string, options: ReportOptions = {}): Promise<
   let figures: RenderedFigure[];
   try {
     const absent: AbsentFigure[] = [];
-    figures = await renderFigures(session, absent);
-    html = await reportHtml(session, dir, figures, absent);
+    const data = await describeDataset(session); // once: the figures and the page read the same view
+    figures = await renderFigures(session, absent, data);
+    html = await reportHtml(session, dir, figures, absent, data);
   } finally {
     session.close();
   }

@@ -181,5 +181,27 @@ export function groupLabel(coordinates: Coordinate[], except: string[] = []): st
   return `concat_ws(', ', ${rest.map((c) => `${lit(`${c.name}=`)} || CAST(r.${ident(c.name)} AS VARCHAR)`).join(', ')})`;
 }
 
+/** SQL of the mean, sample sd (0 for one seed) and count over seeds of `value`: `mean, sd, n`. */
+export const seedStats = (value: string) =>
+  `avg(${value}) AS mean, coalesce(stddev_samp(${value}), 0) AS sd, count(*)::INTEGER AS n`;
+
+/** Rows of `seedStats` with the ± one sd band of the figures: `lo`, `hi`. */
+export function withBand<R extends Record<string, unknown>>(rows: R[]): Array<R & { lo: number; hi: number }> {
+  return rows.map((r) => ({
+    ...r,
+    lo: (r.mean as number) - (r.sd as number),
+    hi: (r.mean as number) + (r.sd as number),
+  }));
+}
+
+/** A file-name-safe figure id: `prefix-label` with every run of other characters a '-'. */
+export const figureId = (prefix: string, label: string) => `${prefix}-${label.replaceAll(/[^A-Za-z0-9]+/g, '-')}`;
+
+/**
+ * SQL of a neurons row `n`'s intra-class share |intra| / (|inter| + |intra|) (`intra` is the norm
+ * of the whole intra-class projection, as the weight-dynamics summary uses it).
+ */
+export const INTRA_SHARE = 'abs(n.intra) / nullif(abs(n.inter) + abs(n.intra), 0)';
+
 /** SQL of the activation label of a run `r` (the colour of every figure). */
 export const ACTIVATION = "coalesce(r.activation, 'network')";

@@ -3,7 +3,7 @@
  * checkpoint, bars grouped by activation, mean ± sd over seeds; one row of panels per grid point.
  */
 import type { ResultsSession } from '../results.js';
-import { ACTIVATION, type DatasetView, groupLabel, lit } from './dataset.js';
+import { ACTIVATION, type DatasetView, groupLabel, lit, seedStats, withBand } from './dataset.js';
 import { activationColor, FIGURE_CONFIG, type Figure, VEGA_LITE_SCHEMA } from './figure.js';
 
 /** The metrics of the figure, in panel order. */
@@ -12,16 +12,17 @@ const DISENTANGLEMENT = ['ps', 'ccgp', 'sd', 'decodability'];
 export async function disentanglementFigures(session: ResultsSession, data: DatasetView): Promise<Figure[]> {
   const present = DISENTANGLEMENT.filter((m) => data.metrics.some((k) => k.metric === m && k.layer === 1));
   if (!present.length || !data.views.has('runs')) return [];
-  const values = (
-    await session.query(`
+  const values = withBand(
+    (
+      await session.query(`
     SELECT m.metric || coalesce(' · ' || m.classifier, '') AS metric, coalesce(m.dichotomy, 'all balanced') AS dichotomy, ${groupLabel(data.coordinates)} AS facet,
-           ${ACTIVATION} AS activation, avg(m.value) AS mean, coalesce(stddev_samp(m.value), 0) AS sd,
-           count(*)::INTEGER AS n
+           ${ACTIVATION} AS activation, ${seedStats('m.value')}
     FROM metrics m JOIN runs r USING (run_id)
     WHERE m.step = r.steps AND r.status = 'completed' AND m.scope = 'run' AND m.layer = 1 AND isfinite(m.value)
       AND m.metric IN (${present.map(lit).join(', ')})
     GROUP BY ALL ORDER BY ALL`)
-  ).rows.map((r) => ({ ...r, lo: (r.mean as number) - (r.sd as number), hi: (r.mean as number) + (r.sd as number) }));
+    ).rows,
+  );
   if (!values.length) return [];
   const color = activationColor(data.activations);
   const x = { field: 'dichotomy', type: 'nominal', title: null, axis: { labelAngle: 0 } } as const;

@@ -4,7 +4,7 @@
  * one panel per grid point — whether the share of intra-class weight predicts the alignment.
  */
 import type { ResultsSession } from '../results.js';
-import { ACTIVATION, type DatasetView, groupLabel } from './dataset.js';
+import { ACTIVATION, type DatasetView, groupLabel, INTRA_SHARE } from './dataset.js';
 import { activationColor, FIGURE_CONFIG, type Figure, VEGA_LITE_SCHEMA } from './figure.js';
 
 export async function dissectionFigures(session: ResultsSession, data: DatasetView): Promise<Figure[]> {
@@ -13,7 +13,7 @@ export async function dissectionFigures(session: ResultsSession, data: DatasetVi
   const values = (
     await session.query(`
     WITH share AS (
-      SELECT n.run_id, avg(abs(n.intra) / nullif(abs(n.inter) + abs(n.intra), 0)) AS share
+      SELECT n.run_id, avg(${INTRA_SHARE}) AS share
       FROM neurons n JOIN runs r USING (run_id) WHERE n.step = r.steps AND n.layer = 1 GROUP BY ALL),
     target AS (
       SELECT m.run_id, m.value AS target FROM metrics m JOIN runs r USING (run_id)

@@ -4,7 +4,7 @@
  * values (averaged over dichotomies within a run where a family has several).
  */
 import type { ResultsSession } from '../results.js';
-import { ACTIVATION, type DatasetView, familyValues, groupLabel, ident, metricLabel } from './dataset.js';
+import { ACTIVATION, type DatasetView, familyValues, groupLabel, ident, metricLabel, seedStats } from './dataset.js';
 
 export interface FinalTable {
   columns: string[];
@@ -25,7 +25,7 @@ export async function finalTable(session: ResultsSession, data: DatasetView): Pr
       await session.query(`
       SELECT ${groupLabel(data.coordinates)} AS grid, ${ACTIVATION} AS activation,
              ${data.coordinates.map((c, i) => `r.${ident(c.name)} AS c${i},`).join(' ')}
-             avg(v.value) AS mean, coalesce(stddev_samp(v.value), 0) AS sd, count(*)::INTEGER AS n
+             ${seedStats('v.value')}
       FROM (${familyValues(k, 'final')}) v JOIN runs r USING (run_id)
       WHERE r.status = 'completed' GROUP BY ALL`)
     ).rows;

@@ -4,7 +4,7 @@
  */
 import type { ResultsSession } from '../results.js';
 import type { DatasetView } from './dataset.js';
-import { metricLabel } from './dataset.js';
+import { figureId, metricLabel } from './dataset.js';
 import { FIGURE_CONFIG, type Figure, VEGA_LITE_SCHEMA } from './figure.js';
 import { finalBySeeds } from './sweep.js';
 
@@ -34,7 +34,7 @@ export async function heatmapFigures(session: ResultsSession, data: DatasetView)
     const label = metricLabel(key);
     const facets = new Set(values.map((r) => r.facet)).size;
     figures.push({
-      id: `heatmap-${label.replaceAll(/[^A-Za-z0-9]+/g, '-')}`,
+      id: figureId('heatmap', label),
       title: `${label}: ${xc.name} × ${yc.name}`,
       caption:
         `Each cell: the mean over completed seeds of the runs' final ${label}${key.perDichotomy ? ' (mean over dichotomies)' : ''}; ` +

@@ -4,7 +4,7 @@
  * the nonlinearity dissection, heatmaps over two coordinates, and every metric over training.
  */
 import type { ResultsSession } from '../results.js';
-import { describeDataset } from './dataset.js';
+import { type DatasetView, describeDataset } from './dataset.js';
 import { dissectionFigures } from './dissection.js';
 import { disentanglementFigures } from './disentanglement.js';
 import type { Figure } from './figure.js';
@@ -16,7 +16,7 @@ import { sweepFigures } from './sweep.js';
 export type { Figure } from './figure.js';
 export { renderSvg } from './render.js';
 export { finalTable, type FinalTable } from './final-table.js';
-export { describeDataset } from './dataset.js';
+export { type DatasetView, describeDataset } from './dataset.js';
 
 /** Each kind of figure, and what a folder needs for it (said on the page when a folder lacks it). */
 const KINDS = [
@@ -56,8 +56,12 @@ export interface AbsentFigure {
 }
 
 /** Every figure the folder's data support, in reading order (the headline first), and the kinds it lacks. */
-export async function figuresOf(session: ResultsSession, absent?: AbsentFigure[]): Promise<Figure[]> {
-  const data = await describeDataset(session);
+export async function figuresOf(
+  session: ResultsSession,
+  absent?: AbsentFigure[],
+  data?: DatasetView,
+): Promise<Figure[]> {
+  data ??= await describeDataset(session);
   const out: Figure[] = [];
   for (const { make, kind, needs } of KINDS) {
     const made = await make(session, data);

@@ -7,7 +7,7 @@
  * intra-class projection, as the weight-dynamics summary uses it).
  */
 import type { ResultsSession } from '../results.js';
-import { ACTIVATION, type DatasetView, groupLabel } from './dataset.js';
+import { ACTIVATION, type DatasetView, groupLabel, INTRA_SHARE, seedStats, withBand } from './dataset.js';
 import { FIGURE_CONFIG, type Figure, VEGA_LITE_SCHEMA } from './figure.js';
 import { overTrainingSpec } from './over-training.js';
 
@@ -110,16 +110,18 @@ export async function mechanismFigures(session: ResultsSession, data: DatasetVie
     }
   }
   if (data.views.has('neurons') && data.views.has('runs')) {
-    const values = (
-      await session.query(`
+    const values = withBand(
+      (
+        await session.query(`
       WITH share AS (
-        SELECT n.run_id, n.step, avg(abs(n.intra) / nullif(abs(n.inter) + abs(n.intra), 0)) AS value
+        SELECT n.run_id, n.step, avg(${INTRA_SHARE}) AS value
         FROM neurons n WHERE n.layer = 1 GROUP BY ALL)
       SELECT ${groupLabel(data.coordinates)} AS facet, ${ACTIVATION} AS activation, s.step,
-             avg(s.value) AS mean, coalesce(stddev_samp(s.value), 0) AS sd, count(*)::INTEGER AS n
+             ${seedStats('s.value')}
       FROM share s JOIN runs r USING (run_id) WHERE r.status = 'completed' AND isfinite(s.value)
       GROUP BY ALL ORDER BY ALL`)
-    ).rows.map((r) => ({ ...r, lo: (r.mean as number) - (r.sd as number), hi: (r.mean as number) + (r.sd as number) }));
+      ).rows,
+    );
     if (values.length)
       figures.push({
         id: 'intra-class-share',

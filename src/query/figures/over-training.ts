@@ -4,7 +4,17 @@
  * per combination of the other grid coordinates.
  */
 import type { ResultsSession } from '../results.js';
-import { ACTIVATION, type DatasetView, familyValues, groupLabel, type MetricKey, metricLabel } from './dataset.js';
+import {
+  ACTIVATION,
+  type DatasetView,
+  familyValues,
+  figureId,
+  groupLabel,
+  type MetricKey,
+  metricLabel,
+  seedStats,
+  withBand,
+} from './dataset.js';
 import { activationColor, FIGURE_CONFIG, type Figure, VEGA_LITE_SCHEMA } from './figure.js';
 
 /** Mean and sd over seeds of a family at each (facet, activation, step); `status` filters the runs. */
@@ -17,15 +27,11 @@ export async function trajectories(
   const rows = (
     await session.query(`
     SELECT ${groupLabel(data.coordinates)} AS facet, ${ACTIVATION} AS activation, v.step,
-           avg(v.value) AS mean, coalesce(stddev_samp(v.value), 0) AS sd, count(*)::INTEGER AS n
+           ${seedStats('v.value')}
     FROM (${familyValues(k, 'all')}) v JOIN runs r USING (run_id)
     ${status === 'completed' ? "WHERE r.status = 'completed'" : ''} GROUP BY ALL ORDER BY ALL`)
   ).rows;
-  return rows.map((r) => ({
-    ...r,
-    lo: (r.mean as number) - (r.sd as number),
-    hi: (r.mean as number) + (r.sd as number),
-  }));
+  return withBand(rows);
 }
 
 /** The over-training spec of `values` (rows of `trajectories`). */
@@ -70,7 +76,7 @@ export async function overTrainingFigures(session: ResultsSession, data: Dataset
     if (!values.length) continue;
     const label = metricLabel(k);
     figures.push({
-      id: `over-training-${label.replaceAll(/[^A-Za-z0-9]+/g, '-')}`,
+      id: figureId('over-training', label),
       title: `${label} over training`,
       caption:
         `Per run the value at each checkpoint${k.perDichotomy ? ' (mean over its dichotomies)' : ''}; ` +

@@ -12,6 +12,8 @@ import {
   ident,
   type MetricKey,
   metricLabel,
+  seedStats,
+  withBand,
 } from './dataset.js';
 import { activationColor, FIGURE_CONFIG, type Figure, VEGA_LITE_SCHEMA } from './figure.js';
 
@@ -30,15 +32,11 @@ export async function finalBySeeds(
       SELECT CAST(r.${ident(x)} AS DOUBLE) AS x, ${ACTIVATION} AS activation,
              ${groupLabel(data.coordinates, [x, ...extra])} AS facet,
              ${extra.map((e) => `r.${ident(e)} AS ${ident(e)},`).join(' ')}
-             avg(v.value) AS mean, coalesce(stddev_samp(v.value), 0) AS sd, count(*)::INTEGER AS n
+             ${seedStats('v.value')}
       FROM (${familyValues(k, 'final')}) v JOIN runs r USING (run_id)
       WHERE r.status = 'completed' GROUP BY ALL ORDER BY ALL`)
     ).rows;
-    for (const r of rows) {
-      const mean = r.mean as number,
-        sd = r.sd as number;
-      out.push({ ...r, panel: metricLabel(k), lo: mean - sd, hi: mean + sd });
-    }
+    for (const r of withBand(rows)) out.push({ ...r, panel: metricLabel(k) });
   }
   return out;
 }
