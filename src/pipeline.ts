@@ -9,7 +9,7 @@ import type { RunRecord, TrainedRunSpec as RunSpec, StreamRecord } from './types
 import { ConfigError, requireNumber } from './errors.js';
 import { stepsPerEpoch } from './config.js';
 import { initBackend, type BackendName } from './engine/backend.js';
-import { engineChoice, kernelUnsupported, trainsOnKernel, type EngineChoice } from './engine/training.js';
+import { engineChoice, trainsOnKernel, type EngineChoice } from './engine/training.js';
 import {
   streamFiles,
   writeResults,
@@ -201,12 +201,6 @@ export async function runPipeline<P extends Params>(
   if (!(IF_EXISTS as readonly string[]).includes(ifExists))
     throw new ConfigError('ifExists', ifExists, IF_EXISTS.map((x) => `'${x}'`).join(' | '));
   const engine = engineChoice(options.engine);
-  if (engine === 'kernel') {
-    for (const r of runs) {
-      const why = kernelUnsupported(r);
-      if (why) throw new ConfigError('engine', 'kernel', `'tfjs' or 'auto' (run ${r.run_id} has ${why})`);
-    }
-  }
   const backend = await initBackend(options.backend);
   const dir = join(options.out ?? 'results', checkDatasetName(pipeline.name, 'pipeline.name'));
   const members = new Map<string, string[]>();
@@ -313,7 +307,7 @@ export async function runPipeline<P extends Params>(
       resume,
       order: ensembles.map((e) => e.id),
     });
-    const kernelRuns = todo.filter((r) => trainsOnKernel(engine, r, backend)).length;
+    const kernelRuns = trainsOnKernel(engine, backend) ? todo.length : 0;
     options.onStart?.({
       runs: todo.length,
       networkSteps: networkSteps(todo),

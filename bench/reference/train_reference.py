@@ -1,27 +1,61 @@
 """PyTorch reference for training workloads of `geomstream bench`, on this machine's CPU.
 
 Usage: python3 train_reference.py <mode> <networks> <width> <conditions_bits> <epochs> [threads]
-  mode: 'loop'    — the idiomatic per-network loop: one nn.Module and one SGD optimizer per network;
-        'batched' — the batched ensemble: weights [S, N, H], torch.bmm over the S networks.
+         [--depth=1] [--optimizer=sgd|adam] [--readout=frozen|trained] [--lr=0.1]
+         [--activation=tanh|sigmoid|gelu|softplus|elu|relu] [--beta=1] [--alpha=1]
+  mode: 'loop'    — the idiomatic per-network loop: one nn.Module and one optimizer per network;
+        'batched' — the batched ensemble: weights [S, N, H] and [S, H, H], torch.baddbmm over the
+                    S networks, one optimizer over the stacked tensors (Adam is element-wise, so it
+                    is the same update as S separate optimizers).
 Workload (W1 with networks = 10, width = 128, bits = 3): inputs N = 100, targets k = d (sigmoid
-outputs, BCE), frozen readout (W, b1, b2 train), plain SGD lr 0.1, minibatch 64, 5000 samples
-(aligned parity task, unstructured inputs, sigma = 1), reshuffled every epoch.
+outputs, BCE), `depth` hidden layers of `width`, the readout frozen unless --readout=trained (the
+biases always train), SGD (lr 0.1) or Adam (PyTorch's defaults), minibatch 64, 5000 samples (aligned
+parity task, unstructured inputs, sigma = 1), reshuffled every epoch.
 Prints one JSON line: network-steps per second over the timed epochs (the first epoch is a warm-up).
 """
+import argparse
 import itertools
 import json
-import sys
 import time
 
 import numpy as np
 import torch
 
-mode, S, H, d, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-if len(sys.argv) > 6:
-    torch.set_num_threads(int(sys.argv[6]))
-N, B, n, lr, sigma = 100, 64, 5000, 0.1, 1.0
+ap = argparse.ArgumentParser()
+ap.add_argument("mode", choices=["loop", "batched"])
+ap.add_argument("networks", type=int)
+ap.add_argument("width", type=int)
+ap.add_argument("bits", type=int)
+ap.add_argument("epochs", type=int)
+ap.add_argument("threads", type=int, nargs="?")
+ap.add_argument("--depth", type=int, default=1)
+ap.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+ap.add_argument("--readout", choices=["frozen", "trained"], default="frozen")
+ap.add_argument("--lr", type=float, default=0.1)
+ap.add_argument("--activation", choices=["tanh", "sigmoid", "gelu", "softplus", "elu", "relu"], default="tanh")
+ap.add_argument("--beta", type=float, default=1.0)
+ap.add_argument("--alpha", type=float, default=1.0)
+a = ap.parse_args()
+if a.threads:
+    torch.set_num_threads(a.threads)
+mode, S, H, d, epochs, depth = a.mode, a.networks, a.width, a.bits, a.epochs, a.depth
+N, B, n, sigma = 100, 64, 5000, 1.0
 P, K = 2**d, d
 rng = np.random.default_rng(0)
+F = torch.nn.functional
+act = {
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "gelu": F.gelu,
+    "relu": F.relu,
+    "softplus": lambda z: F.softplus(z, beta=a.beta),
+    "elu": lambda z: F.elu(z, alpha=a.alpha),
+}[a.activation]
+
+
+def optimizer(params):
+    return torch.optim.Adam(params, lr=a.lr) if a.optimizer == "adam" else torch.optim.SGD(params, lr=a.lr)
+
 
 # Aligned parity task with uniform weights over the P - 1 parity features (c = sqrt(k / (P - 1))).
 subsets = [s for r in range(1, d + 1) for s in itertools.combinations(range(d), r)]
@@ -35,36 +69,46 @@ Y = torch.tensor(targets[cond], dtype=torch.float32)
 loss_fn = torch.nn.BCEWithLogitsLoss()
 
 if mode == "loop":
-    nets, opts = [], []
-    for _ in range(S):
-        net = torch.nn.Sequential(torch.nn.Linear(N, H), torch.nn.Tanh(), torch.nn.Linear(H, K))
-        net[2].weight.requires_grad_(False)
-        nets.append(net)
-        opts.append(torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=lr))
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = torch.nn.ModuleList([torch.nn.Linear(N if l == 0 else H, H) for l in range(depth)])
+            self.out = torch.nn.Linear(H, K)
+            self.out.weight.requires_grad_(a.readout == "trained")
+
+        def forward(self, x):
+            for layer in self.hidden:
+                x = act(layer(x))
+            return self.out(x)
+
+    nets = [Net() for _ in range(S)]
+    opts = [optimizer([p for p in net.parameters() if p.requires_grad]) for net in nets]
 
     def step(xb, yb):
         for net, opt in zip(nets, opts):
             opt.zero_grad(set_to_none=True)
             loss_fn(net(xb), yb).backward()
             opt.step()
-elif mode == "batched":
-    W = (torch.randn(S, N, H) / np.sqrt(N)).requires_grad_()
-    b1 = (torch.randn(S, 1, H) / np.sqrt(N)).requires_grad_()
-    J = torch.randn(S, H, K) / np.sqrt(H)
+
+else:
+    Ws = [(torch.randn(S, N if l == 0 else H, H) / np.sqrt(N if l == 0 else H)).requires_grad_() for l in range(depth)]
+    bs = [(torch.randn(S, 1, H) / np.sqrt(N if l == 0 else H)).requires_grad_() for l in range(depth)]
+    J = (torch.randn(S, H, K) / np.sqrt(H)).requires_grad_(a.readout == "trained")
     b2 = (torch.randn(S, 1, K) / np.sqrt(H)).requires_grad_()
-    opt = torch.optim.SGD([W, b1, b2], lr=lr)
+    opt = optimizer(Ws + bs + [b2] + ([J] if a.readout == "trained" else []))
 
     def step(xb, yb):
         opt.zero_grad(set_to_none=True)
-        z = torch.baddbmm(b1, xb.expand(S, -1, -1), W)
-        logits = torch.baddbmm(b2, torch.tanh(z), J)
+        z = xb.expand(S, -1, -1)
+        for W, b in zip(Ws, bs):
+            z = act(torch.baddbmm(b, z, W))
+        logits = torch.baddbmm(b2, z, J)
         # Mean over batch and outputs per network, summed over networks: each network's gradient
         # is that of its own mean loss, as in the loop.
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yb.expand(S, -1, -1), reduction="none").mean(dim=(1, 2)).sum()
+        loss = F.binary_cross_entropy_with_logits(logits, yb.expand(S, -1, -1), reduction="none").mean(dim=(1, 2)).sum()
         loss.backward()
         opt.step()
-else:
-    raise SystemExit(f"mode: received {mode!r}; accepted: 'loop', 'batched'")
 
 steps, elapsed = 0, 0.0
 for epoch in range(epochs + 1):

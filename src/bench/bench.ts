@@ -16,6 +16,7 @@ import { NULL_BENCH_METRICS, nullsRepresentation, runNulls, warmUpNulls } from '
 import {
   WORKLOADS,
   flopsPerNetworkStep,
+  referenceArgs,
   runTrain,
   metricsProblem,
   writeMetricsProblem,
@@ -122,8 +123,15 @@ async function benchOne(
         for (const mode of ['loop', 'batched']) {
           add(
             `pytorch-${mode}`,
-            python([script, mode, String(w.networks), String(w.width), String(w.bits), String(w.epochs)])
-              ?.netStepsPerSec as number,
+            python([
+              script,
+              mode,
+              String(w.networks),
+              String(w.width),
+              String(w.bits),
+              String(w.epochs),
+              ...referenceArgs(w),
+            ])?.netStepsPerSec as number,
           );
         }
     }

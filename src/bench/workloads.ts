@@ -25,7 +25,10 @@ import {
 } from '../metrics/index.js';
 import type { Matrix } from '../types.js';
 
-/** A training workload: an ensemble of `networks` networks, N = 100 → width (tanh) → d sigmoid outputs. */
+/**
+ * A training workload: an ensemble of `networks` networks, N = 100 → width → … (depth hidden
+ * layers) → d sigmoid outputs, batch 64, 5000 samples.
+ */
 export interface TrainWorkload {
   kind: 'train';
   name: string;
@@ -36,7 +39,50 @@ export interface TrainWorkload {
   bits: number;
   /** Timed epochs (one more is run first as a warm-up). */
   epochs: number;
+  /** Hidden layers (default 1). */
+  depth?: number;
+  /** Default tanh; the reference takes the name and its one parameter (beta, alpha). */
+  activation?: 'tanh' | 'sigmoid' | 'gelu' | { name: 'softplus'; beta: number } | { name: 'elu'; alpha: number };
+  /** Default sgd (lr 0.1); adam has lr 1e-3. */
+  optimizer?: 'sgd' | 'adam';
+  /** Default frozen. */
+  readout?: 'frozen' | 'trained';
 }
+
+/** A training workload's options with their defaults. */
+export function trainOptions(w: TrainWorkload) {
+  const optimizer = w.optimizer ?? 'sgd';
+  return {
+    depth: w.depth ?? 1,
+    activation: w.activation ?? 'tanh',
+    optimizer,
+    readout: w.readout ?? 'frozen',
+    lr: optimizer === 'adam' ? 1e-3 : 0.1,
+  };
+}
+
+/** The workload's options as arguments of bench/reference/train_reference.py. */
+export function referenceArgs(w: TrainWorkload): string[] {
+  const o = trainOptions(w);
+  const act = typeof o.activation === 'string' ? { name: o.activation } : o.activation;
+  return [
+    `--depth=${o.depth}`,
+    `--optimizer=${o.optimizer}`,
+    `--readout=${o.readout}`,
+    `--lr=${o.lr}`,
+    `--activation=${act.name}`,
+    ...('beta' in act ? [`--beta=${act.beta}`] : []),
+    ...('alpha' in act ? [`--alpha=${act.alpha}`] : []),
+  ];
+}
+
+const W1 = {
+  kind: 'train',
+  networks: 10,
+  width: 128,
+  bits: 3,
+  epochs: 10,
+} as const;
 
 /** The metrics workload: the full metric set on one representation. */
 export interface MetricsWorkload {
@@ -87,6 +133,30 @@ export const WORKLOADS: Workload[] = [
     epochs: 10,
   },
   { kind: 'train', name: 'W1-wide', description: 'W1 with width 512', networks: 10, width: 512, bits: 3, epochs: 3 },
+  {
+    ...W1,
+    name: 'W-deep5-adam',
+    description: 'W1 with 5 hidden layers, Adam lr 1e-3, trained readout',
+    depth: 5,
+    optimizer: 'adam',
+    readout: 'trained',
+    epochs: 3,
+  },
+  {
+    ...W1,
+    name: 'W-deep10-adam',
+    description: 'W1 with 10 hidden layers, Adam lr 1e-3, trained readout',
+    depth: 10,
+    optimizer: 'adam',
+    readout: 'trained',
+    epochs: 2,
+  },
+  { ...W1, name: 'W1-adam', description: 'W1 with Adam lr 1e-3', optimizer: 'adam' },
+  { ...W1, name: 'W1-trained-readout', description: 'W1 with a trained readout', readout: 'trained' },
+  { ...W1, name: 'W1-sigmoid', description: 'W1 with sigmoid', activation: 'sigmoid' },
+  { ...W1, name: 'W1-gelu', description: 'W1 with gelu (exact, x·Φ(x))', activation: 'gelu' },
+  { ...W1, name: 'W1-softplus', description: 'W1 with softplus (beta 1)', activation: { name: 'softplus', beta: 1 } },
+  { ...W1, name: 'W1-elu', description: 'W1 with elu (alpha 1)', activation: { name: 'elu', alpha: 1 } },
   {
     kind: 'train',
     name: 'W1-32c',
@@ -151,11 +221,15 @@ export const WORKLOADS: Workload[] = [
   },
 ];
 
-/** Useful floating-point operations of one SGD step of one network (matmuls only). */
+/** Useful floating-point operations of one training step of one network (matmuls only). */
 export function flopsPerNetworkStep(w: TrainWorkload, batch = 64, N = 100): number {
-  const K = w.bits;
-  // forward x·W and h·J, backward xᵀ·dz and g·Jᵀ (frozen readout: no hᵀ·g)
-  return 2 * batch * (2 * N * w.width + 2 * w.width * K);
+  const K = w.bits,
+    H = w.width;
+  const { depth, readout } = trainOptions(w);
+  // forward x·W, h·W_l and h·J; backward xᵀ·δ and hᵀ·δ_l, δ_l·W_lᵀ and g·Jᵀ; a trained readout's hᵀ·g
+  const forward = N * H + (depth - 1) * H * H + H * K;
+  const backward = N * H + 2 * (depth - 1) * H * H + H * K + (readout === 'trained' ? H * K : 0);
+  return 2 * batch * (forward + backward);
 }
 
 /**
@@ -168,6 +242,7 @@ export async function runTrain(
   pool: WorkerPool | null = null,
   engine?: string,
 ): Promise<{ netStepsPerSec: number; seconds: number; engine: string }> {
+  const o = trainOptions(w);
   const runs = sweepRuns({
     seed: 1,
     grid: { workload: [w.name] },
@@ -181,8 +256,15 @@ export async function runTrain(
         sigma: 1,
         seed: s.task,
       }),
-      network: { activation: 'tanh', width: w.width, readout: 'frozen' },
-      training: { lr: 0.1, batch: 64, samples: 5000, epochs: w.epochs + 1, checkpoints: { steps: [] } },
+      network: { activation: o.activation, width: w.width, readout: o.readout, depth: o.depth },
+      training: {
+        lr: o.lr,
+        optimizer: o.optimizer,
+        batch: 64,
+        samples: 5000,
+        epochs: w.epochs + 1,
+        checkpoints: { steps: [] },
+      },
     }),
   });
   const parts = pool

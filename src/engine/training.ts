@@ -1,21 +1,21 @@
 /**
  * The training loop of one ensemble (`trainEnsemble`) and the two engines it can run on:
- *   - `kernel`: geomstream's fused WebAssembly SIMD kernel (kernel/), for one-hidden-layer networks
- *     trained by SGD with tanh or a piecewise-linear activation — the paper's networks;
- *   - `tfjs`: TensorFlow.js tensor ops (`Ensemble`), for everything: any depth, Adam, every activation.
- * `auto` (the default) takes the kernel where it applies, unless the backend is `tensorflow`
- * (tfjs-node, native TensorFlow), where tfjs is used. Both compute the same gradients in float32;
+ *   - `kernel`: geomstream's fused WebAssembly SIMD kernel (kernel/);
+ *   - `tfjs`: TensorFlow.js tensor ops (`Ensemble`).
+ * Both train every network geomstream defines (any depth, SGD or Adam, every activation). `auto`
+ * (the default) takes the kernel, unless the backend is `tensorflow` (tfjs-node, native
+ * TensorFlow), where tfjs is used. Both compute the same gradients in float32;
  * a network trained on one matches the other to float32 rounding (test/kernel.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NetworkParams, TrainedRunSpec as RunSpec } from '../types.js';
 import { Rng, canonicalJson } from '../random.js';
 import { ConfigError } from '../errors.js';
-import { resolveActivation, type Activation } from '../activations.js';
+import { resolveActivation } from '../activations.js';
 import { checkpointSteps, stepsPerEpoch } from '../config.js';
 import { Ensemble } from './ensemble.js';
 import { initialParams } from './init.js';
-import { KernelEnsemble, kernelActivation } from './kernel/ensemble.js';
+import { KernelEnsemble } from './kernel/ensemble.js';
 
 export const ENGINES = ['auto', 'kernel', 'tfjs'] as const;
 export type EngineChoice = (typeof ENGINES)[number];
@@ -103,25 +103,13 @@ export function engineChoice(requested?: string): EngineChoice {
   return want as EngineChoice;
 }
 
-/** Why the kernel cannot train this run, or null when it can. */
-export function kernelUnsupported(
-  run: RunSpec,
-  act: Activation = resolveActivation(run.network.activation, 'network.activation'),
-): string | null {
-  if (!kernelActivation(act))
-    return `activation ${act.label} (the kernel computes tanh, relu, bounded-relu, shifted-relu, leaky-relu, hard-tanh, identity)`;
-  if (run.network.depth > 1) return `depth ${run.network.depth} (the kernel trains one hidden layer)`;
-  if (run.training.optimizer !== 'sgd') return `optimizer '${run.training.optimizer}' (the kernel trains with 'sgd')`;
-  return null;
-}
-
 /**
- * Whether a run trains on the kernel: with 'kernel' always (a run it cannot train is an error,
- * see `kernelUnsupported`), with 'auto' when the kernel can train it and the backend is not
- * tensorflow (native TensorFlow trains those itself), with 'tfjs' never.
+ * Whether an ensemble trains on the kernel: with 'kernel' always, with 'auto' unless the backend is
+ * tensorflow (native TensorFlow trains those itself), with 'tfjs' never. The kernel trains every
+ * network geomstream defines (any depth, SGD or Adam, every activation, frozen or trained readout).
  */
-export function trainsOnKernel(choice: EngineChoice, run: RunSpec, backend: string, act?: Activation): boolean {
-  return choice === 'kernel' || (choice === 'auto' && backend !== 'tensorflow' && !kernelUnsupported(run, act));
+export function trainsOnKernel(choice: EngineChoice, backend: string): boolean {
+  return choice === 'kernel' || (choice === 'auto' && backend !== 'tensorflow');
 }
 
 /** What `trainEnsemble` needs of an engine. Rows are indices into the training set. */
@@ -276,11 +264,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   }
   const { task, network, training } = first;
   const act = resolveActivation(network.activation, 'network.activation');
-  const choice = engineChoice(options.engine);
-  const unsupported = kernelUnsupported(first, act);
-  if (choice === 'kernel' && unsupported)
-    throw new ConfigError('engine', 'kernel', `'tfjs' or 'auto' for ${unsupported}`);
-  const useKernel = trainsOnKernel(choice, first, tf.getBackend(), act);
+  const useKernel = trainsOnKernel(engineChoice(options.engine), tf.getBackend());
 
   const S = runs.length;
   const N = task.N,
@@ -299,7 +283,7 @@ export async function* trainEnsemble(runs: RunSpec[], options: TrainEnsembleOpti
   const params = runs.map((r) => initialParams(r.seed, N, H, K, network.init, network.depth));
   const engine: TrainingEngine = useKernel
     ? new KernelEngine(
-        await KernelEnsemble.create(params, act, network.readout, training.batch),
+        await KernelEnsemble.create(params, act, network.readout, training.batch, training.optimizer),
         data.x,
         yData,
         training.samples,

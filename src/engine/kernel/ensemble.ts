@@ -1,14 +1,14 @@
 /**
- * The fused-kernel training engine: an ensemble of one-hidden-layer networks trained by plain SGD
- * in geomstream's own WebAssembly SIMD kernel (wat.ts), for activations the kernel computes
- * (tanh and the piecewise-linear family). Everything else (deeper networks, Adam, smooth
- * activations such as sigmoid, softplus, gelu, elu, and the tfjs-node backend) trains on tfjs.
+ * The fused-kernel training engine: an ensemble of MLPs (hidden layers of equal width) trained by
+ * SGD or Adam in geomstream's own WebAssembly SIMD kernel (wat.ts), for every activation of
+ * src/activations.ts. (The tfjs engine remains for the tfjs-node backend, and as the reference.)
  *
  * The maths is that of `Ensemble` (ensemble.ts): mean BCE over batch and outputs,
- *   g = −lr·(sigmoid(logits) − y)/(B·K),  W += xᵀ·((g·J) ⊙ f′),  b1 += Σ_b (g·J) ⊙ f′,
- *   b2 += Σ_b g,  J += hᵀ·g (trained readout),
- * all gradients from the parameters before the step. The output layer (B·S·K values) is computed
- * here in JavaScript, in float64: the loss per network and step, and g.
+ *   g = (sigmoid(logits) − y)/(B·K),  δ_depth = (g·J) ⊙ f′,  δ_{l−1} = (δ_l·W_lᵀ) ⊙ f′,
+ *   ∇W_l = h_{l−1}ᵀ·δ_l,  ∇b_l = Σ_b δ_l,  ∇b2 = Σ_b g,  ∇J = hᵀ·g (trained readout),
+ * all gradients from the parameters before the step; SGD adds −lr·∇ (−lr folded into g), Adam
+ * (PyTorch's defaults, adam.ts) keeps its moments in the kernel's memory. The output layer
+ * (B·S·K values) is computed here in JavaScript, in float64: the loss per network and step, and g.
  */
 import type { NetworkParams, Readout } from '../../types.js';
 import { assembleWat } from '../../wasm.js';
@@ -16,11 +16,12 @@ import { bceWithLogits } from '../forward.js';
 import type { Activation } from '../../activations.js';
 import { trainingKernelWat } from './wat.js';
 import { kernelLayout, type KernelLayout, type KernelShape } from './layout.js';
-import type { KernelActivation } from './activation-wat.js';
+import { storesDerivative, type KernelActivation } from './activation-wat.js';
 import { ConfigError } from '../../errors.js';
+import { ADAM } from '../adam.js';
 
-/** How the kernel computes an activation, or null when it does not (the tfjs engine trains those). */
-export function kernelActivation(act: Activation): KernelActivation | null {
+/** How the kernel computes an activation (every activation of src/activations.ts has a form). */
+export function kernelActivation(act: Activation): KernelActivation {
   const p = act.params;
   switch (act.name) {
     case 'tanh':
@@ -37,8 +38,14 @@ export function kernelActivation(act: Activation): KernelActivation | null {
       return { form: 'clip', shift: 0, lo: -Infinity, hi: Infinity };
     case 'leaky-relu':
       return { form: 'leaky', slope: p.slope };
-    default:
-      return null;
+    case 'sigmoid':
+      return { form: 'sigmoid' };
+    case 'softplus':
+      return { form: 'softplus', beta: p.beta };
+    case 'gelu':
+      return { form: 'gelu' };
+    case 'elu':
+      return { form: 'elu', alpha: p.alpha };
   }
 }
 
@@ -60,12 +67,17 @@ export class KernelEnsemble {
   readonly N: number;
   readonly H: number;
   readonly K: number;
+  readonly depth: number;
   private readonly lay: KernelLayout;
   private readonly fwd: (rows: number) => void;
   private readonly bwd: (rows: number) => void;
+  private readonly adam: ((a: number, c2: number) => void) | null;
+  /** Adam's step count. */
+  private t = 0;
   /** Views of the regions (re-made if the memory ever grows; it does not). */
   private readonly W: Float32Array;
   private readonly b1: Float32Array;
+  private readonly deep: Array<{ W: Float32Array; b: Float32Array; WT: Float32Array }>;
   private readonly Jt: Float32Array;
   private readonly b2: Float32Array;
   /** The minibatch rows, stride `lay.Np` (the caller fills rows with `input(r)`). */
@@ -78,54 +90,65 @@ export class KernelEnsemble {
     this.N = shape.N;
     this.H = shape.H;
     this.K = shape.K;
+    this.depth = shape.depth;
     this.lay = kernelLayout(shape);
     this.fwd = instance.exports.forward as (rows: number) => void;
     this.bwd = instance.exports.backward as (rows: number) => void;
+    this.adam = shape.optimizer === 'adam' ? (instance.exports.adam as (a: number, c2: number) => void) : null;
     const { lay } = this;
     const SK = this.S * this.K;
     const view = (at: number, n: number) => new Float32Array(mem.buffer, at, n);
     this.W = view(lay.W, lay.Np * lay.Ms);
     this.b1 = view(lay.b1, lay.M);
+    this.deep = lay.deep.map((d) => ({
+      W: view(d.W, lay.Hp * lay.Ms),
+      b: view(d.b, lay.M),
+      WT: view(d.WT, lay.Hp * lay.Ms),
+    }));
     this.Jt = view(lay.Jt, SK * lay.Hp);
     this.b2 = view(lay.b2, SK);
     this.X = view(lay.X, lay.R * lay.Np);
     this.L = view(lay.L, lay.R * SK);
     this.G = view(lay.G, lay.R * SK);
+    if (lay.mask !== null) {
+      const mask = new Int32Array(mem.buffer, lay.mask, lay.M);
+      for (let s = 0; s < this.S; s++) mask.fill(-1, s * lay.Hp, s * lay.Hp + this.H);
+    }
   }
 
   /**
-   * An ensemble of these networks (same N, H, K; one hidden layer) in a kernel compiled for
-   * `activation` and minibatches of up to `rows` rows. Rejects what the kernel cannot train.
+   * An ensemble of these networks (same N, H, K and depth) in a kernel compiled for `activation`,
+   * the optimizer and minibatches of up to `rows` rows.
    */
   static async create(
     params: NetworkParams[],
     activation: Activation,
     readout: Readout,
     rows: number,
+    optimizer: KernelShape['optimizer'] = 'sgd',
   ): Promise<KernelEnsemble> {
     const act = kernelActivation(activation);
-    if (!act)
-      throw new ConfigError(
-        'activation',
-        activation.label,
-        'an activation with a kernel form (others train on the tfjs engine)',
-      );
     const { N, H, K } = params[0];
+    const depth = 1 + (params[0].layers?.length ?? 0);
     for (const p of params) {
-      if (p.N !== N || p.H !== H || p.K !== K)
+      if (p.N !== N || p.H !== H || p.K !== K || 1 + (p.layers?.length ?? 0) !== depth)
         throw new ConfigError(
-          'params (N, H, K)',
-          [p.N, p.H, p.K],
-          `the same shape for every network of an ensemble: ${[N, H, K].join(', ')}`,
-        );
-      if (p.layers?.length)
-        throw new ConfigError(
-          'params.layers (hidden layers beyond the first)',
-          p.layers.length,
-          '0 on the kernel engine (deeper networks train on the tfjs engine)',
+          'params (N, H, K, depth)',
+          [p.N, p.H, p.K, 1 + (p.layers?.length ?? 0)],
+          `the same shape for every network of an ensemble: ${[N, H, K, depth].join(', ')}`,
         );
     }
-    const shape: KernelShape = { S: params.length, N, H, K, rows, trainReadout: readout === 'trained' };
+    const shape: KernelShape = {
+      S: params.length,
+      N,
+      H,
+      K,
+      depth,
+      rows,
+      trainReadout: readout === 'trained',
+      optimizer,
+      storedDerivative: storesDerivative(act),
+    };
     const lay = kernelLayout(shape);
     const module = await compile(trainingKernelWat(shape, act));
     const mem = new WebAssembly.Memory({ initial: Math.ceil(lay.bytes / 65536) });
@@ -137,15 +160,26 @@ export class KernelEnsemble {
 
   private load(params: NetworkParams[]): void {
     const { N, H, K } = this;
-    const { Hp, Ms: M } = this.lay;
+    const { Hp, Ms } = this.lay;
     params.forEach((p, s) => {
       for (let i = 0; i < H; i++) {
         const col = s * Hp + i;
-        for (let j = 0; j < N; j++) this.W[j * M + col] = p.W[i * N + j];
+        for (let j = 0; j < N; j++) this.W[j * Ms + col] = p.W[i * N + j];
         this.b1[col] = p.b1[i];
         for (let k = 0; k < K; k++) this.Jt[(s * K + k) * Hp + i] = p.J[k * H + i];
       }
       for (let k = 0; k < K; k++) this.b2[s * K + k] = p.b2[k];
+      // Layer l's W is H_out × H_in: W[j·H + i] is the weight from neuron i to neuron j.
+      p.layers?.forEach((layer, l) => {
+        const d = this.deep[l];
+        for (let j = 0; j < H; j++) {
+          d.b[s * Hp + j] = layer.b[j];
+          for (let i = 0; i < H; i++) {
+            d.W[i * Ms + s * Hp + j] = layer.W[j * H + i];
+            d.WT[j * Ms + s * Hp + i] = layer.W[j * H + i];
+          }
+        }
+      });
     });
   }
 
@@ -155,8 +189,8 @@ export class KernelEnsemble {
   }
 
   /**
-   * One SGD step on the `size` rows now in the input buffer, targets y [size, K]; writes each
-   * network's mean BCE on the batch (before the step) to losses[0..S).
+   * One optimizer step (SGD or Adam) on the `size` rows now in the input buffer, targets y
+   * [size, K]; writes each network's mean BCE on the batch (before the step) to losses[0..S).
    */
   step(size: number, y: Float32Array, lr: number, losses: Float64Array | Float32Array): void {
     const { S, K, L, G } = this;
@@ -164,7 +198,8 @@ export class KernelEnsemble {
     // Rows beyond the batch: zero input (finite activity) and, below, zero error.
     this.X.fill(0, size * this.lay.Np, rows * this.lay.Np);
     this.fwd(rows);
-    const scale = -lr / (size * K);
+    // SGD: G carries −lr, so that backward's products are the update itself; Adam: the gradient.
+    const scale = (this.adam ? 1 : -lr) / (size * K);
     losses.fill(0, 0, S);
     for (let i = 0; i < size; i++) {
       for (let s = 0; s < S; s++) {
@@ -182,6 +217,10 @@ export class KernelEnsemble {
     for (let s = 0; s < S; s++) losses[s] /= size * K;
     G.fill(0, size * S * K, rows * S * K);
     this.bwd(rows);
+    if (this.adam) {
+      this.t++;
+      this.adam(lr / (1 - ADAM.beta1 ** this.t), 1 - ADAM.beta2 ** this.t);
+    }
   }
 
   /**
@@ -238,7 +277,7 @@ export class KernelEnsemble {
   /** Every network's parameters (float32 copies). */
   params(): NetworkParams[] {
     const { S, N, H, K } = this;
-    const { Hp, Ms: M } = this.lay;
+    const { Hp, Ms } = this.lay;
     return Array.from({ length: S }, (_, s) => {
       const W = new Float32Array(H * N),
         b1 = new Float32Array(H),
@@ -246,12 +285,19 @@ export class KernelEnsemble {
         b2 = new Float32Array(K);
       for (let i = 0; i < H; i++) {
         const col = s * Hp + i;
-        for (let j = 0; j < N; j++) W[i * N + j] = this.W[j * M + col];
+        for (let j = 0; j < N; j++) W[i * N + j] = this.W[j * Ms + col];
         b1[i] = this.b1[col];
         for (let k = 0; k < K; k++) J[k * H + i] = this.Jt[(s * K + k) * Hp + i];
       }
       for (let k = 0; k < K; k++) b2[k] = this.b2[s * K + k];
-      return { N, H, K, W, b1, J, b2 };
+      const p: NetworkParams = { N, H, K, W, b1, J, b2 };
+      if (this.deep.length)
+        p.layers = this.deep.map((d) => {
+          const lw = new Float32Array(H * H);
+          for (let j = 0; j < H; j++) for (let i = 0; i < H; i++) lw[j * H + i] = d.W[i * Ms + s * Hp + j];
+          return { W: lw, b: d.b.slice(s * Hp, s * Hp + H) };
+        });
+      return p;
     });
   }
 }

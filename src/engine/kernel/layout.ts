@@ -2,18 +2,30 @@
  * The training kernel's memory, for one ensemble shape.
  *
  * Memory layout (float32, row-major, every region 16-byte aligned; see `kernelLayout`):
- *   W [Np, M]      first-layer weights; column s·Hp + i is neuron i of network s
- *   b1 [M]         first-layer biases
- *   Jt [S, K, Hp]  readouts, transposed (one contiguous row per output)
- *   b2 [S, K]      readout biases
- *   X [R, Np]      the minibatch (rows beyond the batch and columns beyond N are zero)
- *   Hb [R, M]      hidden activity; `backward` overwrites it with ∂L/∂z
- *   L [R, S, K]    logits
- *   G [R, S, K]    the output error, already scaled by −lr/(B·K) (the caller writes it)
- *   dJt [S, K, Hp] scratch for the readout's update
- * Np = N rounded up to 4, Hp = H rounded up to 4, M = S·Hp rounded up to 8, R = rows rounded up to 4.
- * Padding columns have zero weights and zero readout, so they never reach a logit, and their ∂L/∂z
- * is zero (the tail beyond S·Hp is zeroed explicitly), so they never reach a weight.
+ *   the parameters, one contiguous block (Adam walks it as one vector):
+ *     W [Np, Ms]       first-layer weights; column s·Hp + i is neuron i of network s
+ *     b1 [M]           first-layer biases
+ *     per hidden layer l = 2..depth:
+ *       Wd [Hp, Ms]    row i, column s·Hp + j: the weight from neuron i to neuron j of network s
+ *       bd [M]         biases
+ *     b2 [S, K]        readout biases
+ *     Jt [S, K, Hp]    readouts, transposed (one contiguous row per output); last, so that a
+ *                      frozen readout lies outside the trained part of the block
+ *   WdT [Hp, Ms]       per hidden layer l ≥ 2: Wd transposed within each network (row j, column
+ *                      s·Hp + i), kept for the backward pass's δ·Wᵀ
+ *   with Adam: the gradient, m and v blocks, each laid out as the parameter block
+ *   X [R, Np]          the minibatch (rows beyond the batch and columns beyond N are zero)
+ *   Hb [depth][R, Ms]  activity of each hidden layer; `backward` overwrites it with ∂L/∂z
+ *   F [depth][R, Ms]   f′ of each layer, for activations whose f′ is not a function of f (softplus, gelu)
+ *   L [R, S, K]        logits
+ *   G [R, S, K]        the output error, already scaled (−lr/(B·K) for SGD, 1/(B·K) for Adam)
+ *   dJt [S, K, Hp]     the readout's update (SGD; with Adam it is the gradient block's Jt)
+ *   mask [M]           all-ones bits in each network's first H columns, zero in its padding
+ * Np = N rounded up to 4, Hp = H rounded up to 4 (to 8 for deeper networks, so that no 8-column
+ * block spans two networks), M = S·Hp rounded up to 8, R = rows rounded up to 4.
+ * Padding columns have zero weights and zero readout, and their activity is masked to zero (f(0)
+ * is not 0 for every activation), so they never reach a logit or a gradient; the tail beyond S·Hp
+ * of ∂L/∂z is zeroed explicitly.
  */
 
 export interface KernelShape {
@@ -21,10 +33,15 @@ export interface KernelShape {
   N: number;
   H: number;
   K: number;
+  /** Hidden layers of width H. */
+  depth: number;
   /** Largest number of rows per call (the minibatch size, or an evaluation chunk). */
   rows: number;
   /** Train the readout (Jt) too; b2 always trains. */
   trainReadout: boolean;
+  optimizer: 'sgd' | 'adam';
+  /** The activation's f′ is computed with f and stored (F), rather than recomputed from f. */
+  storedDerivative: boolean;
 }
 
 export interface KernelLayout {
@@ -32,33 +49,45 @@ export interface KernelLayout {
   Hp: number;
   M: number;
   R: number;
-  /** Row stride (floats) of W and Hb: ≥ M, and an odd number of 64-byte lines (see kernelLayout). */
+  /** Row stride (floats) of W, Wd and Hb: ≥ M, and an odd number of 64-byte lines (see kernelLayout). */
   Ms: number;
   /** Byte offsets of the regions. */
   W: number;
   b1: number;
-  Jt: number;
+  deep: Array<{ W: number; b: number; WT: number }>;
   b2: number;
+  Jt: number;
+  /** Bytes of the parameter block that train (from W, which is at 0). */
+  trainedBytes: number;
+  /** Adam's blocks (null for SGD): a parameter at byte p has its gradient at grad + p. */
+  grad: number | null;
+  m: number | null;
+  v: number | null;
   X: number;
-  Hb: number;
+  /** Hb of layer l (0-based); F[l] = Hb[l] + fOffset when the derivative is stored. */
+  Hb: number[];
+  fOffset: number | null;
   L: number;
   G: number;
   dJt: number;
+  /** null when no network has padding columns (H = Hp). */
+  mask: number | null;
   bytes: number;
 }
 
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
 
 export function kernelLayout(shape: KernelShape): KernelLayout {
+  const { S, K, depth } = shape;
   const Np = up(shape.N, 4),
-    Hp = up(shape.H, 4),
-    M = up(shape.S * Hp, 8),
+    Hp = up(shape.H, depth > 1 ? 8 : 4),
+    M = up(S * Hp, 8),
     R = up(shape.rows, 4);
   // The matmuls walk W and Hb down their columns; with a row stride of a power-of-two number of
   // cache lines (1280 floats = 80 lines) those rows share a few L1 sets and evict each other
   // (measured: a 4 × 8 block's 100 rows of W did not stay in L1). An odd number of lines spreads them.
   const Ms = M % 32 === 16 ? M : up(M, 32) + 16;
-  const SK = shape.S * shape.K;
+  const SK = S * K;
   let at = 0;
   const take = (floats: number) => {
     const o = at;
@@ -66,13 +95,51 @@ export function kernelLayout(shape: KernelShape): KernelLayout {
     return o;
   };
   const W = take(Np * Ms),
-    b1 = take(M),
-    Jt = take(SK * Hp),
-    b2 = take(SK),
-    X = take(R * Np),
-    Hb = take(R * Ms),
-    L = take(R * SK),
-    G = take(R * SK),
-    dJt = take(SK * Hp);
-  return { Np, Hp, M, Ms, R, W, b1, Jt, b2, X, Hb, L, G, dJt, bytes: at };
+    b1 = take(M);
+  const deepParams = Array.from({ length: depth - 1 }, () => ({ W: take(Hp * Ms), b: take(M) }));
+  const b2 = take(SK);
+  const Jt = take(SK * Hp);
+  const paramBytes = at;
+  const trainedBytes = shape.trainReadout ? paramBytes : Jt;
+  const deep = deepParams.map((d) => ({ ...d, WT: take(Hp * Ms) }));
+  const adam = shape.optimizer === 'adam';
+  const grad = adam ? take(paramBytes / 4) : null;
+  const m = adam ? take(paramBytes / 4) : null;
+  const v = adam ? take(paramBytes / 4) : null;
+  const X = take(R * Np);
+  const Hb = Array.from({ length: depth }, () => take(R * Ms));
+  let fOffset: number | null = null;
+  if (shape.storedDerivative) {
+    const F0 = take(R * Ms);
+    for (let l = 1; l < depth; l++) take(R * Ms);
+    fOffset = F0 - Hb[0];
+  }
+  const L = take(R * SK),
+    G = take(R * SK);
+  const dJt = grad !== null ? grad + Jt : take(SK * Hp);
+  const mask = Hp > shape.H ? take(M) : null;
+  return {
+    Np,
+    Hp,
+    M,
+    Ms,
+    R,
+    W,
+    b1,
+    deep,
+    b2,
+    Jt,
+    trainedBytes,
+    grad,
+    m,
+    v,
+    X,
+    Hb,
+    fOffset,
+    L,
+    G,
+    dJt,
+    mask,
+    bytes: at,
+  };
 }
