@@ -3,6 +3,8 @@ import { initBackend } from '../src/engine/backend.js';
 import { initialParams } from '../src/engine/init.js';
 import { KernelEnsemble, kernelActivation } from '../src/engine/kernel/ensemble.js';
 import { kernelLayout } from '../src/engine/kernel/layout.js';
+import { exp } from '../src/engine/kernel/activation-wat.js';
+import { assembleWat } from '../src/wasm.js';
 import { trainEnsemble, type CheckpointEvent } from '../src/engine/training.js';
 import { ACTIVATION_NAMES, resolveActivation, type ActivationSpec } from '../src/activations.js';
 import { alignedParity } from '../src/sources/aligned-parity.js';
@@ -60,6 +62,35 @@ describe('the SIMD kernel', () => {
       const f = resolveActivation(spec).f;
       for (let i = 0; i < 64; i++) expect(y[i]).toBeCloseTo(Math.fround(f(x[i])), 6);
     }
+  });
+
+  it('computes e^x to 1.2e-7 relative error over the normal range, and its limits', async () => {
+    const n = 200_000;
+    const mod = await assembleWat(
+      'exp.wat',
+      `(module (import "env" "memory" (memory 1))
+        (func (export "run") (param $count i32) (local $i i32) (local $r v128) (local $n v128) (local $e v128)
+          (loop $l
+            ${exp('(v128.load (local.get $i))', '$e')}
+            (v128.store (local.get $i) (local.get $e))
+            (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (i32.shl (local.get $count) (i32.const 2))))))
+      )`,
+    );
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((n * 4) / 65536) });
+    const run = (await WebAssembly.instantiate(mod, { env: { memory } })).exports.run as (n: number) => void;
+    const x = new Float32Array(memory.buffer, 0, n);
+    for (let i = 0; i < n - 4; i++) x[i] = -87 + (175 * i) / (n - 5);
+    x.set([200, -200, 0, NaN], n - 4);
+    const input = x.slice();
+    run(n);
+    let worst = 0;
+    for (let i = 0; i < n - 4; i++) worst = Math.max(worst, Math.abs(x[i] / Math.exp(input[i]) - 1));
+    expect(worst).toBeLessThan(1.2e-7);
+    // Beyond the clamp: e^88.3 and e^−87.3, finite; e^0 = 1; NaN stays NaN.
+    expect(x[n - 4] / Math.exp(Math.fround(88.3))).toBeCloseTo(1, 6);
+    expect(x[n - 3]).toBeGreaterThan(0);
+    expect(x[n - 2]).toBe(1);
+    expect(x[n - 1]).toBeNaN();
   });
 
   it('computes the exp-based activations to their stated error, and their limits, 0 and NaN', async () => {

@@ -12,6 +12,7 @@ import { initBackend } from '../engine/backend.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { engineChoice } from '../engine/training.js';
 import { runIngest, runIngestWatch, writeIngestProblem } from './ingest.js';
+import { runE2e, writeE2eProblem } from './e2e.js';
 import { NULL_BENCH_METRICS, nullsRepresentation, runNulls, warmUpNulls } from './nulls.js';
 import {
   WORKLOADS,
@@ -24,6 +25,7 @@ import {
   type Workload,
   type IngestWorkload,
   type NullsWorkload,
+  type E2eWorkload,
 } from './workloads.js';
 import { ConfigError } from '../errors.js';
 
@@ -154,6 +156,7 @@ async function benchOne(
   }
   if (w.kind === 'ingest') return benchIngest(w, repeats, withReference, backend, pool);
   if (w.kind === 'nulls') return benchNulls(w, repeats, backend, pool);
+  if (w.kind === 'e2e') return benchE2e(w, repeats, withReference, backend, pool?.size ?? 1, engine);
   const problem = metricsProblem(w);
   const sk = withReference && pythonHas(['numpy', 'scipy', 'sklearn']);
   const dir = mkdtempSync(join(tmpdir(), 'geomstream-bench-'));
@@ -183,6 +186,49 @@ async function benchOne(
     reference,
     // For times, faster is smaller: ratio = reference time / our time, so > 1 still means we are faster.
     ratio: { 'numpy-sklearn': reference['numpy-sklearn'] ? reference['numpy-sklearn'] / value : null },
+    repeats,
+    workers,
+  };
+}
+
+/**
+ * The end-to-end workload: the default pipeline (its own worker pool of `workers`) and the PyTorch
+ * + scikit-learn script, alternating; medians of the wall times.
+ */
+async function benchE2e(
+  w: E2eWorkload,
+  repeats: number,
+  withReference: boolean,
+  backend: string,
+  workers: number,
+  engine?: string,
+): Promise<BenchResult> {
+  const py = withReference && pythonHas(['torch', 'numpy', 'sklearn', 'joblib', 'pyarrow']);
+  const dir = mkdtempSync(join(tmpdir(), 'geomstream-bench-'));
+  const file = join(dir, 'problem.json');
+  const ours: number[] = [];
+  const ref: number[] = [];
+  try {
+    if (py) await writeE2eProblem(file);
+    for (let r = 0; r < repeats; r++) {
+      ours.push((await runE2e(workers, engine)).seconds);
+      if (py) {
+        const out = python([referenceScript('e2e_reference.py'), file, join(dir, `reference-${r}`)]);
+        if (typeof out?.seconds === 'number') ref.push(out.seconds);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const value = median(ours);
+  const reference = ref.length ? median(ref) : null;
+  return {
+    workload: w.name,
+    backend,
+    seconds: value,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    reference: { 'pytorch-sklearn': reference },
+    ratio: { 'pytorch-sklearn': reference ? reference / value : null },
     repeats,
     workers,
   };

@@ -120,7 +120,14 @@ export interface NullsWorkload {
   draws: number;
 }
 
-export type Workload = TrainWorkload | MetricsWorkload | IngestWorkload | NullsWorkload;
+/** The default pipeline's whole work against the PyTorch + scikit-learn script doing the same (src/bench/e2e.ts). */
+export interface E2eWorkload {
+  kind: 'e2e';
+  name: string;
+  description: string;
+}
+
+export type Workload = TrainWorkload | MetricsWorkload | IngestWorkload | NullsWorkload | E2eWorkload;
 
 export const WORKLOADS: Workload[] = [
   {
@@ -140,7 +147,7 @@ export const WORKLOADS: Workload[] = [
     depth: 5,
     optimizer: 'adam',
     readout: 'trained',
-    epochs: 3,
+    epochs: 5,
   },
   {
     ...W1,
@@ -149,7 +156,7 @@ export const WORKLOADS: Workload[] = [
     depth: 10,
     optimizer: 'adam',
     readout: 'trained',
-    epochs: 2,
+    epochs: 4,
   },
   { ...W1, name: 'W1-adam', description: 'W1 with Adam lr 1e-3', optimizer: 'adam' },
   { ...W1, name: 'W1-trained-readout', description: 'W1 with a trained readout', readout: 'trained' },
@@ -218,6 +225,12 @@ export const WORKLOADS: Workload[] = [
     units: 128,
     samples: 400,
     draws: 100,
+  },
+  {
+    kind: 'e2e',
+    name: 'e2e',
+    description:
+      'the default pipeline whole (40 networks, 60 epochs, 13 checkpoints of kernel alignment and PS, final CCGP and SD, Parquet)',
   },
 ];
 

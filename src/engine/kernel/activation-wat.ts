@@ -53,7 +53,7 @@ function horner(c: number[], t: string): string {
  * clamped to [−87.3, 88.3] (the normal range; NaN stays NaN). Max relative error measured in
  * float32: 1.2e-7 (test/kernel.test.ts).
  */
-function exp(x: string, out: string): string {
+export function exp(x: string, out: string): string {
   const C = [
     1.0, 1.0, 5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.98756915e-4,
   ];

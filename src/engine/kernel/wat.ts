@@ -245,10 +245,16 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
     )})`;
   };
 
-  /** WT ← W transposed within each network's Hp × Hp block. */
+  /** The bytes of f32 lanes (a from the first operand 0–3, the second 4–7) for i8x16.shuffle. */
+  const lanes = (...l: number[]) => l.flatMap((k) => [0, 1, 2, 3].map((b) => 4 * k + b)).join(' ');
+  /**
+   * WT ← W transposed within each network's Hp × Hp block, in 4 × 4 blocks: four row loads, the
+   * 4 × 4 transpose in eight shuffles, four row stores.
+   */
   const transpose = `
   (func $transpose (param $pw i32) (param $pt i32)
     (local $s i32) (local $i i32) (local $j i32) (local $src i32) (local $dst i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     ${loop(
       '$ts',
       '$s',
@@ -259,18 +265,28 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
         '$ti',
         '$i',
         0,
-        1,
+        4,
         `(i32.const ${Hp})`,
-        `(local.set $src (i32.add (local.get $pw) (i32.add (i32.mul (local.get $i) (i32.const ${rowH})) (i32.mul (local.get $s) (i32.const ${netBytes})))))
-        (local.set $dst (i32.add (local.get $pt) (i32.add (i32.shl (local.get $i) (i32.const 2)) (i32.mul (local.get $s) (i32.const ${netBytes})))))
-        ${loop(
+        loop(
           '$tj',
           '$j',
           0,
-          1,
+          4,
           `(i32.const ${Hp})`,
-          `(f32.store (i32.add (local.get $dst) (i32.mul (local.get $j) (i32.const ${rowH}))) (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))`,
-        )}`,
+          `(local.set $src (i32.add (local.get $pw) (i32.add (i32.mul (local.get $i) (i32.const ${rowH})) (i32.shl (i32.add (i32.mul (local.get $s) (i32.const ${Hp})) (local.get $j)) (i32.const 2)))))
+          (local.set $dst (i32.add (local.get $pt) (i32.add (i32.mul (local.get $j) (i32.const ${rowH})) (i32.shl (i32.add (i32.mul (local.get $s) (i32.const ${Hp})) (local.get $i)) (i32.const 2)))))
+          ${range(4)
+            .map((r) => `(local.set $v${r} (v128.load offset=${r * rowH} (local.get $src)))`)
+            .join('\n          ')}
+          (local.set $t0 (i8x16.shuffle ${lanes(0, 4, 1, 5)} (local.get $v0) (local.get $v1)))
+          (local.set $t1 (i8x16.shuffle ${lanes(2, 6, 3, 7)} (local.get $v0) (local.get $v1)))
+          (local.set $t2 (i8x16.shuffle ${lanes(0, 4, 1, 5)} (local.get $v2) (local.get $v3)))
+          (local.set $t3 (i8x16.shuffle ${lanes(2, 6, 3, 7)} (local.get $v2) (local.get $v3)))
+          (v128.store (local.get $dst) (i8x16.shuffle ${lanes(0, 1, 4, 5)} (local.get $t0) (local.get $t2)))
+          (v128.store offset=${rowH} (local.get $dst) (i8x16.shuffle ${lanes(2, 3, 6, 7)} (local.get $t0) (local.get $t2)))
+          (v128.store offset=${2 * rowH} (local.get $dst) (i8x16.shuffle ${lanes(0, 1, 4, 5)} (local.get $t1) (local.get $t3)))
+          (v128.store offset=${3 * rowH} (local.get $dst) (i8x16.shuffle ${lanes(2, 3, 6, 7)} (local.get $t1) (local.get $t3)))`,
+        ),
       ),
     )})`;
 
