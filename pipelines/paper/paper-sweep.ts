@@ -60,7 +60,11 @@ export function paperSweep(spec: {
       variants: spec.variant?.values ?? ['none'],
       // 'one': k = 1 target; 'all': k = d targets.
       targets: quick ? ['all'] : ['one', 'all'],
-      // Alignments as fractions of √(k/(P−1)): 12 from 0 to 1.
+      // 'below': c = fraction·√(k/(P−1)), from 0 to the unstructured value (the paper's main sweep);
+      // 'above': c = √(k/(P−1)) + fraction·(1 − √(k/(P−1))), from there to 1 (the sweep form of the
+      // authors' k = P − 1 runs: c from √(d/(P−1)) to 1 with k = d).
+      range: 'below',
+      // Alignments as fractions of the range: 12 from 0 to 1.
       fractions: quick ? [0.5, 1] : Array.from({ length: 12 }, (_, i) => Number((i / 11).toFixed(4))),
       activations: quick ? ['tanh', 'relu'] : Object.keys(PAPER_ACTIVATIONS),
       seeds: quick ? 2 : 10,
@@ -72,8 +76,12 @@ export function paperSweep(spec: {
       // Kernel alignment every this many epochs (and at the first and last step).
       every: quick ? 2 : PAPER_TRAINING.every,
     }),
-    runs: ({ seed, params }) =>
-      sweep({
+    runs: ({ seed, params }) => {
+      if (params.range !== 'below' && params.range !== 'above')
+        throw new ConfigError('set range', params.range, "'below' (0 to √(k/(P−1))) or 'above' (√(k/(P−1)) to 1)");
+      if (params.range === 'above' && params.d.some((d) => spec.cMax(d, 1) >= 1))
+        throw new ConfigError('set range', 'above', "'below' for a task family whose alignments already reach 1");
+      return sweep({
         seed,
         grid: {
           d: params.d,
@@ -92,7 +100,10 @@ export function paperSweep(spec: {
         seeds: params.seeds,
         run: (p, seeds) => {
           const k = p.targets === 'one' ? 1 : p.d;
-          const alignment = Number((p.fraction * spec.cMax(p.d, k)).toFixed(6));
+          const cMax = spec.cMax(p.d, k);
+          const alignment = Number(
+            (params.range === 'above' ? cMax + p.fraction * (1 - cMax) : p.fraction * cMax).toFixed(6),
+          );
           return {
             task: spec.task({
               d: p.d,
@@ -112,7 +123,8 @@ export function paperSweep(spec: {
             },
           };
         },
-      }),
+      });
+    },
     // Per network and on the kernel averaged over the ensemble's networks (scope 'ensemble').
     // (The summary below names the variant's column, when there is one, with the other coordinates.)
     process: (ctx) => pipe(train(ctx.train), probe(), geometry({ metrics: ['kernel_alignment'] })),
