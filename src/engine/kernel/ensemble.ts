@@ -70,8 +70,8 @@ export class KernelEnsemble {
   readonly depth: number;
   private readonly lay: KernelLayout;
   private readonly fwd: (rows: number) => void;
-  private readonly bwd: (rows: number) => void;
-  private readonly adam: ((a: number, c2: number) => void) | null;
+  private readonly bwd: (rows: number, a: number, c2: number) => void;
+  private readonly adam: boolean;
   /** Adam's step count. */
   private t = 0;
   /** Views of the regions (re-made if the memory ever grows; it does not). */
@@ -93,8 +93,8 @@ export class KernelEnsemble {
     this.depth = shape.depth;
     this.lay = kernelLayout(shape);
     this.fwd = instance.exports.forward as (rows: number) => void;
-    this.bwd = instance.exports.backward as (rows: number) => void;
-    this.adam = shape.optimizer === 'adam' ? (instance.exports.adam as (a: number, c2: number) => void) : null;
+    this.bwd = instance.exports.backward as (rows: number, a: number, c2: number) => void;
+    this.adam = shape.optimizer === 'adam';
     const { lay } = this;
     const SK = this.S * this.K;
     const view = (at: number, n: number) => new Float32Array(mem.buffer, at, n);
@@ -216,11 +216,10 @@ export class KernelEnsemble {
     }
     for (let s = 0; s < S; s++) losses[s] /= size * K;
     G.fill(0, size * S * K, rows * S * K);
-    this.bwd(rows);
     if (this.adam) {
       this.t++;
-      this.adam(lr / (1 - ADAM.beta1 ** this.t), 1 - ADAM.beta2 ** this.t);
-    }
+      this.bwd(rows, lr / (1 - ADAM.beta1 ** this.t), 1 - ADAM.beta2 ** this.t);
+    } else this.bwd(rows, 0, 1);
   }
 
   /**

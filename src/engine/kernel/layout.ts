@@ -13,13 +13,13 @@
  *                      frozen readout lies outside the trained part of the block
  *   WdT [Hp, Ms]       per hidden layer l ≥ 2: Wd transposed within each network (row j, column
  *                      s·Hp + i), kept for the backward pass's δ·Wᵀ
- *   with Adam: the gradient, m and v blocks, each laid out as the parameter block
+ *   with Adam: the m and v blocks, each laid out as the parameter block
  *   X [R, Np]          the minibatch (rows beyond the batch and columns beyond N are zero)
  *   Hb [depth][R, Ms]  activity of each hidden layer; `backward` overwrites it with ∂L/∂z
  *   F [depth][R, Ms]   f′ of each layer, for activations whose f′ is not a function of f (softplus, gelu)
  *   L [R, S, K]        logits
  *   G [R, S, K]        the output error, already scaled (−lr/(B·K) for SGD, 1/(B·K) for Adam)
- *   dJt [S, K, Hp]     the readout's update (SGD; with Adam it is the gradient block's Jt)
+ *   dJt [S, K, Hp]     the readout's update (SGD) or gradient (Adam)
  *   mask [M]           all-ones bits in each network's first H columns, zero in its padding
  * Np = N rounded up to 4, Hp = H rounded up to 4 (to 8 for deeper networks, so that no 8-column
  * block spans two networks), M = S·Hp rounded up to 8, R = rows rounded up to 4.
@@ -57,10 +57,7 @@ export interface KernelLayout {
   deep: Array<{ W: number; b: number; WT: number }>;
   b2: number;
   Jt: number;
-  /** Bytes of the parameter block that train (from W, which is at 0). */
-  trainedBytes: number;
-  /** Adam's blocks (null for SGD): a parameter at byte p has its gradient at grad + p. */
-  grad: number | null;
+  /** Adam's moments (null for SGD): a parameter at byte p has its m at m + p and its v at v + p. */
   m: number | null;
   v: number | null;
   X: number;
@@ -100,10 +97,8 @@ export function kernelLayout(shape: KernelShape): KernelLayout {
   const b2 = take(SK);
   const Jt = take(SK * Hp);
   const paramBytes = at;
-  const trainedBytes = shape.trainReadout ? paramBytes : Jt;
   const deep = deepParams.map((d) => ({ ...d, WT: take(Hp * Ms) }));
   const adam = shape.optimizer === 'adam';
-  const grad = adam ? take(paramBytes / 4) : null;
   const m = adam ? take(paramBytes / 4) : null;
   const v = adam ? take(paramBytes / 4) : null;
   const X = take(R * Np);
@@ -116,7 +111,7 @@ export function kernelLayout(shape: KernelShape): KernelLayout {
   }
   const L = take(R * SK),
     G = take(R * SK);
-  const dJt = grad !== null ? grad + Jt : take(SK * Hp);
+  const dJt = take(SK * Hp);
   const mask = Hp > shape.H ? take(M) : null;
   return {
     Np,
@@ -129,8 +124,6 @@ export function kernelLayout(shape: KernelShape): KernelLayout {
     deep,
     b2,
     Jt,
-    trainedBytes,
-    grad,
     m,
     v,
     X,

@@ -6,11 +6,11 @@
  *
  * Why hand-written SIMD: tfjs-wasm runs the W1 matmuls at ~25 GFLOP/s but a training step built
  * from its ops spends as long again around them (separate passes for bias, activation, derivative,
- * transposes, readout; a dispatch per op). Here a step is two calls (three with Adam): `forward`
- * (each layer's matmul, bias and activation fused in registers, then the readout) and `backward`
- * (the readout error through the derivative in place, then layer by layer the weight update — for
- * SGD straight into the weights, the gradient never stored — and δ·Wᵀ through the derivative),
- * then `adam(lr/(1 − β1ᵗ), 1 − β2ᵗ)` over the parameter block.
+ * transposes, readout; a dispatch per op). Here a step is two calls: `forward` (each layer's
+ * matmul, bias and activation fused in registers, then the readout) and `backward` (the readout
+ * error through the derivative in place, then layer by layer the weight update and δ·Wᵀ through
+ * the derivative). The gradient is never stored: each 4 × 8 block of it is applied where it is
+ * summed, added for SGD, through Adam's moments for Adam.
  *
  * The memory it works on is described in layout.ts; the activations' text is in activation-wat.ts.
  * Networks never mix: every column of W, Wd, the biases and Hb belongs to one network, a deeper
@@ -43,7 +43,10 @@ const loop = (name: string, i: string, from: number, step: number, end: string, 
       ${body}
       (br_if ${name} (i32.lt_u (local.tee ${i} (i32.add (local.get ${i}) (i32.const ${step}))) ${end})))`;
 
-/** The module's text: memory import `env.memory`, exports `forward(rows)`, `backward(rows)` and, with Adam, `adam(a, c2)`. */
+/**
+ * The module's text: memory import `env.memory`, exports `forward(rows)` and `backward(rows, a, c2)`
+ * (Adam's step size a = lr/(1 − β1ᵗ) and bias correction c2 = 1 − β2ᵗ; ignored by SGD).
+ */
 export function trainingKernelWat(shape: KernelShape, act: KernelActivation): string {
   const { S, K, depth, trainReadout } = shape;
   const adamOpt = shape.optimizer === 'adam';
@@ -58,8 +61,29 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
     throw new Error('kernel shape: storedDerivative disagrees with the activation');
   const fOff = lay.fOffset ?? 0;
   const top = lay.Hb[depth - 1];
-  /** Where a parameter's update goes: the parameter (SGD, added) or its gradient (Adam, set). */
-  const target = (p: number) => (lay.grad === null ? p : lay.grad + p);
+  const { beta1, beta2, eps } = ADAM;
+  /**
+   * Statements applying the gradient vector `g` to the parameter vector at `at` + `off`: SGD adds
+   * it (G carries −lr); Adam (PyTorch's defaults, the tfjs engine's arithmetic) updates the moments
+   * m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g² (at m + that address, v + that address) and
+   * θ ← θ − (a·m)/(√(v/c2) + ε), with $a and $c2 splatted from the globals backward sets.
+   */
+  const apply = (at: string, off: number, g: string) =>
+    !adamOpt
+      ? `(v128.store offset=${off} ${at} (f32x4.add (v128.load offset=${off} ${at}) ${g}))`
+      : `(local.set $g ${g})
+        (local.set $m (f32x4.add (f32x4.mul (v128.load offset=${lay.m! + off} ${at}) ${splat(beta1)}) (f32x4.mul (local.get $g) ${splat(1 - beta1)})))
+        (local.set $v2 (f32x4.add (f32x4.mul (v128.load offset=${lay.v! + off} ${at}) ${splat(beta2)}) (f32x4.mul (f32x4.mul (local.get $g) (local.get $g)) ${splat(1 - beta2)})))
+        (v128.store offset=${lay.m! + off} ${at} (local.get $m))
+        (v128.store offset=${lay.v! + off} ${at} (local.get $v2))
+        (v128.store offset=${off} ${at} (f32x4.sub (v128.load offset=${off} ${at})
+          (f32x4.div (f32x4.mul (local.get $m) (local.get $sa)) (f32x4.add (f32x4.sqrt (f32x4.div (local.get $v2) (local.get $sc2))) ${splat(eps)}))))`;
+  const ADAM_LOCALS = adamOpt
+    ? '(local $g v128) (local $m v128) (local $v2 v128) (local $sa v128) (local $sc2 v128)'
+    : '';
+  const ADAM_SPLATS = adamOpt
+    ? '(local.set $sa (f32x4.splat (global.get $a))) (local.set $sc2 (f32x4.splat (global.get $c2)))'
+    : '';
 
   /**
    * C = epilogue(A·B) in 4-row × 8-column blocks: for each k, two loads of B's row, four splats of
@@ -170,8 +194,8 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
   });
 
   /**
-   * D (+)= Aᵀ·Z in 4-(input)row × 8-column blocks (for each row of the minibatch: two loads of Z,
-   * four splats of A), then bias (+)= Σ_rows Z; `set` stores instead of adding (Adam's gradient).
+   * D ← apply(Aᵀ·Z) in 4-(input)row × 8-column blocks (for each row of the minibatch: two loads of
+   * Z, four splats of A), then bias ← apply(Σ_rows Z).
    */
   const update = (name: string, aRow: number, perNetwork: boolean, kCount: number) => {
     const inner = `
@@ -184,17 +208,15 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
           (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x) (local.get $w1))))`,
             )
             .join('\n          ')}`;
-    const put = (at: string, off: number, e: string) =>
-      adamOpt
-        ? `(v128.store offset=${off} ${at} ${e})`
-        : `(v128.store offset=${off} ${at} (f32x4.add (v128.load offset=${off} ${at}) ${e}))`;
+    const put = apply;
     const ao = perNetwork
       ? `(local.set $ao (i32.mul (i32.div_u (local.get $j) (i32.const ${netBytes})) (i32.const ${netBytes})))`
       : '';
     return `
   (func ${name} (param $rows i32) (param $pa i32) (param $pzb i32) (param $pdb i32) (param $pbias i32)
     (local $j i32) (local $i i32) (local $k i32) (local $px i32) (local $pz i32) (local $pd i32) (local $ao i32)
-    ${ACC_LOCALS} ${SCRATCH}
+    ${ACC_LOCALS} ${SCRATCH} ${ADAM_LOCALS}
+    ${ADAM_SPLATS}
     ${loop(
       '$cols',
       '$j',
@@ -304,49 +326,22 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
     .map(
       (
         l,
-      ) => `(call $updateDeep (local.get $rows) (i32.const ${lay.Hb[l]}) (i32.const ${lay.Hb[l + 1]}) (i32.const ${target(lay.deep[l].W)}) (i32.const ${target(lay.deep[l].b)}))
-    (call $deltaBelow (local.get $rows) (i32.const ${lay.Hb[l + 1]}) (i32.const ${lay.deep[l].WT}) (i32.const ${lay.Hb[l]}) (i32.const 0))${
-      adamOpt ? '' : `\n    (call $transpose (i32.const ${lay.deep[l].W}) (i32.const ${lay.deep[l].WT}))`
-    }`,
+      ) => `(call $updateDeep (local.get $rows) (i32.const ${lay.Hb[l]}) (i32.const ${lay.Hb[l + 1]}) (i32.const ${lay.deep[l].W}) (i32.const ${lay.deep[l].b}))
+    (call $deltaBelow (local.get $rows) (i32.const ${lay.Hb[l + 1]}) (i32.const ${lay.deep[l].WT}) (i32.const ${lay.Hb[l]}) (i32.const 0))
+    (call $transpose (i32.const ${lay.deep[l].W}) (i32.const ${lay.deep[l].WT}))`,
     )
     .join('\n    ');
 
-  const { beta1, beta2, eps } = ADAM;
-  const adamFunc = adamOpt
-    ? `
-  ;; Adam over the trained part of the parameter block (PyTorch's defaults; the tfjs engine's arithmetic):
-  ;; m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², θ ← θ − (a·m)/(√(v/c2) + ε), a = lr/(1 − β1ᵗ), c2 = 1 − β2ᵗ.
-  (func (export "adam") (param $a f32) (param $c2 f32)
-    (local $o i32) (local $g v128) (local $m v128) (local $v v128)
-    ${loop(
-      '$ao',
-      '$o',
-      0,
-      16,
-      `(i32.const ${lay.trainedBytes})`,
-      `(local.set $g (v128.load offset=${lay.grad} (local.get $o)))
-      (local.set $m (f32x4.add (f32x4.mul (v128.load offset=${lay.m} (local.get $o)) ${splat(beta1)}) (f32x4.mul (local.get $g) ${splat(1 - beta1)})))
-      (local.set $v (f32x4.add (f32x4.mul (v128.load offset=${lay.v} (local.get $o)) ${splat(beta2)}) (f32x4.mul (f32x4.mul (local.get $g) (local.get $g)) ${splat(1 - beta2)})))
-      (v128.store offset=${lay.m} (local.get $o) (local.get $m))
-      (v128.store offset=${lay.v} (local.get $o) (local.get $v))
-      (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $o))
-        (f32x4.div (f32x4.mul (local.get $m) (f32x4.splat (local.get $a)))
-          (f32x4.add (f32x4.sqrt (f32x4.div (local.get $v) (f32x4.splat (local.get $c2)))) ${splat(eps)}))))`,
-    )}
-    ${range(depth - 1)
-      .map((l) => `(call $transpose (i32.const ${lay.deep[l].W}) (i32.const ${lay.deep[l].WT}))`)
-      .join('\n    ')})`
-    : '';
-
   return `(module
   (import "env" "memory" (memory 1))
+  (global $a (mut f32) (f32.const 0))
+  (global $c2 (mut f32) (f32.const 1))
   ${layerForward('$layer1', rowX, false, Np)}
   ${depth > 1 ? layerForward('$layerDeep', rowH, true, Hp) : ''}
   ${depth > 1 ? deltaBelow : ''}
   ${update('$update1', rowX, false, Np)}
   ${depth > 1 ? update('$updateDeep', rowH, true, Hp) : ''}
   ${depth > 1 ? transpose : ''}
-  ${adamFunc}
 
   ;; Hb[0] = f(X·W + b1), Hb[l] = f(Hb[l−1]·Wd_l + bd_l); L = readout(Hb[depth − 1]) + b2.
   (func (export "forward") (param $rows i32)
@@ -390,11 +385,13 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
       ),
     )})
 
-  ;; From G (the scaled output error, rows beyond the batch zero): the update (SGD) or the gradient
-  ;; (Adam) of every parameter.
-  (func (export "backward") (param $rows i32)
+  ;; From G (the scaled output error, rows beyond the batch zero): the step of every parameter.
+  (func (export "backward") (param $rows i32) (param $pa f32) (param $pc2 f32)
     (local $i i32) (local $o i32) (local $s i32) (local $h i32) (local $k i32) (local $ph i32) (local $pj i32) (local $pg i32) (local $pd i32)
-    (local $u v128) (local $v v128) (local $g f32)
+    (local $u v128) (local $v v128) (local $gs f32) (local $ms f32) (local $vs f32) ${ADAM_LOCALS}
+    (global.set $a (local.get $pa))
+    (global.set $c2 (local.get $pc2))
+    ${ADAM_SPLATS}
     ${
       trainReadout
         ? `;; dJt[s, o, :] = Σ_i G[i, s, o]·Hb[i, s·Hp:] (before Hb is overwritten)
@@ -487,38 +484,48 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
     ;; deeper layers, top down: their update from the activity below, then δ of the layer below
     ${deepBackward}
     ;; the first layer: W (+)= Xᵀ·δ, b1 (+)= Σ_i δ
-    (call $update1 (local.get $rows) (i32.const ${lay.X}) (i32.const ${lay.Hb[0]}) (i32.const ${target(lay.W)}) (i32.const ${target(lay.b1)}))
+    (call $update1 (local.get $rows) (i32.const ${lay.X}) (i32.const ${lay.Hb[0]}) (i32.const ${lay.W}) (i32.const ${lay.b1}))
     ${
-      trainReadout && !adamOpt
-        ? `;; Jt += dJt
+      trainReadout
+        ? `;; Jt ← apply(dJt)
     ${loop(
       '$ju',
       '$h',
       0,
       16,
       `(i32.const ${S * K * netBytes})`,
-      `(v128.store (i32.add (i32.const ${lay.Jt}) (local.get $h)) (f32x4.add (v128.load (i32.add (i32.const ${lay.Jt}) (local.get $h))) (v128.load (i32.add (i32.const ${lay.dJt}) (local.get $h)))))`,
+      `(local.set $pd (i32.add (i32.const ${lay.Jt}) (local.get $h)))
+      ${apply('(local.get $pd)', 0, `(v128.load (i32.add (i32.const ${lay.dJt}) (local.get $h)))`)}`,
     )}`
         : ''
     }
-    ;; b2 (+)= Σ_i G[i, :]
+    ;; b2 ← apply(Σ_i G[i, :]), one value at a time
     ${loop(
       '$bk',
       '$k',
       0,
       1,
       `(i32.const ${S * K})`,
-      `(local.set $g (f32.const 0))
+      `(local.set $gs (f32.const 0))
       ${loop(
         '$bi',
         '$i',
         0,
         1,
         '(local.get $rows)',
-        `(local.set $g (f32.add (local.get $g) (f32.load (i32.add (i32.const ${lay.G}) (i32.shl (i32.add (i32.mul (local.get $i) (i32.const ${S * K})) (local.get $k)) (i32.const 2))))))`,
+        `(local.set $gs (f32.add (local.get $gs) (f32.load (i32.add (i32.const ${lay.G}) (i32.shl (i32.add (i32.mul (local.get $i) (i32.const ${S * K})) (local.get $k)) (i32.const 2))))))`,
       )}
-      (local.set $pd (i32.add (i32.const ${target(lay.b2)}) (i32.shl (local.get $k) (i32.const 2))))
-      (f32.store (local.get $pd) ${adamOpt ? '(local.get $g)' : '(f32.add (f32.load (local.get $pd)) (local.get $g))'})`,
+      (local.set $pd (i32.add (i32.const ${lay.b2}) (i32.shl (local.get $k) (i32.const 2))))
+      ${
+        adamOpt
+          ? `(local.set $ms (f32.add (f32.mul (f32.load offset=${lay.m} (local.get $pd)) (f32.const ${f32(beta1)})) (f32.mul (local.get $gs) (f32.const ${f32(1 - beta1)}))))
+      (local.set $vs (f32.add (f32.mul (f32.load offset=${lay.v} (local.get $pd)) (f32.const ${f32(beta2)})) (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (f32.const ${f32(1 - beta2)}))))
+      (f32.store offset=${lay.m} (local.get $pd) (local.get $ms))
+      (f32.store offset=${lay.v} (local.get $pd) (local.get $vs))
+      (f32.store (local.get $pd) (f32.sub (f32.load (local.get $pd))
+        (f32.div (f32.mul (local.get $ms) (global.get $a)) (f32.add (f32.sqrt (f32.div (local.get $vs) (global.get $c2))) (f32.const ${f32(eps)})))))`
+          : '(f32.store (local.get $pd) (f32.add (f32.load (local.get $pd)) (local.get $gs)))'
+      }`,
     )})
 )`;
 }
