@@ -55,6 +55,9 @@ export const TRAINING_DEFAULTS: TrainingConfig = {
   optimizer: 'sgd',
 };
 
+/** Adam's hyperparameters besides lr: PyTorch's defaults (no weight decay), on both engines. */
+export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
 const NETWORK_KEYS = ['activation', 'width', 'readout', 'init', 'depth'];
 const TRAINING_KEYS = ['lr', 'batch', 'epochs', 'samples', 'checkpoints', 'optimizer', 'stop'];
 

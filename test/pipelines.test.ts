@@ -57,7 +57,7 @@ describe("the paper sweep's range", () => {
     return Array.isArray(built) ? built : await lastValueFrom(built.pipe(toArray()));
   }
   const alignments = (runs: RunSpec[]) =>
-    [...new Set(runs.map((r) => (r.task.params as { alignment: number }).alignment))].sort();
+    [...new Set(runs.map((r) => (r.task.params as { alignment: number }).alignment))].sort((a, b) => a - b);
 
   it("'below' sweeps c from 0 to √(k/(P−1)), 'above' from √(k/(P−1)) to 1 (k = d = 3)", async () => {
     const c = Number(Math.sqrt(3 / 7).toFixed(6));

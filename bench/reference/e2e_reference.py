@@ -2,7 +2,9 @@
 for `geomstream bench` (workload 'e2e'): what a researcher would otherwise write, using both cores
 (torch on 2 threads for training; the classifier fits spread over 2 processes with joblib).
 
-Usage: python3 e2e_reference.py <problem.json> <out_dir>
+Usage: python3 e2e_reference.py <problem.json> <out_dir> [cores]
+(cores, default 2: torch's threads and joblib's processes, as many as geomstream's workers; its
+imports are outside the timing, geomstream's worker start-up inside.)
 The problem (written by src/bench/e2e.ts) holds, per ensemble, the task's condition means and
 targets and the activation, and the pipeline's settings: networks per ensemble, width, SGD lr, epochs,
 batch, training samples, the checkpoint steps, probe samples per condition, the 35 balanced
@@ -63,8 +65,9 @@ def ccgp_one(x, cond, pos):
 def main():
     problem = json.load(open(sys.argv[1]))
     out_dir = sys.argv[2]
+    cores = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     t0 = time.perf_counter()
-    torch.set_num_threads(2)
+    torch.set_num_threads(cores)
     S, H, lr, epochs, B, n = (problem[k] for k in ("seeds", "width", "lr", "epochs", "batch", "samples"))
     per, sigma = problem["samplesPerCondition"], problem["sigma"]
     schedule = set(problem["checkpoints"])
@@ -143,7 +146,7 @@ def main():
             spent["training"] += time.perf_counter() - tt
     spent["training"] -= spent["checkpoints"]
     tf = time.perf_counter()
-    values = Parallel(n_jobs=2)(final_jobs)
+    values = Parallel(n_jobs=cores)(final_jobs)
     spent["fits"] = time.perf_counter() - tf
     # SD: the mean over a network's dichotomies.
     sd = {}

@@ -79,7 +79,7 @@ export function paperSweep(spec: {
     runs: ({ seed, params }) => {
       if (params.range !== 'below' && params.range !== 'above')
         throw new ConfigError('set range', params.range, "'below' (0 to √(k/(P−1))) or 'above' (√(k/(P−1)) to 1)");
-      if (params.range === 'above' && params.d.some((d) => spec.cMax(d, 1) >= 1))
+      if (params.range === 'above' && params.d.some((d) => spec.cMax(d, 1) >= 1 || spec.cMax(d, d) >= 1))
         throw new ConfigError('set range', 'above', "'below' for a task family whose alignments already reach 1");
       return sweep({
         seed,

@@ -213,7 +213,7 @@ async function benchE2e(
     for (let r = 0; r < repeats; r++) {
       ours.push((await runE2e(workers, engine)).seconds);
       if (py) {
-        const out = python([referenceScript('e2e_reference.py'), file, join(dir, `reference-${r}`)]);
+        const out = python([referenceScript('e2e_reference.py'), file, join(dir, `reference-${r}`), String(workers)]);
         if (typeof out?.seconds === 'number') ref.push(out.seconds);
       }
     }

@@ -61,7 +61,7 @@ export async function writeE2eProblem(path: string): Promise<void> {
   const rowsOf = (m: { rows: number; cols: number; data: ArrayLike<number> }) =>
     Array.from({ length: m.rows }, (_, i) => Array.from(m.data).slice(i * m.cols, (i + 1) * m.cols));
   const P = task.means.rows;
-  const perCondition = 50; // the pipeline's probe({ samplesPerCondition: 50 })
+  const perCondition = 50; // the pipeline's probe({ samplesPerCondition: 50 }), inside its process()
   const conditions = Int32Array.from({ length: P * perCondition }, (_, i) => Math.floor(i / perCondition));
   writeFileSync(
     path,
@@ -77,7 +77,7 @@ export async function writeE2eProblem(path: string): Promise<void> {
       epochs: training.epochs,
       batch: training.batch,
       samples: training.samples,
-      sigma: 1,
+      sigma: Number(task.params.sigma),
       checkpoints: checkpointSteps(training.checkpoints, training.epochs * stepsPerEpoch(training)),
       samplesPerCondition: perCondition,
       dichotomies: balancedDichotomies(P),

@@ -4,8 +4,7 @@
  * θ ← θ − lr·(m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε).
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+import { ADAM } from '../config.js';
 
 /** Adam's state for a set of variables: the step count and each variable's moments (created on its first step). */
 export class Adam {

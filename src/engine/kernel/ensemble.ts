@@ -18,7 +18,7 @@ import { trainingKernelWat } from './wat.js';
 import { kernelLayout, type KernelLayout, type KernelShape } from './layout.js';
 import { storesDerivative, type KernelActivation } from './activation-wat.js';
 import { ConfigError } from '../../errors.js';
-import { ADAM } from '../adam.js';
+import { ADAM } from '../../config.js';
 
 /** How the kernel computes an activation (every activation of src/activations.ts has a form). */
 export function kernelActivation(act: Activation): KernelActivation {

@@ -2,21 +2,20 @@
  * The training kernel's memory, for one ensemble shape.
  *
  * Memory layout (float32, row-major, every region 16-byte aligned; see `kernelLayout`):
- *   the parameters, one contiguous block (Adam walks it as one vector):
+ *   the parameters, one contiguous block (Adam's m and v are laid out as it, at fixed offsets):
  *     W [Np, Ms]       first-layer weights; column s·Hp + i is neuron i of network s
  *     b1 [M]           first-layer biases
  *     per hidden layer l = 2..depth:
  *       Wd [Hp, Ms]    row i, column s·Hp + j: the weight from neuron i to neuron j of network s
  *       bd [M]         biases
  *     b2 [S, K]        readout biases
- *     Jt [S, K, Hp]    readouts, transposed (one contiguous row per output); last, so that a
- *                      frozen readout lies outside the trained part of the block
+ *     Jt [S, K, Hp]    readouts, transposed (one contiguous row per output)
  *   WdT [Hp, Ms]       per hidden layer l ≥ 2: Wd transposed within each network (row j, column
  *                      s·Hp + i), kept for the backward pass's δ·Wᵀ
  *   with Adam: the m and v blocks, each laid out as the parameter block
  *   X [R, Np]          the minibatch (rows beyond the batch and columns beyond N are zero)
  *   Hb [depth][R, Ms]  activity of each hidden layer; `backward` overwrites it with ∂L/∂z
- *   F [depth][R, Ms]   f′ of each layer, for activations whose f′ is not a function of f (softplus, gelu)
+ *   F [depth][R, Ms]   f′ of each layer, for activations whose f′ is not an accurate function of f (softplus, gelu)
  *   L [R, S, K]        logits
  *   G [R, S, K]        the output error, already scaled (−lr/(B·K) for SGD, 1/(B·K) for Adam)
  *   dJt [S, K, Hp]     the readout's update (SGD) or gradient (Adam)

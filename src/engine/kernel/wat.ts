@@ -20,7 +20,7 @@
 
 import { kernelLayout, type KernelShape } from './layout.js';
 import { activate, derivative, storesDerivative, type KernelActivation } from './activation-wat.js';
-import { ADAM } from '../adam.js';
+import { ADAM } from '../../config.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const f32 = (v: number) => Math.fround(v).toPrecision(9);
@@ -208,7 +208,6 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
           (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x) (local.get $w1))))`,
             )
             .join('\n          ')}`;
-    const put = apply;
     const ao = perNetwork
       ? `(local.set $ao (i32.mul (i32.div_u (local.get $j) (i32.const ${netBytes})) (i32.const ${netBytes})))`
       : '';
@@ -245,7 +244,7 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
         )}
         (local.set $pd (i32.add (local.get $pdb) (i32.add (i32.mul (local.get $k) (i32.const ${rowH})) (local.get $j))))
         ${range(4)
-          .flatMap((r) => range(2).map((c) => put('(local.get $pd)', r * rowH + c * 16, `(local.get ${acc(r, c)})`)))
+          .flatMap((r) => range(2).map((c) => apply('(local.get $pd)', r * rowH + c * 16, `(local.get ${acc(r, c)})`)))
           .join('\n        ')}`,
       )}
       (local.set $w0 (v128.const i32x4 0 0 0 0))
@@ -262,8 +261,8 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
         (local.set $pz (i32.add (local.get $pz) (i32.const ${rowH})))`,
       )}
       (local.set $pd (i32.add (local.get $pbias) (local.get $j)))
-      ${put('(local.get $pd)', 0, '(local.get $w0)')}
-      ${put('(local.get $pd)', 16, '(local.get $w1)')}`,
+      ${apply('(local.get $pd)', 0, '(local.get $w0)')}
+      ${apply('(local.get $pd)', 16, '(local.get $w1)')}`,
     )})`;
   };
 
