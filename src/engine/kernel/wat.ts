@@ -61,6 +61,8 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
     throw new Error('kernel shape: storedDerivative disagrees with the activation');
   const fOff = lay.fOffset ?? 0;
   const top = lay.Hb[depth - 1];
+  /** $ao ← the byte offset of the network whose columns the block at $j is in (a deeper layer's inputs). */
+  const NETWORK_OFFSET = `(local.set $ao (i32.mul (i32.div_u (local.get $j) (i32.const ${netBytes})) (i32.const ${netBytes})))`;
   const { beta1, beta2, eps } = ADAM;
   /**
    * Statements applying the gradient vector `g` to the parameter vector at `at` + `off`: SGD adds
@@ -110,9 +112,7 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
           (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x) (local.get $w1))))`,
             )
             .join('\n          ')}`;
-    const ao = o.perNetwork
-      ? `(local.set $ao (i32.mul (i32.div_u (local.get $j) (i32.const ${netBytes})) (i32.const ${netBytes})))`
-      : '';
+    const ao = o.perNetwork ? NETWORK_OFFSET : '';
     return `
   (func ${o.name} (param $rows i32) (param $pa i32) (param $pb i32) (param $pc i32) (param $pbias i32)
     (local $j i32) (local $i i32) (local $k i32) (local $px i32) (local $pw i32) (local $ph i32) (local $ao i32)
@@ -208,9 +208,7 @@ export function trainingKernelWat(shape: KernelShape, act: KernelActivation): st
           (local.set ${acc(r, 1)} (f32x4.add (local.get ${acc(r, 1)}) (f32x4.mul (local.get $x) (local.get $w1))))`,
             )
             .join('\n          ')}`;
-    const ao = perNetwork
-      ? `(local.set $ao (i32.mul (i32.div_u (local.get $j) (i32.const ${netBytes})) (i32.const ${netBytes})))`
-      : '';
+    const ao = perNetwork ? NETWORK_OFFSET : '';
     return `
   (func ${name} (param $rows i32) (param $pa i32) (param $pzb i32) (param $pdb i32) (param $pbias i32)
     (local $j i32) (local $i i32) (local $k i32) (local $px i32) (local $pz i32) (local $pd i32) (local $ao i32)
