@@ -11,15 +11,13 @@ Workload (W1 with networks = 10, width = 128, bits = 3): inputs N = 100, targets
 outputs, BCE), `depth` hidden layers of `width`, the readout frozen unless --readout=trained (the
 biases always train), SGD (lr 0.1) or Adam (PyTorch's defaults), minibatch 64, 5000 samples (aligned
 parity task, unstructured inputs, sigma = 1), reshuffled every epoch.
-Prints one JSON line: network-steps per second over the timed epochs (the first epoch is a warm-up).
+Prints one JSON line: network-steps per second over the timed epochs (the first epoch is a warm-up);
+with --check, the parsed options instead (the bench's tests check the arguments it passes).
 """
 import argparse
 import itertools
 import json
 import time
-
-import numpy as np
-import torch
 
 ap = argparse.ArgumentParser()
 ap.add_argument("mode", choices=["loop", "batched"])
@@ -35,7 +33,16 @@ ap.add_argument("--lr", type=float, default=0.1)
 ap.add_argument("--activation", choices=["tanh", "sigmoid", "gelu", "softplus", "elu", "relu"], default="tanh")
 ap.add_argument("--beta", type=float, default=1.0)
 ap.add_argument("--alpha", type=float, default=1.0)
+ap.add_argument("--check", action="store_true", help="print the parsed options as JSON and stop (no torch needed)")
 a = ap.parse_args()
+if a.check:
+    print(json.dumps(vars(a)))
+    raise SystemExit(0)
+
+# After the arguments: --check and a bad argument need neither numpy nor torch.
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
 if a.threads:
     torch.set_num_threads(a.threads)
 mode, S, H, d, epochs, depth = a.mode, a.networks, a.width, a.bits, a.epochs, a.depth

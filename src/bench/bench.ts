@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { initBackend } from '../engine/backend.js';
@@ -72,7 +72,8 @@ const median = (v: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function referenceScript(name: string): string {
+/** The path of a reference script in bench/reference. */
+export function referenceScript(name: string): string {
   // From src/bench (sources) or dist/bench (build), the references live in <package>/bench/reference.
   const here = fileURLToPath(new URL('.', import.meta.url));
   for (const dir of [
@@ -84,14 +85,31 @@ function referenceScript(name: string): string {
   throw new Error(`bench: reference script ${name} not found`);
 }
 
-function python(args: string[]): Record<string, unknown> | null {
+/**
+ * Run a reference script and return the JSON object on its last line of output. It runs only when
+ * python3 has the modules it needs, so a failure is a bug in it or in the arguments we pass: it
+ * throws, naming the script, its exit status and the end of what it wrote to stderr, rather than
+ * leaving the bench's reference column silently empty.
+ */
+export function runReference(args: string[]): Record<string, unknown> {
   const res = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (res.status !== 0) return null;
+  const what = `bench: reference ${basename(args[0] ?? '')} ${args.slice(1).join(' ')}`;
+  const tail = (text: string | null) => (text ?? '').trim().split('\n').slice(-8).join('\n');
+  if (res.error) throw new Error(`${what}: could not start python3 (${res.error.message})`);
+  if (res.status !== 0)
+    throw new Error(`${what}: exited with ${res.status ?? res.signal}; its stderr ends:\n${tail(res.stderr)}`);
+  const last = res.stdout.trim().split('\n').pop() ?? '';
+  let out: unknown;
   try {
-    return JSON.parse(res.stdout.trim().split('\n').pop()!);
+    out = JSON.parse(last);
   } catch {
-    return null;
+    out = null;
   }
+  if (out === null || typeof out !== 'object' || Array.isArray(out))
+    throw new Error(
+      `${what}: printed no JSON object on its last line (received ${JSON.stringify(last.slice(0, 200))})`,
+    );
+  return out as Record<string, unknown>;
 }
 
 /** Whether python3 has the modules a reference needs. */
@@ -125,7 +143,7 @@ async function benchOne(
         for (const mode of ['loop', 'batched']) {
           add(
             `pytorch-${mode}`,
-            python([
+            runReference([
               script,
               mode,
               String(w.networks),
@@ -133,7 +151,7 @@ async function benchOne(
               String(w.bits),
               String(w.epochs),
               ...referenceArgs(w),
-            ])?.netStepsPerSec as number,
+            ]).netStepsPerSec as number,
           );
         }
     }
@@ -170,7 +188,7 @@ async function benchOne(
       if (sk)
         add(
           'numpy-sklearn',
-          python([referenceScript('metrics_reference.py'), file, '1', w.classifier])?.seconds as number,
+          runReference([referenceScript('metrics_reference.py'), file, '1', w.classifier]).seconds as number,
         );
     }
   } finally {
@@ -213,8 +231,13 @@ async function benchE2e(
     for (let r = 0; r < repeats; r++) {
       ours.push((await runE2e(workers, engine)).seconds);
       if (py) {
-        const out = python([referenceScript('e2e_reference.py'), file, join(dir, `reference-${r}`), String(workers)]);
-        if (typeof out?.seconds === 'number') ref.push(out.seconds);
+        const out = runReference([
+          referenceScript('e2e_reference.py'),
+          file,
+          join(dir, `reference-${r}`),
+          String(workers),
+        ]);
+        if (typeof out.seconds === 'number') ref.push(out.seconds);
       }
     }
   } finally {
@@ -299,13 +322,13 @@ async function benchIngest(
     for (let r = 0; r < repeats; r++) {
       ours.push((await runIngest(problem, join(dir, `out-${r}`), workers)).seconds);
       if (py) {
-        const res = python([
+        const res = runReference([
           referenceScript('ingest_reference.py'),
           problem.ckpts,
           problem.taskFile,
           join(dir, `ref-${r}.parquet`),
         ]);
-        if (typeof res?.seconds === 'number') refs.push(res.seconds);
+        if (typeof res.seconds === 'number') refs.push(res.seconds);
       }
     }
     const value = median(ours);
