@@ -4,11 +4,17 @@
  * (checked with its --check, which needs no torch), and a reference that fails or prints no result
  * makes the bench throw instead of leaving its reference column silently empty.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { referenceScript, runReference } from '../src/bench/bench.js';
 import { referenceArgs, trainOptions, WORKLOADS, type TrainWorkload } from '../src/bench/workloads.js';
 
 const trainWorkloads = WORKLOADS.filter((w): w is TrainWorkload => w.kind === 'train');
+
+const torchProbe = spawnSync('python3', ['-c', 'import numpy, torch'], { encoding: 'utf8' });
+const torch = torchProbe.status === 0;
+if (!torch && process.env.CI)
+  throw new Error(`python3 with numpy and torch is required in CI: ${torchProbe.stderr || torchProbe.error}`);
 
 describe('the training reference gets every workload as the workload says', () => {
   it('has the workloads of the issue', () => {
@@ -57,6 +63,34 @@ describe('the training reference gets every workload as the workload says', () =
     });
   }
 });
+
+describe.skipIf(!torch)(
+  "the training reference runs every workload's options (tiny: 2 networks of width 8, one timed epoch)",
+  () => {
+    // One workload per distinct set of options (W1-wide and W1-32c differ from W1 only in size).
+    const distinct = new Map<string, TrainWorkload>();
+    for (const w of trainWorkloads)
+      if (!distinct.has(referenceArgs(w).join(' '))) distinct.set(referenceArgs(w).join(' '), w);
+    for (const w of distinct.values()) {
+      for (const mode of w.name === 'W1' ? ['loop', 'batched'] : ['batched']) {
+        it(`${w.name}, ${mode}`, () => {
+          const out = runReference([
+            referenceScript('train_reference.py'),
+            mode,
+            '2',
+            '8',
+            String(w.bits),
+            '1',
+            '1',
+            ...referenceArgs(w),
+          ]);
+          expect(out.netStepsPerSec).toBeGreaterThan(0);
+          expect(Number.isFinite(out.netStepsPerSec)).toBe(true);
+        }, 60_000);
+      }
+    }
+  },
+);
 
 describe('a reference that fails is an error, not an empty column', () => {
   it('names the script and passes on its stderr when it exits non-zero', () => {
