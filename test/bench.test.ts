@@ -10,6 +10,12 @@ import { referenceScript, runReference } from '../src/bench/bench.js';
 import { referenceArgs, trainOptions, WORKLOADS, type TrainWorkload } from '../src/bench/workloads.js';
 
 const trainWorkloads = WORKLOADS.filter((w): w is TrainWorkload => w.kind === 'train');
+// Besides the bench's own: beta and alpha away from the script's defaults, so that dropping them shows.
+const checked: TrainWorkload[] = [
+  ...trainWorkloads,
+  { ...trainWorkloads[0], name: 'softplus beta 2', activation: { name: 'softplus', beta: 2 } },
+  { ...trainWorkloads[0], name: 'elu alpha 0.5', activation: { name: 'elu', alpha: 0.5 } },
+];
 
 const torchProbe = spawnSync('python3', ['-c', 'import numpy, torch'], { encoding: 'utf8' });
 const torch = torchProbe.status === 0;
@@ -33,7 +39,7 @@ describe('the training reference gets every workload as the workload says', () =
       expect(names).toContain(n);
   });
 
-  for (const w of trainWorkloads) {
+  for (const w of checked) {
     it(w.name, () => {
       const parsed = runReference([
         referenceScript('train_reference.py'),
@@ -67,12 +73,13 @@ describe('the training reference gets every workload as the workload says', () =
 describe.skipIf(!torch)(
   "the training reference runs every workload's options (tiny: 2 networks of width 8, one timed epoch)",
   () => {
-    // One workload per distinct set of options (W1-wide and W1-32c differ from W1 only in size).
+    // One workload per distinct set of options and bits (W1-wide differs from W1 only in width).
     const distinct = new Map<string, TrainWorkload>();
     for (const w of trainWorkloads)
-      if (!distinct.has(referenceArgs(w).join(' '))) distinct.set(referenceArgs(w).join(' '), w);
+      if (!distinct.has(`${w.bits} ${referenceArgs(w).join(' ')}`))
+        distinct.set(`${w.bits} ${referenceArgs(w).join(' ')}`, w);
     for (const w of distinct.values()) {
-      for (const mode of w.name === 'W1' ? ['loop', 'batched'] : ['batched']) {
+      for (const mode of ['loop', 'batched']) {
         it(`${w.name}, ${mode}`, () => {
           const out = runReference([
             referenceScript('train_reference.py'),

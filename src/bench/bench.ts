@@ -95,7 +95,7 @@ export function runReference(args: string[]): Record<string, unknown> {
   const res = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const what = `bench: reference ${basename(args[0] ?? '')} ${args.slice(1).join(' ')}`;
   const tail = (text: string | null) => (text ?? '').trim().split('\n').slice(-8).join('\n');
-  if (res.error) throw new Error(`${what}: could not start python3 (${res.error.message})`);
+  if (res.error) throw new Error(`${what}: python3 failed (${res.error.message})`);
   if (res.status !== 0)
     throw new Error(`${what}: exited with ${res.status ?? res.signal}; its stderr ends:\n${tail(res.stderr)}`);
   const last = res.stdout.trim().split('\n').pop() ?? '';
@@ -107,9 +107,16 @@ export function runReference(args: string[]): Record<string, unknown> {
   }
   if (out === null || typeof out !== 'object' || Array.isArray(out))
     throw new Error(
-      `${what}: printed no JSON object on its last line (received ${JSON.stringify(last.slice(0, 200))})`,
+      `${what}: printed no JSON object on its last line, which was ${JSON.stringify(last.slice(0, 200))}`,
     );
   return out as Record<string, unknown>;
+}
+
+/** A reference's result value: a finite number, or an error naming what came back. */
+function finite(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`bench: reference result ${what} is ${JSON.stringify(v)}, not a finite number`);
+  return v;
 }
 
 /** Whether python3 has the modules a reference needs. */
@@ -128,11 +135,9 @@ async function benchOne(
   const workers = pool?.size ?? 1;
   const ours: number[] = [];
   const refs: Record<string, number[]> = {};
-  const add = (k: string, v: number | null | undefined) => {
-    if (typeof v === 'number' && Number.isFinite(v)) (refs[k] ??= []).push(v);
-  };
+  const add = (k: string, v: unknown) => (refs[k] ??= []).push(finite(v, k));
   if (w.kind === 'train') {
-    const torch = withReference && pythonHas(['torch']);
+    const torch = withReference && pythonHas(['numpy', 'torch']);
     const script = torch ? referenceScript('train_reference.py') : '';
     let used = 'unknown';
     for (let r = 0; r < repeats; r++) {
@@ -237,7 +242,7 @@ async function benchE2e(
           join(dir, `reference-${r}`),
           String(workers),
         ]);
-        if (typeof out.seconds === 'number') ref.push(out.seconds);
+        ref.push(finite(out.seconds, 'e2e_reference.py seconds'));
       }
     }
   } finally {
@@ -328,7 +333,7 @@ async function benchIngest(
           problem.taskFile,
           join(dir, `ref-${r}.parquet`),
         ]);
-        if (typeof res.seconds === 'number') refs.push(res.seconds);
+        refs.push(finite(res.seconds, 'ingest_reference.py seconds'));
       }
     }
     const value = median(ours);
